@@ -1,0 +1,6 @@
+export * from './errors.ts';
+export * from './types.ts';
+export type { ModelBackend, LogitsBatch } from './backend.ts';
+export { scoreItems } from './scoring.ts';
+export { encodePair, trimGreedyOutput } from './tokenize.ts';
+export { planBatches } from './batching.ts';

@@ -1,0 +1,39 @@
+import { NumericError } from './errors.ts';
+import type { LogitsBatch } from './backend.ts';
+
+/** log softmax(logits[row, pos])[token] and the argmax at that position (first index on ties). */
+export function logprobAndArgmax(batch: LogitsBatch, row: number, pos: number, token: number): { logprob: number; argmax: number } {
+  const { data, length, vocab } = batch;
+  const offset = (row * length + pos) * vocab;
+  let max = -Infinity;
+  let argmax = 0;
+  for (let i = 0; i < vocab; i++) {
+    const x = data[offset + i];
+    if (x > max) {
+      max = x;
+      argmax = i;
+    }
+  }
+  let sum = 0;
+  for (let i = 0; i < vocab; i++) sum += Math.exp(data[offset + i] - max);
+  const logprob = data[offset + token] - max - Math.log(sum);
+  if (!Number.isFinite(logprob)) {
+    throw new NumericError(`The model produced a non-finite log-probability (${logprob}) at position ${pos}; its outputs are unusable on this backend.`);
+  }
+  return { logprob, argmax };
+}
+
+export function argmaxAt(batch: LogitsBatch, row: number, pos: number): number {
+  const { data, length, vocab } = batch;
+  const offset = (row * length + pos) * vocab;
+  let max = -Infinity;
+  let argmax = 0;
+  for (let i = 0; i < vocab; i++) {
+    if (data[offset + i] > max) {
+      max = data[offset + i];
+      argmax = i;
+    }
+  }
+  if (!Number.isFinite(max)) throw new NumericError(`The model produced non-finite logits at position ${pos}.`);
+  return argmax;
+}

@@ -1,0 +1,191 @@
+/**
+ * ModelBackend on transformers.js (ONNX Runtime: onnxruntime-node on CPU in Node,
+ * onnxruntime-web with WebGPU or WASM in the browser). The only file that touches the runtime.
+ */
+import { AutoModelForCausalLM, AutoTokenizer, Tensor, env } from '@huggingface/transformers';
+import type { ModelRef } from '../spec/schema.ts';
+import type { LogitsBatch, ModelBackend } from './backend.ts';
+import { CancelledError, EngineError, ModelLoadError } from './errors.ts';
+import { scoreItems } from './scoring.ts';
+import type { Engine, LoadOptions, LoadedModel, ModelInfo } from './types.ts';
+
+export interface TransformersEngineConfig {
+  /** Folder (Node) or URL (browser) holding bundled models as "<ladder>/<model>/". */
+  localModelPath: string;
+  /** Hub-compatible host for hub models, e.g. "https://huggingface.co/"; null disables downloads. */
+  remoteHost?: string | null;
+  /** Where the browser loads ONNX Runtime's WASM files from (served by the app, never a CDN). */
+  wasmPaths?: { mjs: string; wasm: string };
+  /** Let transformers.js keep downloaded files in the browser cache. */
+  useBrowserCache?: boolean;
+}
+
+type HfModel = Awaited<ReturnType<typeof AutoModelForCausalLM.from_pretrained>>;
+type HfTokenizer = Awaited<ReturnType<typeof AutoTokenizer.from_pretrained>>;
+interface TensorLike {
+  dims: number[];
+  type: string;
+  data: ArrayLike<number | bigint>;
+  location?: string;
+  dispose?: () => void;
+  to?: (t: string) => TensorLike;
+}
+
+const REQUIRED_INPUTS = ['input_ids', 'attention_mask'];
+
+export function configureTransformers(config: TransformersEngineConfig): void {
+  env.localModelPath = config.localModelPath.endsWith('/') ? config.localModelPath : `${config.localModelPath}/`;
+  env.allowLocalModels = true;
+  env.allowRemoteModels = Boolean(config.remoteHost);
+  if (config.remoteHost) env.remoteHost = config.remoteHost.endsWith('/') ? config.remoteHost : `${config.remoteHost}/`;
+  env.useBrowserCache = config.useBrowserCache ?? false;
+  const onnx = env.backends.onnx as { wasm?: { wasmPaths?: unknown } } | undefined;
+  if (config.wasmPaths && onnx?.wasm) onnx.wasm.wasmPaths = { ...config.wasmPaths };
+}
+
+function int64Tensor(values: number[], dims: number[]): Tensor {
+  return new Tensor('int64', BigInt64Array.from(values, (v) => BigInt(v)), dims);
+}
+
+function disposeOutputs(out: Record<string, unknown>, keep: string): void {
+  for (const [name, value] of Object.entries(out)) {
+    if (name !== keep && value && typeof (value as TensorLike).dispose === 'function') (value as TensorLike).dispose!();
+  }
+}
+
+async function logitsToFloat32(t: TensorLike): Promise<Float32Array> {
+  const cpu = t.type === 'float32' ? t : t.to!('float32');
+  if (cpu.location && cpu.location !== 'cpu') throw new EngineError('Logits were left on the GPU; expected them on the CPU.');
+  return cpu.data instanceof Float32Array ? cpu.data : Float32Array.from(cpu.data as ArrayLike<number>);
+}
+
+class TransformersBackend implements ModelBackend {
+  readonly vocabSize: number;
+  readonly eosTokenIds: number[];
+  readonly padTokenId: number;
+
+  constructor(
+    private readonly model: HfModel,
+    private readonly tokenizer: HfTokenizer,
+  ) {
+    const cfg = model.config as unknown as Record<string, unknown>;
+    this.vocabSize = Number(cfg.vocab_size);
+    const eos = (model.generation_config as unknown as Record<string, unknown> | null)?.eos_token_id ?? cfg.eos_token_id ?? tokenizer.eos_token_id;
+    this.eosTokenIds = (Array.isArray(eos) ? eos : eos == null ? [] : [eos]).map(Number);
+    const pad = cfg.pad_token_id ?? tokenizer.pad_token_id ?? this.eosTokenIds[0] ?? 0;
+    this.padTokenId = Number(pad);
+  }
+
+  encode(text: string): number[] {
+    return this.tokenizer.encode(text, { add_special_tokens: false });
+  }
+
+  decode(ids: number[]): string {
+    return this.tokenizer.decode(ids, { skip_special_tokens: true });
+  }
+
+  async forward(rows: number[][]): Promise<LogitsBatch> {
+    const length = Math.max(...rows.map((r) => r.length));
+    const ids: number[] = [];
+    const mask: number[] = [];
+    for (const r of rows) {
+      ids.push(...r, ...new Array(length - r.length).fill(this.padTokenId));
+      mask.push(...r.map(() => 1), ...new Array(length - r.length).fill(0));
+    }
+    const call = this.model as unknown as (inputs: Record<string, Tensor>) => Promise<Record<string, unknown>>;
+    const out = await call({ input_ids: int64Tensor(ids, [rows.length, length]), attention_mask: int64Tensor(mask, [rows.length, length]) });
+    // present.* stay on the GPU under WebGPU: dispose them or memory grows with every batch.
+    disposeOutputs(out, 'logits');
+    const logits = out.logits as TensorLike;
+    const data = await logitsToFloat32(logits);
+    logits.dispose?.();
+    const [r, l, v] = logits.dims;
+    return { data, rows: r, length: l, vocab: v };
+  }
+
+  async generateGreedy(prompts: number[][], maxNewTokens: number): Promise<number[][]> {
+    const length = Math.max(...prompts.map((p) => p.length));
+    const ids: number[] = [];
+    const mask: number[] = [];
+    for (const p of prompts) {
+      // Left padding so every row's next token comes from the last column.
+      ids.push(...new Array(length - p.length).fill(this.padTokenId), ...p);
+      mask.push(...new Array(length - p.length).fill(0), ...p.map(() => 1));
+    }
+    const out = (await this.model.generate({
+      input_ids: int64Tensor(ids, [prompts.length, length]),
+      attention_mask: int64Tensor(mask, [prompts.length, length]),
+      max_new_tokens: maxNewTokens,
+      do_sample: false,
+      num_beams: 1,
+      repetition_penalty: 1.0,
+      no_repeat_ngram_size: 0,
+      pad_token_id: this.padTokenId,
+    } as Parameters<HfModel['generate']>[0])) as unknown as TensorLike;
+    const [rows, total] = out.dims;
+    const flat = Array.from(out.data as ArrayLike<number | bigint>, Number);
+    out.dispose?.();
+    return Array.from({ length: rows }, (_, r) => flat.slice(r * total + length, (r + 1) * total));
+  }
+
+  async dispose(): Promise<void> {
+    await this.model.dispose();
+  }
+}
+
+function describeLoadFailure(err: unknown): string {
+  const msg = err instanceof Error ? err.message : String(err);
+  if (/could not locate file|404|not found|ENOENT/i.test(msg)) return `a model file is missing (${msg}). Check that the folder or repository has config.json, tokenizer.json, tokenizer_config.json and onnx/model*.onnx for the chosen dtype.`;
+  if (/unsupported model type|Unknown model class/i.test(msg)) return `its architecture is not supported by transformers.js (${msg}).`;
+  return msg;
+}
+
+export function createTransformersEngine(config: TransformersEngineConfig): Engine {
+  configureTransformers(config);
+  return {
+    async load(ref: ModelRef, options: LoadOptions = {}): Promise<LoadedModel> {
+      if (options.signal?.aborted) throw new CancelledError();
+      const common = {
+        local_files_only: ref.source === 'bundled',
+        revision: ref.source === 'hub' && ref.revision ? ref.revision : 'main',
+        progress_callback: (p: { status?: string; file?: string; loaded?: number; total?: number }) => {
+          if (p.status === 'progress' && p.file) options.onProgress?.({ modelId: ref.id, file: p.file, loaded: p.loaded ?? 0, total: p.total ?? 0 });
+        },
+      };
+      let tokenizer: HfTokenizer;
+      let model: HfModel;
+      try {
+        tokenizer = await AutoTokenizer.from_pretrained(ref.id, common);
+        model = await AutoModelForCausalLM.from_pretrained(ref.id, { ...common, device: ref.device, dtype: ref.dtype });
+      } catch (err) {
+        throw new ModelLoadError(ref.id, `could not be loaded: ${describeLoadFailure(err)}`, { cause: err });
+      }
+      const session = (model as unknown as { sessions?: Record<string, { inputNames: string[]; outputNames: string[] }> }).sessions?.model;
+      const missing = REQUIRED_INPUTS.filter((n) => !session?.inputNames.includes(n));
+      if (!session || missing.length > 0 || !session.outputNames.includes('logits')) {
+        await model.dispose();
+        throw new ModelLoadError(
+          ref.id,
+          `its ONNX graph is not a causal language model the lab can score: it needs inputs ${REQUIRED_INPUTS.join(', ')} and output logits` +
+            (missing.length ? ` (missing: ${missing.join(', ')})` : '') + '.',
+        );
+      }
+      const backend = new TransformersBackend(model, tokenizer);
+      const cfg = model.config as unknown as Record<string, unknown>;
+      const info: ModelInfo = {
+        id: ref.id,
+        params: null,
+        dtype: ref.dtype,
+        device: ref.device,
+        vocabSize: backend.vocabSize,
+        eosTokenIds: backend.eosTokenIds,
+        modelType: String(cfg.model_type ?? 'unknown'),
+      };
+      return {
+        info,
+        score: (items, scoreOptions) => scoreItems(backend, items, scoreOptions, ref.id),
+        dispose: () => backend.dispose(),
+      };
+    },
+  };
+}

@@ -1,0 +1,85 @@
+/// <reference types="vitest/config" />
+import { defineConfig, type Plugin } from 'vite';
+import { svelte } from '@sveltejs/vite-plugin-svelte';
+import { createRequire } from 'node:module';
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+
+// Multi-threaded WASM needs SharedArrayBuffer, which browsers only grant to cross-origin
+// isolated pages. Static hosts must send the same two headers (see README).
+const isolationHeaders = {
+  'Cross-Origin-Opener-Policy': 'same-origin',
+  'Cross-Origin-Embedder-Policy': 'require-corp',
+};
+
+// The ONNX Runtime build that transformers.js imports ("onnxruntime-web/webgpu") loads the
+// asyncify WASM variant at run time. We serve it ourselves instead of the default CDN.
+export const ORT_FILES = ['ort-wasm-simd-threaded.asyncify.mjs', 'ort-wasm-simd-threaded.asyncify.wasm'];
+
+function ortDistDir(): string {
+  const require = createRequire(import.meta.url);
+  const transformersPkg = require.resolve('@huggingface/transformers/package.json');
+  const ortPkg = createRequire(transformersPkg).resolve('onnxruntime-web/package.json');
+  return join(dirname(ortPkg), 'dist');
+}
+
+function serveOrtWasm(): Plugin {
+  const dir = ortDistDir();
+  return {
+    name: 'emergence-lab:ort-wasm',
+    configureServer(server) {
+      server.middlewares.use((req, res, next) => {
+        const name = req.url?.split('?')[0].replace(/^.*\/ort\//, '');
+        if (!req.url?.includes('/ort/') || !name || !ORT_FILES.includes(name)) return next();
+        res.setHeader('Content-Type', name.endsWith('.wasm') ? 'application/wasm' : 'text/javascript');
+        res.setHeader('Cross-Origin-Resource-Policy', 'same-origin');
+        res.end(readFileSync(join(dir, name)));
+      });
+    },
+    generateBundle() {
+      for (const name of ORT_FILES) {
+        this.emitFile({ type: 'asset', fileName: `ort/${name}`, source: readFileSync(join(dir, name)) });
+      }
+    },
+  };
+}
+
+export default defineConfig({
+  base: './',
+  publicDir: 'static',
+  plugins: [svelte(), serveOrtWasm()],
+  server: { headers: isolationHeaders },
+  preview: { headers: isolationHeaders },
+  worker: { format: 'es' },
+  build: { target: 'es2022', chunkSizeWarningLimit: 2000 },
+  test: {
+    projects: [
+      {
+        extends: true,
+        test: { name: 'unit', include: ['tests/unit/**/*.test.ts'], environment: 'node' },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'node',
+          include: ['tests/node/**/*.test.ts'],
+          environment: 'node',
+          testTimeout: 120_000,
+          hookTimeout: 120_000,
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'browser',
+          include: ['tests/browser/**/*.test.ts'],
+          environment: 'node',
+          globalSetup: ['tests/browser/global-setup.ts'],
+          testTimeout: 300_000,
+          hookTimeout: 300_000,
+          fileParallelism: false,
+        },
+      },
+    ],
+  },
+});
