@@ -2,7 +2,7 @@
 import { defineConfig, type Plugin } from 'vite';
 import { svelte } from '@sveltejs/vite-plugin-svelte';
 import { createRequire } from 'node:module';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 
 // Multi-threaded WASM needs SharedArrayBuffer, which browsers only grant to cross-origin
@@ -18,9 +18,14 @@ export const ORT_FILES = ['ort-wasm-simd-threaded.asyncify.mjs', 'ort-wasm-simd-
 
 function ortDistDir(): string {
   const require = createRequire(import.meta.url);
-  const transformersPkg = require.resolve('@huggingface/transformers/package.json');
-  const ortPkg = createRequire(transformersPkg).resolve('onnxruntime-web/package.json');
-  return join(dirname(ortPkg), 'dist');
+  // Resolve from transformers.js itself so we serve the exact ORT build it imports.
+  const transformersEntry = require.resolve('@huggingface/transformers');
+  const ortEntry = createRequire(transformersEntry).resolve('onnxruntime-web');
+  const dir = dirname(ortEntry);
+  for (const name of ORT_FILES) {
+    if (!existsSync(join(dir, name))) throw new Error(`ONNX Runtime file ${name} not found in ${dir}`);
+  }
+  return dir;
 }
 
 function serveOrtWasm(): Plugin {

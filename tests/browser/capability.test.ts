@@ -1,0 +1,43 @@
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { launchChromium, type LaunchedBrowser } from '../helpers/chromium.ts';
+
+describe('the built app in headless Chromium', () => {
+  let chrome: LaunchedBrowser;
+  beforeAll(async () => {
+    chrome = await launchChromium({ webgpu: true });
+  });
+  afterAll(async () => {
+    await chrome?.close();
+  });
+
+  it('reports the WebGPU adapter it found, the backend it chose, and a correct compute run', async () => {
+    const page = await (await chrome.newContext()).newPage();
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    await page.goto(inject('baseUrl'));
+    await page.getByTestId('cap-backend').waitFor();
+    expect(await page.getByTestId('cap-webgpu').textContent()).toBe('available');
+    // SwiftShader on a machine without a GPU; a real vendor name elsewhere.
+    expect((await page.getByTestId('cap-vendor').textContent())?.length).toBeGreaterThan(0);
+    expect(await page.getByTestId('cap-architecture').textContent()).toBeTruthy();
+    expect(await page.getByTestId('cap-f16').textContent()).toMatch(/^(yes|no)$/);
+    expect(await page.getByTestId('cap-selftest').textContent()).toBe('passed: [1,2,3,4] x 2 = [2,4,6,8]');
+    expect(await page.getByTestId('cap-backend').textContent()).toBe('WebGPU');
+    // Cross-origin isolation is what lets ONNX Runtime use threads.
+    expect(await page.evaluate(() => crossOriginIsolated)).toBe(true);
+    expect(errors).toEqual([]);
+  });
+
+  it('falls back to WASM and says why when WebGPU is absent', async () => {
+    const noGpu = await launchChromium({ webgpu: false });
+    try {
+      const page = await (await noGpu.newContext()).newPage();
+      await page.goto(inject('baseUrl'));
+      await page.getByTestId('cap-backend').waitFor();
+      expect(await page.getByTestId('cap-backend').textContent()).toBe('WASM (CPU)');
+      expect(await page.getByTestId('cap-fallback').textContent()).toMatch(/Using WASM: .+/);
+    } finally {
+      await noGpu.close();
+    }
+  });
+});
