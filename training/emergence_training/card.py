@@ -1,0 +1,425 @@
+"""Write the model card README.md of an exported ladder from ladder.json and every golden.json.
+
+Usage: python3 -m emergence_training.card [--models DIR] [--config ladder.config.json]
+
+Every number in the card's results comes from the exported golden files (PyTorch outputs on the
+held-out items), so the card describes exactly the weights that ship. The measured table is also
+printed to stdout.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from . import data, vocab
+from .config import LadderConfig, LadderConfigError, load_config
+
+HERE = Path(__file__).resolve().parent.parent
+DEFAULT_MODELS = HERE.parent / "static" / "models" / "arith"
+DEFAULT_CONFIG = HERE / "ladder.config.json"
+
+# Fixed in train.py (tests/test_card.py checks they still are).
+ADAM_BETAS = (0.9, 0.98)
+GRAD_CLIP = 1.0
+LOSS_EMA = 0.98
+
+LADDER_MODEL_FIELDS = ("id", "params", "nonEmbeddingParams", "layers", "dModel", "heads", "trainTokens",
+                       "trainExamples", "trainSteps", "finalTrainLoss")
+GOLDEN_ITEM_FIELDS = ("digits", "target", "target_token_ids", "target_logprobs", "greedy_token_ids",
+                      "greedy_text", "exact_match")
+
+
+class CardError(RuntimeError):
+    pass
+
+
+@dataclass(frozen=True)
+class Cell:
+    """Scores of one model on the held-out items of one digit count."""
+
+    n: int
+    exact_match: float  # mean of exact_match
+    token_prob: float  # mean over items of exp(mean target log-prob): per-token (geometric-mean) probability
+    edit_distance: float  # mean Levenshtein distance between target and greedy token ids
+
+
+@dataclass(frozen=True)
+class ModelRow:
+    entry: dict  # the model's entry in ladder.json
+    cells: dict[int, Cell]
+
+    @property
+    def id(self) -> str:
+        return self.entry["id"]
+
+    @property
+    def params(self) -> int:
+        return self.entry["params"]
+
+
+# ---------------------------------------------------------------------------------------------
+# Metrics
+
+
+def levenshtein(a: list, b: list) -> int:
+    """Edit distance (insertions, deletions, substitutions; each costs 1) between two sequences."""
+    prev = list(range(len(b) + 1))
+    for i, x in enumerate(a, 1):
+        cur = [i]
+        for j, y in enumerate(b, 1):
+            cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (x != y)))
+        prev = cur
+    return prev[-1]
+
+
+def per_token_probability(logprobs: list[float]) -> float:
+    """exp of the mean log-probability: the geometric-mean probability of the target tokens."""
+    return math.exp(sum(logprobs) / len(logprobs))
+
+
+def score(items: list[dict]) -> Cell:
+    n = len(items)
+    return Cell(
+        n=n,
+        exact_match=sum(bool(it["exact_match"]) for it in items) / n,
+        token_prob=sum(per_token_probability(it["target_logprobs"]) for it in items) / n,
+        edit_distance=sum(levenshtein(it["target_token_ids"], it["greedy_token_ids"]) for it in items) / n,
+    )
+
+
+def carry_out_fraction(digits: int) -> float:
+    """Fraction of the generator's ``digits``-digit problems whose sum has digits + 1 digits."""
+    data.check_digits(digits)
+    if digits == 1:
+        return 45 / 100  # pairs of 0..9 summing to 10 or more
+    # With a' = a - L, b' = b - L in [0, 9L): a + b >= 10L  <=>  a' + b' >= 8L, which holds for
+    # L + a' values of b' when a' < 8L and for all 9L when a' >= 8L.
+    low = 10 ** (digits - 1)
+    return (49 * low * low - 4 * low) / (81 * low * low)
+
+
+def mean_scored_tokens(max_digits: int) -> float:
+    """Expected answer tokens + <eos> per training example (digit counts uniform in 1..max_digits)."""
+    per = [n + carry_out_fraction(n) + 1 for n in range(data.MIN_DIGITS, max_digits + 1)]
+    return sum(per) / len(per)
+
+
+# ---------------------------------------------------------------------------------------------
+# Inputs
+
+
+def _read_json(path: Path) -> dict:
+    if not path.exists():
+        raise CardError(f"{path} does not exist: run `python3 -m emergence_training.export` first")
+    try:
+        return json.loads(path.read_text())
+    except json.JSONDecodeError as e:
+        raise CardError(f"{path}: not valid JSON ({e})") from None
+
+
+def load_ladder(models_dir: Path) -> dict:
+    path = models_dir / "ladder.json"
+    ladder = _read_json(path)
+    for key in ("id", "name", "template", "digits", "heldout", "models", "greedyMargin"):
+        if key not in ladder:
+            raise CardError(f"{path} has no field {key!r}")
+    if not isinstance(ladder["models"], list) or not ladder["models"]:
+        raise CardError(f"{path} lists no models")
+    for m in ladder["models"]:
+        missing = [f for f in LADDER_MODEL_FIELDS if f not in m]
+        if missing:
+            raise CardError(f"{path}: model {m.get('id', '?')!r} has no field(s) {missing}")
+    for key in ("trainSteps", "trainExamples", "trainTokens"):
+        values = {m[key] for m in ladder["models"]}
+        if len(values) != 1:
+            raise CardError(f"{path}: models differ in {key} ({sorted(values)}); the card describes one shared recipe")
+    return ladder
+
+
+def load_golden(models_dir: Path, model_id: str, digits: range, per_digit: int) -> dict[int, list[dict]]:
+    path = models_dir / model_id / "golden.json"
+    golden = _read_json(path)
+    items = golden.get("items")
+    if not isinstance(items, list) or not items:
+        raise CardError(f"{path} has no items")
+    by_digits: dict[int, list[dict]] = {d: [] for d in digits}
+    for k, it in enumerate(items):
+        missing = [f for f in GOLDEN_ITEM_FIELDS if f not in it]
+        if missing:
+            raise CardError(f"{path}: item {k} has no field(s) {missing}")
+        if it["digits"] not in by_digits:
+            raise CardError(f"{path}: item {k} has digits {it['digits']!r}, outside {digits.start}..{digits.stop - 1}")
+        if not it["target_logprobs"] or len(it["target_logprobs"]) != len(it["target_token_ids"]):
+            raise CardError(f"{path}: item {k} has {len(it['target_logprobs'])} target log-probs for "
+                            f"{len(it['target_token_ids'])} target tokens")
+        by_digits[it["digits"]].append(it)
+    for d, of_d in by_digits.items():
+        if len(of_d) != per_digit:
+            raise CardError(f"{path}: {len(of_d)} items with {d} digits, ladder.json says {per_digit} per digit count")
+    return by_digits
+
+
+def check_against_config(ladder: dict, cfg: LadderConfig, config_path: Path) -> None:
+    """The recipe section is written from the config: refuse one that is not the exported run's."""
+    r = cfg.recipe
+    first = ladder["models"][0]
+    problems = []
+    if first["trainSteps"] != r.steps:
+        problems.append(f"steps {first['trainSteps']} vs {r.steps}")
+    if first["trainExamples"] != r.train_examples:
+        problems.append(f"examples {first['trainExamples']} vs {r.train_examples}")
+    if ladder["heldout"] != {"seed": r.heldout_seed, "perDigit": r.heldout_per_digit}:
+        problems.append(f"held-out set {ladder['heldout']} vs seed {r.heldout_seed}, {r.heldout_per_digit} per digit")
+    if list(ladder["digits"]) != [data.MIN_DIGITS, r.max_digits]:
+        problems.append(f"digits {ladder['digits']} vs 1..{r.max_digits}")
+    shapes = {rung.id: (rung.shape.n_layer, rung.shape.n_embd, rung.shape.n_head) for rung in cfg.rungs}
+    exported = {m["id"]: (m["layers"], m["dModel"], m["heads"]) for m in ladder["models"]}
+    if shapes != exported:
+        problems.append(f"models {exported} vs {shapes}")
+    if problems:
+        raise CardError(
+            f"ladder.json does not match {config_path} ({'; '.join(problems)}): export again with this config, "
+            "or pass --config with the one the ladder was trained with"
+        )
+
+
+def measure(models_dir: Path, ladder: dict) -> tuple[list[ModelRow], range]:
+    lo, hi = ladder["digits"]
+    digits = range(lo, hi + 1)
+    per_digit = ladder["heldout"]["perDigit"]
+    rows = []
+    for entry in ladder["models"]:
+        by_digits = load_golden(models_dir, entry["id"], digits, per_digit)
+        rows.append(ModelRow(entry, {d: score(items) for d, items in by_digits.items()}))
+    rows.sort(key=lambda r: r.params)  # stable: ladder order among equal sizes
+    return rows, digits
+
+
+# ---------------------------------------------------------------------------------------------
+# Rendering
+
+
+def fmt_int(n: int) -> str:
+    return f"{n:,}"
+
+
+def fmt_pct(x: float) -> str:
+    return f"{100 * x:.0f}%"
+
+
+METRICS = (
+    ("exact match", "exact_match", fmt_pct),
+    ("per-token probability", "token_prob", lambda x: f"{x:.3f}"),
+    ("token edit distance", "edit_distance", lambda x: f"{x:.2f}"),
+)
+
+
+def markdown_table(header: list[str], rows: list[list[str]], right_from: int = 1) -> str:
+    align = ["---" if i < right_from else "---:" for i in range(len(header))]
+    lines = ["| " + " | ".join(header) + " |", "| " + " | ".join(align) + " |"]
+    lines += ["| " + " | ".join(r) + " |" for r in rows]
+    return "\n".join(lines)
+
+
+def metric_table_md(rows: list[ModelRow], digits: range, attr: str, fmt) -> str:
+    header = ["model", "params"] + [f"{d} digit{'s' if d > 1 else ''}" for d in digits]
+    body = [[f"`{r.id}`", fmt_int(r.params)] + [fmt(getattr(r.cells[d], attr)) for d in digits] for r in rows]
+    return markdown_table(header, body)
+
+
+def text_tables(rows: list[ModelRow], digits: range) -> str:
+    """The measured table as plain aligned text (for stdout)."""
+    width = max(len("model"), *(len(r.id) for r in rows))
+    n = rows[0].cells[digits.start].n
+    out = [f"Measured on the held-out items ({n} per digit count), greedy decoding; columns are digit counts."]
+    for title, attr, fmt in METRICS:
+        out.append("")
+        out.append(f"{title}:")
+        out.append(f"{'model':<{width}}  {'params':>9}  " + "  ".join(f"{d:>6}" for d in digits))
+        for r in rows:
+            cells = "  ".join(f"{fmt(getattr(r.cells[d], attr)):>6}" for d in digits)
+            out.append(f"{r.id:<{width}}  {r.params:>9,}  {cells}")
+    return "\n".join(out)
+
+
+def reading(rows: list[ModelRow], digit: int) -> str:
+    """Sentences that read the ``digit`` column (the hardest one) of the measured tables."""
+    cells = [r.cells[digit] for r in rows]
+    em = [c.exact_match for c in cells]
+    prob = [c.token_prob for c in cells]
+    ed = [c.edit_distance for c in cells]
+    n = cells[0].n
+    small, large = rows[0], rows[-1]
+    out = []
+    if max(em) == 0:
+        out.append(f"On {digit}-digit problems no model gets a single item exactly right (0 of {n} each, "
+                   f"from `{small.id}` with {fmt_int(small.params)} parameters to `{large.id}` with "
+                   f"{fmt_int(large.params)}).")
+    else:
+        s = (f"On {digit}-digit problems exact match goes from {fmt_pct(em[0])} for the smallest model "
+             f"(`{small.id}`, {fmt_int(small.params)} parameters) to {fmt_pct(em[-1])} for the largest "
+             f"(`{large.id}`, {fmt_int(large.params)})")
+        steps = [em[i + 1] - em[i] for i in range(len(em) - 1)]
+        best = max(range(len(steps)), key=lambda i: steps[i])
+        if steps[best] > 0:
+            s += (f"; the largest step between neighbouring sizes is `{rows[best].id}` → `{rows[best + 1].id}` "
+                  f"(+{100 * steps[best]:.0f} points)")
+        best_model = max(range(len(em)), key=lambda i: em[i])
+        if em[best_model] > em[-1]:
+            s += f", and the best is `{rows[best_model].id}` at {fmt_pct(em[best_model])}"
+        out.append(s + ".")
+    out.append(f"Over the same models the mean per-token probability of the target goes from {prob[0]:.3f} to "
+               f"{prob[-1]:.3f} and the mean token edit distance from {ed[0]:.2f} to {ed[-1]:.2f}.")
+    zero = [i for i, x in enumerate(em) if x == 0]
+    if len(zero) >= 2:
+        lo, hi = min(prob[i] for i in zero), max(prob[i] for i in zero)
+        out.append(f"Across the {len(zero)} of {len(em)} models with 0% exact match the per-token probability "
+                   f"ranges from {lo:.3f} to {hi:.3f}: any difference there is invisible to exact match.")
+    out.append(f"Each cell is {n} items, so one item is {100 / n:.0f} points of exact match.")
+    return " ".join(out)
+
+
+def render_card(ladder: dict, rows: list[ModelRow], digits: range, cfg: LadderConfig) -> str:
+    r = cfg.recipe
+    first = rows[0].entry
+    n_models = len(rows)
+    per_digit = ladder["heldout"]["perDigit"]
+    template = ladder["template"]
+    eos = template.get("endToken", vocab.EOS)
+    chars = " ".join(f"`{c}`" for c in vocab.CHARS)
+    specials = ", ".join(f"`{t}` ({vocab.TOKEN_TO_ID[t]})" for t in vocab.SPECIAL_TOKENS)
+    max_len = data.max_sequence_length(r.max_digits)
+    scored = mean_scored_tokens(r.max_digits)
+    example = data.Problem(4821, 7356, 4)
+
+    model_table = markdown_table(
+        ["id", "params", "non-embedding params", "layers", "d_model", "heads", "final train loss"],
+        [[f"`{m.id}`", fmt_int(m.params), fmt_int(m.entry["nonEmbeddingParams"]), str(m.entry["layers"]),
+          str(m.entry["dModel"]), str(m.entry["heads"]), f"{m.entry['finalTrainLoss']:.4f}"] for m in rows],
+    )
+    measured = "\n\n".join(f"**{title}**\n\n{metric_table_md(rows, digits, attr, fmt)}" for title, attr, fmt in METRICS)
+
+    return f"""# {ladder['name']} (`{ladder['id']}`)
+
+<!-- Written by `python3 -m emergence_training.card` from ladder.json and each model's golden.json; do not edit by hand. -->
+
+{n_models} small GPT-2-shaped language models, from {fmt_int(rows[0].params)} to {fmt_int(rows[-1].params)} parameters,
+trained from scratch to add two numbers of equal length, {digits.start} to {digits.stop - 1} digits. Every model is trained with the
+same data, in the same order, with the same recipe: only the size changes. Emergence Lab ships them so that the
+way a capability appears with scale can be watched, and measured under several metrics, in the browser.
+
+## Models
+
+{model_table}
+
+Parameters count the tied input/output embedding once; non-embedding parameters leave out the token and position
+embeddings. The final train loss is an exponential moving average (factor {LOSS_EMA}) of the batch loss at the last step.
+
+## What the models are
+
+- **Architecture:** the GPT-2 family: a decoder-only transformer with pre-LayerNorm blocks, learned absolute
+  position embeddings ({cfg.n_positions} positions), GELU MLPs of width 4 × d_model, and an output layer tied to
+  the token embedding. No dropout. Each folder holds `config.json` (`model_type: gpt2`), the tokenizer files and
+  `onnx/model.onnx` (fp32, with KV-cache inputs `past_key_values.*` and outputs `present.*`), the layout
+  transformers.js loads.
+- **Vocabulary:** {vocab.VOCAB_SIZE} tokens, one per character: {specials}, then {chars}. The tokenizer is a
+  character-level BPE with no merges. `-` and `*` exist so that such prompts tokenize; the models were trained on
+  addition only.
+- **Prompt template:** `{template['prompt']}` → the sum in decimal, then `{eos}`. No spaces and no start token; for
+  example `{example.prompt}` → `{example.target}` `{eos}`. An item with n digits has two n-digit operands (no
+  leading zeros; 1-digit operands include 0). Greedy decoding stops at `{eos}` or after the target length +
+  {ladder['greedyMargin']} tokens.
+
+## Training recipe (the same for every model)
+
+- **Data:** an endless seeded stream (seed {r.seed}): for each example the digit count is uniform in
+  {data.MIN_DIGITS}..{r.max_digits}, then both operands are drawn uniformly. The loss is on the answer tokens and
+  `{eos}` only, never on the prompt.
+- **Amount:** {fmt_int(r.steps)} steps × batch {r.batch_size} = {fmt_int(first['trainExamples'])} examples per
+  model, {fmt_int(first['trainTokens'])} token positions (each batch is right-padded to the
+  {max_len}-token longest example), of which about {fmt_int(round(first['trainExamples'] * scored))} are scored
+  answer and `{eos}` tokens ({scored:.2f} per example).
+- **Optimizer:** AdamW (β = {ADAM_BETAS[0]}, {ADAM_BETAS[1]}, weight decay {r.weight_decay}), gradient norm
+  clipped to {GRAD_CLIP}, peak learning rate {r.lr} reached by linear warmup over {r.warmup_steps} steps, then
+  cosine decay to {r.min_lr_ratio} × peak at the last step. Initialization seed {r.seed}.
+- **Only scale changes:** there is no per-size tuning, so differences between models come from their size, not
+  from their recipe. The recipe is not tuned to be optimal for any one size.
+- **Held-out items:** {per_digit} distinct problems per digit count (seed {ladder['heldout']['seed']}). Those with
+  2 or more digits never appear in training. Only 100 one-digit problems exist, so the one-digit items are
+  training problems too: that column measures memorised facts, not generalisation.
+
+## Measured results
+
+PyTorch outputs on the {per_digit} held-out items per digit count, item by item (no batching), greedy decoding.
+The per-item outputs are in each model's `golden.json`, the reference for checking a runtime (such as the
+browser's ONNX run) against PyTorch.
+
+- **exact match:** share of items whose greedy output, special tokens removed, equals the answer.
+- **per-token probability:** mean over items of exp(mean log-probability of the target tokens, `{eos}` included),
+  teacher-forced.
+- **token edit distance:** mean Levenshtein distance between the target tokens and the greedy tokens, `{eos}`
+  included in both.
+
+{measured}
+
+{reading(rows, digits.stop - 1)}
+
+## Reproduce
+
+```sh
+cd training
+/usr/bin/python3 -m emergence_training.train    # writes runs/<id>/model.pt (CPU, one thread per model)
+/usr/bin/python3 -m emergence_training.export   # writes static/models/arith/<id>/ and ladder.json
+/usr/bin/python3 -m emergence_training.card     # writes this README.md
+```
+
+Training is seeded, so the data and the initial weights repeat exactly; the final weights can still differ in
+the last bits between machines and PyTorch builds. The recipe is `training/ladder.config.json`.
+
+## Intended use and license
+
+These models are teaching and research material for Emergence Lab: small enough to run in a browser, and
+trained on one narrow format so that what they can and cannot do is easy to measure. They are not calculators:
+outside the prompt template and the 1 to {digits.stop - 1} digit range their output means nothing.
+
+They were trained from scratch by the Emergence Lab project on synthetic problems that its own code generates; no
+third-party data, weights or tokenizer went into them. They are distributed under the same terms as the Emergence
+Lab repository.
+"""
+
+
+def write_card(models_dir: Path, config_path: Path) -> tuple[str, str]:
+    """Write models_dir/README.md; return (card markdown, stdout table)."""
+    ladder = load_ladder(models_dir)
+    try:
+        cfg = load_config(config_path)
+    except (LadderConfigError, FileNotFoundError) as e:
+        raise CardError(f"cannot read the recipe from {config_path}: {e}") from None
+    check_against_config(ladder, cfg, config_path)
+    rows, digits = measure(models_dir, ladder)
+    card = render_card(ladder, rows, digits, cfg)
+    (models_dir / "README.md").write_text(card)
+    return card, text_tables(rows, digits) + "\n\n" + reading(rows, digits.stop - 1)
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--models", default=str(DEFAULT_MODELS), help="the exported ladder folder (with ladder.json)")
+    ap.add_argument("--config", default=str(DEFAULT_CONFIG), help="the ladder config the models were trained with")
+    args = ap.parse_args(argv)
+    models_dir = Path(args.models)
+    try:
+        _, table = write_card(models_dir, Path(args.config))
+    except CardError as e:
+        print(f"card: {e}", file=sys.stderr)
+        raise SystemExit(1) from None
+    print(table)
+    print(f"\nwrote {models_dir / 'README.md'}")
+
+
+if __name__ == "__main__":
+    main()
