@@ -14,6 +14,8 @@ export interface ModelBackend {
   readonly vocabSize: number;
   readonly eosTokenIds: number[];
   readonly padTokenId: number;
+  /** Longest sequence the model accepts (position embeddings), or null when unbounded/unknown. */
+  readonly maxSequenceLength: number | null;
   /** Token ids of plain text, no special tokens added. */
   encode(text: string): number[];
   /** Text of ids, special tokens removed. */

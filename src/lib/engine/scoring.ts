@@ -45,6 +45,12 @@ export function prepareItems(backend: ModelBackend, items: GenerationItem[], mar
       throw new EngineError(`Item ${item.id} needs an end token but the model's tokenizer has none; use a template without one.`);
     }
     const targetIds = item.endToken ? [...continuationIds, eos] : continuationIds;
+    const limit = backend.maxSequenceLength;
+    if (limit !== null && contextIds.length + targetIds.length + margin > limit) {
+      throw new EngineError(
+        `Item ${item.id} needs ${contextIds.length + targetIds.length + margin} tokens (prompt, target and a ${margin}-token margin) but this model reads at most ${limit}. Use fewer digits or k-shot examples.`,
+      );
+    }
     return { index, item, contextIds, targetIds, cap: targetIds.length + margin };
   });
 }

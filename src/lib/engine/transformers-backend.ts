@@ -63,6 +63,7 @@ class TransformersBackend implements ModelBackend {
   readonly vocabSize: number;
   readonly eosTokenIds: number[];
   readonly padTokenId: number;
+  readonly maxSequenceLength: number | null;
 
   constructor(
     private readonly model: HfModel,
@@ -74,6 +75,9 @@ class TransformersBackend implements ModelBackend {
     this.eosTokenIds = (Array.isArray(eos) ? eos : eos == null ? [] : [eos]).map(Number);
     const pad = cfg.pad_token_id ?? tokenizer.pad_token_id ?? this.eosTokenIds[0] ?? 0;
     this.padTokenId = Number(pad);
+    // Learned absolute positions cap the length (GPT-2: n_positions); rotary models report a large max.
+    const maxLen = cfg.n_positions ?? cfg.max_position_embeddings;
+    this.maxSequenceLength = typeof maxLen === 'number' && maxLen > 0 ? maxLen : null;
   }
 
   encode(text: string): number[] {

@@ -1,0 +1,67 @@
+/** Page side of the worker protocol: start a run, stream its events, cancel it. */
+import type { ExperimentSpec } from '../spec/schema.ts';
+import type { FromWorker, ToWorker, WorkerRunConfig } from './protocol.ts';
+import type { ItemRecord, ModelRun, RunEnvironment, RunResult } from './results.ts';
+import type { RunEvent } from './runner.ts';
+
+export interface RunHandle {
+  runId: string;
+  result: Promise<RunResult>;
+  cancel(): void;
+}
+
+export interface StartRunOptions {
+  spec: ExperimentSpec;
+  config: WorkerRunConfig;
+  env: Omit<RunEnvironment, 'finishedAt' | 'transformersVersion'>;
+  onEvent?: (e: RunEvent) => void;
+  completed?: ModelRun[];
+  partialItems?: Record<string, ItemRecord[]>;
+}
+
+export class EngineClient {
+  private worker: Worker | null = null;
+
+  constructor(private readonly createWorker: () => Worker) {}
+
+  private ensureWorker(): Worker {
+    this.worker ??= this.createWorker();
+    return this.worker;
+  }
+
+  start(opts: StartRunOptions): RunHandle {
+    const worker = this.ensureWorker();
+    const runId = `run-${Date.now().toString(36)}-${Math.floor(performance.now()).toString(36)}`;
+    const result = new Promise<RunResult>((resolve, reject) => {
+      const onMessage = (e: MessageEvent<FromWorker>) => {
+        const msg = e.data;
+        if (msg.runId !== runId) return;
+        if (msg.type === 'event') opts.onEvent?.(msg.event);
+        else {
+          worker.removeEventListener('message', onMessage);
+          worker.removeEventListener('error', onError);
+          if (msg.type === 'done') resolve(msg.result);
+          else reject(new Error(msg.message));
+        }
+      };
+      const onError = (e: ErrorEvent) => {
+        worker.removeEventListener('message', onMessage);
+        worker.removeEventListener('error', onError);
+        // A crashed worker (e.g. out of memory) is replaced for the next run.
+        this.worker?.terminate();
+        this.worker = null;
+        reject(new Error(`The engine worker crashed: ${e.message || 'unknown error'}`));
+      };
+      worker.addEventListener('message', onMessage);
+      worker.addEventListener('error', onError);
+    });
+    const msg: ToWorker = { type: 'run', runId, spec: opts.spec, config: opts.config, env: opts.env, completed: opts.completed, partialItems: opts.partialItems };
+    worker.postMessage(msg);
+    return { runId, result, cancel: () => worker.postMessage({ type: 'cancel', runId } satisfies ToWorker) };
+  }
+
+  dispose(): void {
+    this.worker?.terminate();
+    this.worker = null;
+  }
+}

@@ -1,0 +1,33 @@
+/** Typed messages between the page and the engine worker (the page never touches the runtime). */
+import type { ExperimentSpec } from '../spec/schema.ts';
+import type { ItemRecord, ModelRun, RunEnvironment, RunResult } from './results.ts';
+import type { RunEvent } from './runner.ts';
+
+export interface WorkerRunConfig {
+  /** Absolute URL of the folder holding bundled ladders ("<base>/models/"). */
+  modelBaseUrl: string;
+  /** Absolute URLs of ONNX Runtime's WASM files served by the app. */
+  wasmPaths: { mjs: string; wasm: string };
+  /** Hub-compatible model host set at build time, or null (bundled models only). */
+  remoteHost: string | null;
+  /** Parameter counts of the spec's models, from the catalog (the worker has no catalog). */
+  params: Record<string, number | null>;
+  maxBatchSize?: number;
+}
+
+export type ToWorker =
+  | {
+      type: 'run';
+      runId: string;
+      spec: ExperimentSpec;
+      config: WorkerRunConfig;
+      env: Omit<RunEnvironment, 'finishedAt' | 'transformersVersion'>;
+      completed?: ModelRun[];
+      partialItems?: Record<string, ItemRecord[]>;
+    }
+  | { type: 'cancel'; runId: string };
+
+export type FromWorker =
+  | { type: 'event'; runId: string; event: RunEvent }
+  | { type: 'done'; runId: string; result: RunResult }
+  | { type: 'error'; runId: string; message: string };
