@@ -30,6 +30,16 @@ scope.onmessage = async (e: MessageEvent<ToWorker>) => {
       wasmPaths: msg.config.wasmPaths,
       useBrowserCache: Boolean(msg.config.remoteHost),
     });
+    if (msg.type === 'score') {
+      const model = await engine.load(msg.ref, { signal: controller.signal });
+      try {
+        const results = await model.score(msg.items, { ...msg.options, signal: controller.signal });
+        post({ type: 'scored', runId: msg.runId, results, info: model.info });
+      } finally {
+        await model.dispose();
+      }
+      return;
+    }
     const result = await runExperiment(msg.spec, engine, {
       env: { ...msg.env, transformersVersion: String(transformersEnv.version) },
       paramsOf: (ref) => msg.config.params[ref.id] ?? null,

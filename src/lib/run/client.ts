@@ -1,5 +1,7 @@
 /** Page side of the worker protocol: start a run, stream its events, cancel it. */
-import type { ExperimentSpec } from '../spec/schema.ts';
+import type { ModelInfo, RawItemResult } from '../engine/types.ts';
+import type { ExperimentSpec, ModelRef } from '../spec/schema.ts';
+import type { GenerationItem } from '../tasks/types.ts';
 import type { FromWorker, ToWorker, WorkerRunConfig } from './protocol.ts';
 import type { ItemRecord, ModelRun, RunEnvironment, RunResult } from './results.ts';
 import type { RunEvent } from './runner.ts';
@@ -31,7 +33,7 @@ export class EngineClient {
 
   start(opts: StartRunOptions): RunHandle {
     const worker = this.ensureWorker();
-    const runId = `run-${Date.now().toString(36)}-${Math.floor(performance.now()).toString(36)}`;
+    const runId = this.nextId();
     const result = new Promise<RunResult>((resolve, reject) => {
       const onMessage = (e: MessageEvent<FromWorker>) => {
         const msg = e.data;
@@ -41,7 +43,8 @@ export class EngineClient {
           worker.removeEventListener('message', onMessage);
           worker.removeEventListener('error', onError);
           if (msg.type === 'done') resolve(msg.result);
-          else reject(new Error(msg.message));
+          else if (msg.type === 'error') reject(new Error(msg.message));
+          else reject(new Error(`unexpected reply ${msg.type}`));
         }
       };
       const onError = (e: ErrorEvent) => {
@@ -58,6 +61,30 @@ export class EngineClient {
     const msg: ToWorker = { type: 'run', runId, spec: opts.spec, config: opts.config, env: opts.env, completed: opts.completed, partialItems: opts.partialItems };
     worker.postMessage(msg);
     return { runId, result, cancel: () => worker.postMessage({ type: 'cancel', runId } satisfies ToWorker) };
+  }
+
+  /** Score items on one model in the worker (console API, engine tests). */
+  score(ref: ModelRef, items: GenerationItem[], config: WorkerRunConfig, options?: { maxBatchSize?: number; shortcut?: boolean; greedyMargin?: number }): Promise<{ results: RawItemResult[]; info: ModelInfo }> {
+    const worker = this.ensureWorker();
+    const runId = this.nextId();
+    return new Promise((resolve, reject) => {
+      const onMessage = (e: MessageEvent<FromWorker>) => {
+        const msg = e.data;
+        if (msg.runId !== runId || msg.type === 'event') return;
+        worker.removeEventListener('message', onMessage);
+        if (msg.type === 'scored') resolve({ results: msg.results, info: msg.info });
+        else if (msg.type === 'error') reject(new Error(msg.message));
+        else reject(new Error(`unexpected reply ${msg.type}`));
+      };
+      worker.addEventListener('message', onMessage);
+      worker.postMessage({ type: 'score', runId, ref, items, config, options } satisfies ToWorker);
+    });
+  }
+
+  private counter = 0;
+  private nextId(): string {
+    this.counter += 1;
+    return `run-${Date.now().toString(36)}-${this.counter}`;
   }
 
   dispose(): void {

@@ -1,5 +1,7 @@
 /** Typed messages between the page and the engine worker (the page never touches the runtime). */
-import type { ExperimentSpec } from '../spec/schema.ts';
+import type { ModelInfo, RawItemResult } from '../engine/types.ts';
+import type { ExperimentSpec, ModelRef } from '../spec/schema.ts';
+import type { GenerationItem } from '../tasks/types.ts';
 import type { ItemRecord, ModelRun, RunEnvironment, RunResult } from './results.ts';
 import type { RunEvent } from './runner.ts';
 
@@ -25,9 +27,12 @@ export type ToWorker =
       completed?: ModelRun[];
       partialItems?: Record<string, ItemRecord[]>;
     }
-  | { type: 'cancel'; runId: string };
+  | { type: 'cancel'; runId: string }
+  /** Score raw items on one model (the console API and engine tests use this). */
+  | { type: 'score'; runId: string; ref: ModelRef; items: GenerationItem[]; config: WorkerRunConfig; options?: { maxBatchSize?: number; shortcut?: boolean; greedyMargin?: number } };
 
 export type FromWorker =
   | { type: 'event'; runId: string; event: RunEvent }
   | { type: 'done'; runId: string; result: RunResult }
+  | { type: 'scored'; runId: string; results: RawItemResult[]; info: ModelInfo }
   | { type: 'error'; runId: string; message: string };
