@@ -1,0 +1,39 @@
+/**
+ * `window.emergenceLab` for people who script in the browser console (and for the engine's
+ * browser tests): generate seeded items and score them on a model in the engine worker.
+ */
+import { EngineClient } from './lib/run/client.ts';
+import type { WorkerRunConfig } from './lib/run/protocol.ts';
+import { generateArithmeticItems } from './lib/tasks/arithmetic.ts';
+import type { ArithmeticTask, ModelRef } from './lib/spec/schema.ts';
+import type { GenerationItem } from './lib/tasks/types.ts';
+import { APP_VERSION } from './lib/spec/defaults.ts';
+
+export function workerConfig(remoteHost: string | null = null): WorkerRunConfig {
+  const at = (path: string) => new URL(path, document.baseURI).href;
+  return {
+    modelBaseUrl: at('models/'),
+    wasmPaths: { mjs: at('ort/ort-wasm-simd-threaded.asyncify.mjs'), wasm: at('ort/ort-wasm-simd-threaded.asyncify.wasm') },
+    remoteHost,
+    params: {},
+  };
+}
+
+export interface ConsoleApi {
+  version: string;
+  generateItems(task: ArithmeticTask): GenerationItem[];
+  score: EngineClient['score'] extends (...a: infer _A) => infer R
+    ? (ref: ModelRef, items: GenerationItem[], options?: { maxBatchSize?: number; shortcut?: boolean; greedyMargin?: number }) => R
+    : never;
+}
+
+export function installConsoleApi(createWorker: () => Worker): ConsoleApi {
+  const client = new EngineClient(createWorker);
+  const api: ConsoleApi = {
+    version: APP_VERSION,
+    generateItems: (task) => generateArithmeticItems(task),
+    score: (ref, items, options) => client.score(ref, items, workerConfig(), options),
+  };
+  (globalThis as unknown as { emergenceLab: ConsoleApi }).emergenceLab = api;
+  return api;
+}
