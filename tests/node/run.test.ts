@@ -1,0 +1,107 @@
+/** A whole experiment on the bundled ladder in Node: results format, aggregates, emergence. */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { defaultSpec, paramsOfBundled } from '../../src/lib/catalog/ladder.ts';
+import { GENERATION_METRIC_IDS } from '../../src/lib/metrics/registry.ts';
+import type { RunResult } from '../../src/lib/run/results.ts';
+import { runExperiment, type RunEvent } from '../../src/lib/run/runner.ts';
+import { createNodeEngine, loadLadder, nodeEnvironment, REPO_ROOT } from '../../src/cli/node-engine.ts';
+
+const ladder = await loadLadder('arith');
+
+describe('the default experiment in Node', () => {
+  let result: RunResult;
+  const events: RunEvent['type'][] = [];
+  beforeAll(async () => {
+    const spec = defaultSpec(ladder, 'cpu');
+    result = await runExperiment(spec, createNodeEngine(), {
+      env: nodeEnvironment(),
+      paramsOf: (ref) => paramsOfBundled(ladder, ref.id),
+      onEvent: (e) => void events.push(e.type),
+    });
+  });
+
+  it('writes the versioned results format with every item and metric', () => {
+    expect(result.format).toBe('emergence-lab/run');
+    expect(result.version).toBe(1);
+    expect(result.models).toHaveLength(ladder.models.length);
+    for (const m of result.models) {
+      expect(m.status).toBe('done');
+      expect(m.params).toBeGreaterThan(0);
+      expect(m.items).toHaveLength(5 * 40);
+      for (const item of m.items) {
+        expect(Object.keys(item.metrics).sort()).toEqual([...GENERATION_METRIC_IDS].sort());
+        for (const v of Object.values(item.metrics)) expect(v === null || Number.isFinite(v)).toBe(true);
+        expect(item.target_logprobs.every(Number.isFinite)).toBe(true);
+      }
+      expect(m.aggregates.variants.map((v) => v.variant)).toEqual(['add/1d', 'add/2d', 'add/3d', 'add/4d', 'add/5d']);
+      for (const v of m.aggregates.variants) {
+        for (const s of Object.values(v.metrics)) expect(s.lo <= s.mean && s.mean <= s.hi).toBe(true);
+      }
+    }
+    expect(events.filter((t) => t === 'model-done')).toHaveLength(ladder.models.length);
+    expect(events).toContain('score-progress');
+    expect(JSON.parse(JSON.stringify(result))).toEqual(result);
+  });
+
+  it('shows the mirage: exact match is far more "emergent" than the continuous metrics', () => {
+    const em = result.emergence['add/5d'];
+    expect(em.exact_match).toBeGreaterThan(2 * em.per_token_prob);
+    expect(em.exact_match).toBeGreaterThan(2 * em.token_edit_distance);
+  });
+
+  it('is deterministic: the same spec gives the same numbers', async () => {
+    const spec = { ...defaultSpec(ladder, 'cpu'), models: defaultSpec(ladder, 'cpu').models.slice(-2) };
+    const opts = { env: nodeEnvironment(), paramsOf: (ref: { id: string }) => paramsOfBundled(ladder, ref.id) };
+    const again = await runExperiment(spec, createNodeEngine(), opts);
+    const byId = new Map(result.models.map((m) => [m.id, m]));
+    for (const m of again.models) expect(m.aggregates).toEqual(byId.get(m.id)!.aggregates);
+  });
+
+  it('a model that fails to load is recorded and the rest of the ladder still runs', async () => {
+    const spec = defaultSpec(ladder, 'cpu');
+    spec.models = [spec.models[0], { ...spec.models[1], id: 'arith/does-not-exist' }, spec.models[2]];
+    spec.task.perVariant = 3;
+    const r = await runExperiment(spec, createNodeEngine(), { env: nodeEnvironment(), paramsOf: (ref) => paramsOfBundled(ladder, ref.id) });
+    expect(r.models.map((m) => m.status)).toEqual(['done', 'error', 'done']);
+    expect(r.models[1].error).toMatch(/^arith\/does-not-exist: could not be loaded/);
+  });
+});
+
+describe('npm run eval (CLI)', () => {
+  const cli = (args: string[]) => spawnSync(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'src/cli/eval.ts'), ...args], { encoding: 'utf8', cwd: REPO_ROOT });
+
+  it('prints a model x metric table with intervals and writes the results file', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'emergence-cli-'));
+    try {
+      const out = join(dir, 'run.json');
+      const r = cli(['--ladder', 'arith', '--task', 'add', '--digits', '1-2', '--n', '4', '--seed', '3', '--out', out]);
+      expect(r.status, r.stderr).toBe(0);
+      expect(r.stdout).toMatch(/add\/1d \(n=4 per model, mean \[95% bootstrap CI\]\)/);
+      expect(r.stdout).toMatch(/exact match/);
+      const saved = JSON.parse(readFileSync(out, 'utf8')) as RunResult;
+      expect(saved.spec.task).toMatchObject({ digits: [1, 2], perVariant: 4, seed: 3 });
+      expect(saved.models.every((m) => m.items.length === 8)).toBe(true);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('refuses bad arguments with a message and exit code 2', () => {
+    for (const [args, message] of [
+      [['--task', 'div'], /operation must be one of/],
+      [['--digits', '0-3'], /digit count must be at least 1/],
+      [['--n', '0'], /items per variant must be at least 1/],
+      [['--n', 'ten'], /--n must be a whole number/],
+      [['--ladder', 'nope'], /Unknown ladder "nope"/],
+      [['--models', 'arith-l9-d9'], /Unknown model/],
+    ] as const) {
+      const r = cli([...args]);
+      expect(r.status).toBe(2);
+      expect(r.stderr).toMatch(message);
+    }
+  });
+});
