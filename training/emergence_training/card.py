@@ -340,8 +340,8 @@ embeddings. The final train loss is an exponential moving average (factor {LOSS_
   {data.MIN_DIGITS}..{r.max_digits}, then both operands are drawn uniformly. The loss is on the answer tokens and
   `{eos}` only, never on the prompt.
 - **Amount:** {fmt_int(r.steps)} steps × batch {r.batch_size} = {fmt_int(first['trainExamples'])} examples per
-  model, {fmt_int(first['trainTokens'])} token positions (each batch is right-padded to the
-  {max_len}-token longest example), of which about {fmt_int(round(first['trainExamples'] * scored))} are scored
+  model, {fmt_int(first['trainTokens'])} tokens (prompt, answer and `{eos}`; padding
+  excluded; the longest example has {max_len} tokens), of which about {fmt_int(round(first['trainExamples'] * scored))} are scored
   answer and `{eos}` tokens ({scored:.2f} per example).
 - **Optimizer:** AdamW (β = {ADAM_BETAS[0]}, {ADAM_BETAS[1]}, weight decay {r.weight_decay}), gradient norm
   clipped to {GRAD_CLIP}, peak learning rate {r.lr} reached by linear warmup over {r.warmup_steps} steps, then

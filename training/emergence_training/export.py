@@ -244,6 +244,12 @@ def load_trained(rung: Rung, runs: Path) -> tuple[ArithmeticGPT, dict]:
     return model, summary
 
 
+def count_train_tokens(cfg: LadderConfig, heldout: list[data.Problem]) -> int:
+    """Tokens (prompt + answer + <eos>, padding excluded) every model saw: replays the seeded stream."""
+    stream = data.TrainingStream(cfg.recipe.seed, cfg.recipe.max_digits, exclude=heldout)
+    return sum(len(data.encode_problem(p)[0]) for _ in range(cfg.recipe.steps) for p in stream.batch(cfg.recipe.batch_size))
+
+
 def main(argv=None):
     here = Path(__file__).resolve().parent.parent
     ap = argparse.ArgumentParser(description=__doc__)
@@ -255,6 +261,7 @@ def main(argv=None):
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     problems = data.heldout_problems(cfg.recipe.heldout_seed, cfg.recipe.heldout_per_digit)
+    train_tokens = count_train_tokens(cfg, problems)
     entries = []
     for rung in cfg.rungs:
         model, summary = load_trained(rung, Path(args.runs))
@@ -263,7 +270,7 @@ def main(argv=None):
         entries.append({
             "id": rung.id, "params": summary["params"], "nonEmbeddingParams": summary["nonEmbeddingParams"],
             "layers": s.n_layer, "dModel": s.n_embd, "heads": s.n_head,
-            "trainTokens": cfg.recipe.train_examples * (data.max_sequence_length() - 1),
+            "trainTokens": train_tokens,
             "trainExamples": cfg.recipe.train_examples, "trainSteps": cfg.recipe.steps,
             "finalTrainLoss": summary["finalTrainLoss"],
         })

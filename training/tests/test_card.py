@@ -78,7 +78,7 @@ class CardOnFakeLadderTest(unittest.TestCase):
             row = (f"| `{m['id']}` | {m['params']:,} | {m['nonEmbeddingParams']:,} | {m['layers']} | "
                    f"{m['dModel']} | {m['heads']} | {m['finalTrainLoss']:.4f} |")
             self.assertIn(row, text)
-        self.assertIn(f"{self.ladder['models'][0]['trainTokens']:,} token positions", text)
+        self.assertIn(f"{self.ladder['models'][0]['trainTokens']:,} tokens (prompt, answer and", text)
         self.assertEqual(self.ladder["models"][0]["trainTokens"], 40 * 18)
 
     def test_measured_numbers_match_golden(self):
