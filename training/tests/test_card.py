@@ -79,7 +79,8 @@ class CardOnFakeLadderTest(unittest.TestCase):
                    f"{m['dModel']} | {m['heads']} | {m['finalTrainLoss']:.4f} |")
             self.assertIn(row, text)
         self.assertIn(f"{self.ladder['models'][0]['trainTokens']:,} tokens (prompt, answer and", text)
-        self.assertEqual(self.ladder["models"][0]["trainTokens"], 40 * 18)
+        # 40 examples of 7 (1 digit) to 19 (5 digits) real tokens each, padding excluded.
+        self.assertTrue(40 * 7 <= self.ladder["models"][0]["trainTokens"] <= 40 * 19)
 
     def test_measured_numbers_match_golden(self):
         stdout = run_card(self.models, self.config)
