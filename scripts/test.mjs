@@ -35,7 +35,7 @@ const skipped = [];
 const py = findTorchPython();
 if (py) {
   console.log(`\n> training tool tests (${py} -m unittest)`);
-  const r = spawnSync(py, ['-m', 'unittest', 'discover', '-s', 'tests', '-t', '.'], { cwd: 'training', stdio: 'inherit' });
+  const r = spawnSync(py, ['-m', 'unittest', 'discover', '-s', 'tests'], { cwd: 'training', stdio: 'inherit' });
   if (r.status !== 0) process.exit(r.status ?? 1);
 } else if (CI) {
   console.error('CI=true but no python3 with torch and onnx: install python3-torch python3-onnx (see .ci/run).');
