@@ -49,10 +49,45 @@ function serveOrtWasm(): Plugin {
   };
 }
 
+/**
+ * Content-Security-Policy of the production build (a <meta> tag, so any static host gets it):
+ * scripts only from the app itself plus 'wasm-unsafe-eval' for WebAssembly, no eval, and
+ * connections only to the app and the configured model host.
+ */
+export function contentSecurityPolicy(modelHost: string): string {
+  const host = new URL(modelHost);
+  // The Hugging Face Hub answers file requests with redirects to its CDN hosts.
+  const hubCdn = host.hostname === 'huggingface.co' ? ' https://*.huggingface.co https://*.hf.co' : '';
+  return [
+    "default-src 'self'",
+    "script-src 'self' 'wasm-unsafe-eval'",
+    "worker-src 'self'",
+    `connect-src 'self' ${host.origin}${hubCdn}`,
+    "img-src 'self' data: blob:",
+    "style-src 'self' 'unsafe-inline'",
+    "font-src 'self'",
+    "object-src 'none'",
+    "base-uri 'self'",
+    "form-action 'none'",
+  ].join('; ');
+}
+
+function injectCsp(modelHost: string): Plugin {
+  return {
+    name: 'emergence-lab:csp',
+    apply: 'build',
+    transformIndexHtml: () => [{ tag: 'meta', attrs: { 'http-equiv': 'Content-Security-Policy', content: contentSecurityPolicy(modelHost) }, injectTo: 'head-prepend' }],
+  };
+}
+
+/** Model host for Hub ladders, fixed at build time (never changeable by a share link). */
+const MODEL_HOST = process.env.VITE_MODEL_HOST || 'https://huggingface.co';
+
 export default defineConfig({
   base: './',
   publicDir: 'static',
-  plugins: [svelte(), serveOrtWasm()],
+  plugins: [svelte(), serveOrtWasm(), injectCsp(MODEL_HOST)],
+  define: { 'import.meta.env.VITE_MODEL_HOST': JSON.stringify(MODEL_HOST) },
   server: { headers: isolationHeaders },
   preview: { headers: isolationHeaders },
   worker: { format: 'es' },

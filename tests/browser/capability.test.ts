@@ -41,3 +41,38 @@ describe('the built app in headless Chromium', () => {
     }
   });
 });
+
+describe('the production build\'s Content-Security-Policy', () => {
+  it('is in the built page, blocks injected inline scripts, and the app still works under it', async () => {
+    const chrome = await launchChromium({ webgpu: true });
+    try {
+      const page = await (await chrome.newContext()).newPage();
+      const violations: string[] = [];
+      page.on('console', (m) => {
+        if (/Content.Security.Policy/i.test(m.text())) violations.push(m.text());
+      });
+      await page.goto(inject('baseUrl'));
+      const csp = await page.locator('meta[http-equiv="Content-Security-Policy"]').getAttribute('content');
+      expect(csp).toContain("script-src 'self' 'wasm-unsafe-eval'");
+      expect(csp).not.toContain("'unsafe-eval'");
+      expect(csp).toMatch(/connect-src 'self' https:\/\/huggingface\.co/);
+      // An injected inline script (the way untrusted text would become code) must not run.
+      const blocked = await page.evaluate(
+        () =>
+          new Promise<string>((resolve) => {
+            document.addEventListener('securitypolicyviolation', (e) => resolve(e.effectiveDirective), { once: true });
+            const s = document.createElement('script');
+            s.textContent = 'window.__injected = true';
+            document.body.append(s);
+            setTimeout(() => resolve((window as unknown as { __injected?: boolean }).__injected ? 'ran' : 'no event'), 2000);
+          }),
+      );
+      expect(blocked).toBe('script-src-elem');
+      await page.getByTestId('cap-backend').waitFor();
+      // Only the deliberate violation above, nothing from the app itself.
+      expect(violations.filter((v) => !/inline script/i.test(v))).toEqual([]);
+    } finally {
+      await chrome.close();
+    }
+  });
+});

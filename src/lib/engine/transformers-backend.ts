@@ -39,6 +39,9 @@ export function configureTransformers(config: TransformersEngineConfig): void {
   env.allowRemoteModels = Boolean(config.remoteHost);
   if (config.remoteHost) env.remoteHost = config.remoteHost.endsWith('/') ? config.remoteHost : `${config.remoteHost}/`;
   env.useBrowserCache = config.useBrowserCache ?? false;
+  // Load ONNX Runtime's WASM straight from wasmPaths: the cached-blob path would need a
+  // `blob:` script source, which the production Content-Security-Policy does not allow.
+  env.useWasmCache = false;
   const onnx = env.backends.onnx as { wasm?: { wasmPaths?: unknown } } | undefined;
   if (config.wasmPaths && onnx?.wasm) onnx.wasm.wasmPaths = { ...config.wasmPaths };
 }
