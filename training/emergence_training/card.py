@@ -284,6 +284,9 @@ def reading(rows: list[ModelRow], digit: int) -> str:
 
 
 def render_card(ladder: dict, rows: list[ModelRow], digits: range, cfg: LadderConfig) -> str:
+    changes_section = (
+        "\n## Changes from the first recipe\n\n" + "\n".join(f"- {c}" for c in cfg.changes) + "\n" if cfg.changes else ""
+    )
     r = cfg.recipe
     first = rows[0].entry
     n_models = len(rows)
@@ -351,7 +354,7 @@ embeddings. The final train loss is an exponential moving average (factor {LOSS_
 - **Held-out items:** {per_digit} distinct problems per digit count (seed {ladder['heldout']['seed']}). Those with
   2 or more digits never appear in training. Only 100 one-digit problems exist, so the one-digit items are
   training problems too: that column measures memorised facts, not generalisation.
-
+{changes_section}
 ## Measured results
 
 PyTorch outputs on the {per_digit} held-out items per digit count, item by item (no batching), greedy decoding.

@@ -45,6 +45,8 @@ class LadderConfig:
     recipe: Recipe
     rungs: list[Rung]
     n_positions: int
+    # What changed from earlier recipes and why (rendered in the model card).
+    changes: tuple[str, ...] = ()
 
 
 def _require(cond: bool, msg: str) -> None:
@@ -102,7 +104,9 @@ def parse_config(raw: dict) -> LadderConfig:
         rungs.append(Rung(m["id"], shape))
     ids = [r.id for r in rungs]
     _require(len(set(ids)) == len(ids), f"model ids must be unique, got {ids}")
-    return LadderConfig(recipe, rungs, n_positions)
+    changes = raw.get("changes", [])
+    _require(isinstance(changes, list) and all(isinstance(c, str) for c in changes), "changes must be a list of strings")
+    return LadderConfig(recipe, rungs, n_positions, tuple(changes))
 
 
 def load_config(path: Path) -> LadderConfig:
