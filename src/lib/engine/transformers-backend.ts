@@ -3,6 +3,7 @@
  * onnxruntime-web with WebGPU or WASM in the browser). The only file that touches the runtime.
  */
 import { AutoModelForCausalLM, AutoTokenizer, Tensor, env } from '@huggingface/transformers';
+import { findHubError, isOutOfMemory } from '../hub/errors.ts';
 import type { ModelRef } from '../spec/schema.ts';
 import type { LogitsBatch, ModelBackend } from './backend.ts';
 import { CancelledError, EngineError, ModelLoadError } from './errors.ts';
@@ -18,7 +19,24 @@ export interface TransformersEngineConfig {
   wasmPaths?: { mjs: string; wasm: string };
   /** Let transformers.js keep downloaded files in the browser cache. */
   useBrowserCache?: boolean;
+  /**
+   * Replaces transformers.js `env.fetch` for every file it requests (e.g. HubSession.fetch:
+   * verified, resumable, consent-gated downloads). Default: the global fetch.
+   */
+  fetch?: (input: RequestInfo | URL, init?: RequestInit) => Promise<Response>;
+  /**
+   * Installed as transformers.js `env.customCache` (with `env.useCustomCache`), checked before any
+   * download and given each downloaded file (e.g. HubSession.cache). Takes precedence over
+   * useBrowserCache. Default: none.
+   */
+  cache?: {
+    match(request: string): Promise<Response | undefined>;
+    put(request: string, response: Response, progress?: (p: { progress: number; loaded: number; total: number }) => void): Promise<void>;
+  } | null;
 }
+
+// transformers.js's own fetch, restored for engines configured without one.
+const DEFAULT_FETCH = env.fetch;
 
 type HfModel = Awaited<ReturnType<typeof AutoModelForCausalLM.from_pretrained>>;
 type HfTokenizer = Awaited<ReturnType<typeof AutoTokenizer.from_pretrained>>;
@@ -33,8 +51,20 @@ interface TensorLike {
 
 const REQUIRED_INPUTS = ['input_ids', 'attention_mask'];
 
+/**
+ * transformers.js 4.3.2 never checks that a local file exists when localModelPath is an http(s)
+ * URL (get_file_metadata skips URL paths), so the tokenizer silently loads without its config.
+ * A same-origin URL is therefore passed as its path ("/models/"), which fetch resolves as before.
+ */
+function localPathOf(path: string): string {
+  const origin = typeof location === 'undefined' ? null : location.origin;
+  if (origin && /^https?:\/\//.test(path) && new URL(path).origin === origin) return new URL(path).pathname;
+  return path;
+}
+
 export function configureTransformers(config: TransformersEngineConfig): void {
-  env.localModelPath = config.localModelPath.endsWith('/') ? config.localModelPath : `${config.localModelPath}/`;
+  const localModelPath = localPathOf(config.localModelPath);
+  env.localModelPath = localModelPath.endsWith('/') ? localModelPath : `${localModelPath}/`;
   env.allowLocalModels = true;
   env.allowRemoteModels = Boolean(config.remoteHost);
   if (config.remoteHost) env.remoteHost = config.remoteHost.endsWith('/') ? config.remoteHost : `${config.remoteHost}/`;
@@ -44,6 +74,9 @@ export function configureTransformers(config: TransformersEngineConfig): void {
   env.useWasmCache = false;
   const onnx = env.backends.onnx as { wasm?: { wasmPaths?: unknown } } | undefined;
   if (config.wasmPaths && onnx?.wasm) onnx.wasm.wasmPaths = { ...config.wasmPaths };
+  env.fetch = (config.fetch ?? DEFAULT_FETCH) as typeof env.fetch;
+  env.useCustomCache = Boolean(config.cache);
+  env.customCache = (config.cache ?? null) as typeof env.customCache;
 }
 
 function int64Tensor(values: number[], dims: number[]): Tensor {
@@ -140,8 +173,12 @@ class TransformersBackend implements ModelBackend {
   }
 }
 
-function describeLoadFailure(err: unknown): string {
+function describeLoadFailure(err: unknown, modelId: string): string {
+  // Hub errors already name the model and say what to do.
+  const hub = findHubError(err);
+  if (hub) return hub.message.startsWith(`${modelId}: `) ? hub.message.slice(modelId.length + 2) : hub.message;
   const msg = err instanceof Error ? err.message : String(err);
+  if (isOutOfMemory(err)) return `the GPU ran out of memory (${msg}). Try a smaller model or a 4-bit dtype (q4/q4f16).`;
   if (/could not locate file|404|not found|ENOENT/i.test(msg)) return `a model file is missing (${msg}). Check that the folder or repository has config.json, tokenizer.json, tokenizer_config.json and onnx/model*.onnx for the chosen dtype.`;
   if (/unsupported model type|Unknown model class/i.test(msg)) return `its architecture is not supported by transformers.js (${msg}).`;
   return msg;
@@ -152,6 +189,10 @@ export function createTransformersEngine(config: TransformersEngineConfig): Engi
   return {
     async load(ref: ModelRef, options: LoadOptions = {}): Promise<LoadedModel> {
       if (options.signal?.aborted) throw new CancelledError();
+      // Re-apply this engine's settings (env is global to transformers.js; another engine may have
+      // changed it), and never look for a Hub model among the app's bundled files.
+      configureTransformers(config);
+      env.allowLocalModels = ref.source === 'bundled';
       const common = {
         local_files_only: ref.source === 'bundled',
         revision: ref.source === 'hub' && ref.revision ? ref.revision : 'main',
@@ -165,7 +206,7 @@ export function createTransformersEngine(config: TransformersEngineConfig): Engi
         tokenizer = await AutoTokenizer.from_pretrained(ref.id, common);
         model = await AutoModelForCausalLM.from_pretrained(ref.id, { ...common, device: ref.device, dtype: ref.dtype });
       } catch (err) {
-        throw new ModelLoadError(ref.id, `could not be loaded: ${describeLoadFailure(err)}`, { cause: err });
+        throw new ModelLoadError(ref.id, `could not be loaded: ${describeLoadFailure(err, ref.id)}`, { cause: err });
       }
       const session = (model as unknown as { sessions?: Record<string, { inputNames: string[]; outputNames: string[] }> }).sessions?.model;
       const missing = REQUIRED_INPUTS.filter((n) => !session?.inputNames.includes(n));

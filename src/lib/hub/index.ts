@@ -1,0 +1,71 @@
+/**
+ * Hub model ladders: repository ids, revision pinning, dtype probing and choice, verified and
+ * resumable downloads, the consent gate, and the model cache. See docs/hub.md.
+ * (DirectoryModelStore lives in store-node.ts: Node only, not exported here.)
+ */
+export * from './errors.ts';
+export { validateRepoId, isCommitSha, normalizeHost, resolveUrl, revisionApiUrl, parseResolveUrl, type ResolvedFileUrl } from './repo.ts';
+export { DEFAULT_RETRY_POLICY, type RetryPolicy, type FetchFn } from './http.ts';
+export {
+  fetchRevisionInfo,
+  resolveRevision,
+  statFile,
+  probeDtypes,
+  readModelConfig,
+  type HubRequestOptions,
+  type RevisionInfo,
+  type FileStat,
+  type DtypeProbe,
+} from './api.ts';
+export {
+  SUPPORTED_ARCHITECTURES,
+  isSupportedArchitecture,
+  estimateParams,
+  summarizeConfig,
+  externalDataChunks,
+  type ModelConfigSummary,
+  type SupportedArchitecture,
+} from './architectures.ts';
+export {
+  DTYPE_SUFFIX,
+  F16_DTYPES,
+  dtypeFile,
+  externalDataFiles,
+  dtypePreference,
+  dtypeRunsOn,
+  chooseDtype,
+  chooseLadderDtypes,
+  ladderDtypeWarning,
+  type DtypeCapabilities,
+  type DtypeChoiceOptions,
+  type DtypeOffer,
+} from './dtypes.ts';
+export { verifiedDownload, type DownloadTarget, type DownloadHooks } from './download.ts';
+export {
+  planDownload,
+  DtypeNotSupportedError,
+  DEFAULT_CONSENT_THRESHOLD_BYTES,
+  TOKENIZER_AND_CONFIG_FILES,
+  OPTIONAL_FILES,
+  type DownloadPlan,
+  type PlannedModel,
+  type PlannedFile,
+  type PlanFailure,
+  type PlanOptions,
+} from './plan.ts';
+export {
+  MemoryModelStore,
+  CacheApiModelStore,
+  DEFAULT_CACHE_NAME,
+  listCachedModels,
+  deleteCachedModel,
+  cachedBytes,
+  clearModelStore,
+  type ModelFileStore,
+  type StoredEntry,
+  type CachedModel,
+  type CachedFile,
+  type CacheLike,
+} from './store.ts';
+export { createHubSession, type HubSession, type HubSessionOptions, type HubEvent, type TransformersCache } from './session.ts';
+export { configuredModelHost, createBrowserHubSession } from './browser.ts';

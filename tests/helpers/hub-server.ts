@@ -1,0 +1,305 @@
+/**
+ * A local server imitating the Hugging Face Hub's URL layout, for tests (the real Hub is never
+ * reached). Listens on 127.0.0.1 only (port 0), refuses non-loopback peers, and tears every
+ * connection and timer down on close().
+ *
+ *   GET|HEAD /{owner}/{repo}/resolve/{revision}/{file}   Content-Length, strong ETag (sha256),
+ *            X-Repo-Commit, Accept-Ranges (Range / If-Range supported), 404 for missing files
+ *   GET      /api/models/{owner}/{repo}/revision/{rev}   { id, sha, siblings: [{ rfilename, size }] }
+ *
+ * Revisions: "main" and the repository's fixed fake commit sha. Unknown repositories answer 401
+ * (as the Hub does for anonymous callers), unknown revisions 404.
+ *
+ * Faults, per file, hit downloads (GET, including resumed ranges, but not transformers.js's
+ * one-byte "bytes=0-0" probes; `missing` also answers HEAD and probes), optionally for the first
+ * `times` downloads only:
+ *   missing       404
+ *   truncate      body cut at byte `at` (default half the file), then the connection is reset
+ *   stall         body stops at byte `at` (default a quarter), nothing for `ms`, then reset
+ *   wrong-length  Content-Length off by `delta` (default +64): a short body (clean end for a
+ *                 negative delta, reset after the real bytes for a positive one)
+ *   status        answers `status` (e.g. 503) with no body
+ *   reset         resets the connection before any header
+ */
+import { createHash } from 'node:crypto';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import { join, relative, sep } from 'node:path';
+
+export type HubFault =
+  | { kind: 'missing'; times?: number }
+  | { kind: 'truncate'; at?: number; times?: number }
+  | { kind: 'stall'; at?: number; ms?: number; times?: number }
+  | { kind: 'wrong-length'; delta?: number; times?: number }
+  | { kind: 'status'; status: number; times?: number }
+  | { kind: 'reset'; times?: number };
+
+export interface HubRepoSource {
+  /** Folder whose files are served (read when the server starts). */
+  dir?: string;
+  /** Files added or replaced (path inside the repo -> content). */
+  files?: Record<string, string | Uint8Array>;
+  /** Commit sha of this repo (default: the server's sha). */
+  sha?: string;
+}
+
+export interface HubRequestRecord {
+  method: string;
+  /** 'file' for /resolve/ requests, 'api' for /api/ requests, 'other' otherwise. */
+  kind: 'file' | 'api' | 'other';
+  repoId: string | null;
+  revision: string | null;
+  file: string | null;
+  range: string | null;
+  status: number;
+}
+
+export interface HubServer {
+  /** Base URL, e.g. "http://127.0.0.1:41234" (no trailing slash). */
+  url: string;
+  /** The fake commit sha "main" resolves to. */
+  sha: string;
+  /** Every request so far, in order. */
+  log: HubRequestRecord[];
+  count(filter?: Partial<Pick<HubRequestRecord, 'method' | 'kind' | 'repoId' | 'file' | 'revision' | 'range'>>): number;
+  resetLog(): void;
+  setFault(repoId: string, file: string, fault: HubFault): void;
+  clearFault(repoId: string, file: string): void;
+  clearFaults(): void;
+  close(): Promise<void>;
+}
+
+export const DEFAULT_FAKE_SHA = '0123456789abcdef0123456789abcdef01234567';
+
+interface RepoFiles {
+  sha: string;
+  files: Map<string, { body: Buffer; etag: string }>;
+}
+
+function readDir(dir: string): Map<string, Buffer> {
+  const out = new Map<string, Buffer>();
+  for (const name of readdirSync(dir, { recursive: true }) as string[]) {
+    const full = join(dir, name);
+    if (statSync(full).isFile()) out.set(relative(dir, full).split(sep).join('/'), readFileSync(full));
+  }
+  return out;
+}
+
+function isLoopback(addr: string | undefined): boolean {
+  return addr === '127.0.0.1' || addr === '::1' || addr === '::ffff:127.0.0.1';
+}
+
+export async function startHubServer(options: { repos: Record<string, HubRepoSource>; sha?: string }): Promise<HubServer> {
+  const defaultSha = options.sha ?? DEFAULT_FAKE_SHA;
+  const repos = new Map<string, RepoFiles>();
+  for (const [repoId, src] of Object.entries(options.repos)) {
+    const raw = src.dir ? readDir(src.dir) : new Map<string, Buffer>();
+    for (const [path, content] of Object.entries(src.files ?? {})) raw.set(path, Buffer.from(content));
+    const files = new Map([...raw].map(([p, body]) => [p, { body, etag: `"${createHash('sha256').update(body).digest('hex')}"` }]));
+    repos.set(repoId, { sha: src.sha ?? defaultSha, files });
+  }
+  const faults = new Map<string, HubFault & { used: number }>();
+  const log: HubRequestRecord[] = [];
+  const sockets = new Set<Socket>();
+  const timers = new Set<ReturnType<typeof setTimeout>>();
+  const faultKey = (repoId: string, file: string) => `${repoId}\n${file}`;
+
+  const json = (res: ServerResponse, status: number, body: unknown) => {
+    const text = JSON.stringify(body);
+    res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+    res.end(text);
+  };
+
+  function serveFile(req: IncomingMessage, res: ServerResponse, repo: RepoFiles, repoId: string, file: string, record: HubRequestRecord) {
+    const entry = repo.files.get(file);
+    const fault = faults.get(faultKey(repoId, file));
+    // transformers.js's one-byte metadata probes ("Range: bytes=0-0") are never faulted.
+    const isGet = req.method === 'GET' && req.headers.range !== 'bytes=0-0';
+    const active = fault && (fault.times === undefined || fault.used < fault.times) && (isGet || fault.kind === 'missing');
+    if (active && isGet) fault.used++;
+    if (!entry || (active && fault.kind === 'missing')) {
+      record.status = 404;
+      res.writeHead(404, { 'content-type': 'text/plain', 'x-error-code': 'EntryNotFound', 'content-length': 15 });
+      res.end(req.method === 'HEAD' ? undefined : 'Entry not found');
+      return;
+    }
+    const size = entry.body.length;
+    let start = 0;
+    let end = size - 1;
+    let status = 200;
+    const range = req.headers.range;
+    const ifRange = req.headers['if-range'];
+    if (range && (!ifRange || ifRange === entry.etag)) {
+      const m = /^bytes=(\d+)-(\d*)$/.exec(range);
+      if (!m || Number(m[1]) >= size) {
+        record.status = 416;
+        res.writeHead(416, { 'content-range': `bytes */${size}`, 'content-length': 0 });
+        res.end();
+        return;
+      }
+      start = Number(m[1]);
+      end = m[2] ? Math.min(size - 1, Number(m[2])) : size - 1;
+      status = 206;
+    }
+    const headers: Record<string, string | number> = {
+      'content-type': file.endsWith('.json') ? 'application/json' : 'application/octet-stream',
+      etag: entry.etag,
+      'x-repo-commit': repo.sha,
+      'accept-ranges': 'bytes',
+    };
+    if (status === 206) headers['content-range'] = `bytes ${start}-${end}/${size}`;
+    const body = entry.body.subarray(start, end + 1);
+    record.status = status;
+    if (req.method === 'HEAD') {
+      res.writeHead(status, { ...headers, 'content-length': body.length });
+      res.end();
+      return;
+    }
+    if (active && fault.kind === 'reset') {
+      record.status = 0;
+      req.socket.destroy();
+      return;
+    }
+    if (active && fault.kind === 'status') {
+      record.status = fault.status;
+      res.writeHead(fault.status, { 'content-length': 0 });
+      res.end();
+      return;
+    }
+    if (active && (fault.kind === 'truncate' || fault.kind === 'stall')) {
+      // The cut is at an absolute byte of the file, so resuming past it fails again.
+      const cut = fault.at ?? Math.floor(size / (fault.kind === 'truncate' ? 2 : 4));
+      res.writeHead(status, { ...headers, 'content-length': body.length });
+      const sent = entry.body.subarray(start, Math.max(start, Math.min(end + 1, cut)));
+      res.flushHeaders();
+      if (sent.length) res.write(sent);
+      if (fault.kind === 'truncate') {
+        const t = setTimeout(() => {
+          timers.delete(t);
+          req.socket.destroy();
+        }, 20);
+        timers.add(t);
+      } else {
+        const t = setTimeout(() => {
+          timers.delete(t);
+          req.socket.destroy();
+        }, fault.ms ?? 10_000);
+        timers.add(t);
+      }
+      return;
+    }
+    if (active && fault.kind === 'wrong-length') {
+      const delta = fault.delta ?? 64;
+      const declared = Math.max(0, body.length + delta);
+      res.writeHead(status, { ...headers, 'content-length': declared, connection: 'close' });
+      if (delta < 0) {
+        res.end(body.subarray(0, declared));
+      } else {
+        res.write(body);
+        const t = setTimeout(() => {
+          timers.delete(t);
+          req.socket.destroy();
+        }, 20);
+        timers.add(t);
+      }
+      return;
+    }
+    res.writeHead(status, { ...headers, 'content-length': body.length });
+    res.end(body);
+  }
+
+  const server = createServer((req, res) => {
+    const record: HubRequestRecord = { method: req.method ?? 'GET', kind: 'other', repoId: null, revision: null, file: null, range: req.headers.range ?? null, status: 0 };
+    log.push(record);
+    if (!isLoopback(req.socket.remoteAddress)) {
+      record.status = 403;
+      req.socket.destroy();
+      return;
+    }
+    const path = (req.url ?? '/').split('?')[0];
+    const api = /^\/api\/models\/([^/]+\/[^/]+)\/revision\/([^/]+)$/.exec(path);
+    if (api) {
+      record.kind = 'api';
+      record.repoId = api[1];
+      record.revision = decodeURIComponent(api[2]);
+      const repo = repos.get(api[1]);
+      if (!repo) return json(res, (record.status = 401), { error: 'Repository not found' });
+      if (req.method !== 'GET') return json(res, (record.status = 405), { error: 'Method not allowed' });
+      if (record.revision !== 'main' && record.revision !== repo.sha) return json(res, (record.status = 404), { error: `Invalid rev id: ${record.revision}` });
+      record.status = 200;
+      return json(res, 200, {
+        id: api[1],
+        modelId: api[1],
+        sha: repo.sha,
+        siblings: [...repo.files].map(([rfilename, f]) => ({ rfilename, size: f.body.length })),
+      });
+    }
+    const file = /^\/([^/]+\/[^/]+)\/resolve\/([^/]+)\/(.+)$/.exec(path);
+    if (file) {
+      record.kind = 'file';
+      record.repoId = file[1];
+      record.revision = decodeURIComponent(file[2]);
+      record.file = decodeURIComponent(file[3]);
+      const repo = repos.get(file[1]);
+      if (!repo) {
+        record.status = 401;
+        res.writeHead(401, { 'x-error-code': 'RepoNotFound', 'content-length': 0 });
+        res.end();
+        return;
+      }
+      if (record.revision !== 'main' && record.revision !== repo.sha) {
+        record.status = 404;
+        res.writeHead(404, { 'x-error-code': 'RevisionNotFound', 'content-length': 0 });
+        res.end();
+        return;
+      }
+      if (req.method !== 'GET' && req.method !== 'HEAD') {
+        record.status = 405;
+        res.writeHead(405, { 'content-length': 0 });
+        res.end();
+        return;
+      }
+      return serveFile(req, res, repo, file[1], record.file, record);
+    }
+    record.status = 404;
+    res.writeHead(404, { 'content-length': 0 });
+    res.end();
+  });
+  server.on('connection', (s) => {
+    sockets.add(s);
+    s.on('close', () => sockets.delete(s));
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+
+  return {
+    url: `http://127.0.0.1:${port}`,
+    sha: defaultSha,
+    log,
+    count(filter = {}) {
+      return log.filter((r) => Object.entries(filter).every(([k, v]) => r[k as keyof HubRequestRecord] === v)).length;
+    },
+    resetLog() {
+      log.length = 0;
+    },
+    setFault(repoId, file, fault) {
+      faults.set(faultKey(repoId, file), { ...fault, used: 0 });
+    },
+    clearFault(repoId, file) {
+      faults.delete(faultKey(repoId, file));
+    },
+    clearFaults() {
+      faults.clear();
+    },
+    close() {
+      for (const t of timers) clearTimeout(t);
+      timers.clear();
+      for (const s of sockets) s.destroy();
+      return new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}

@@ -1,0 +1,55 @@
+import { describe, expect, it } from 'vitest';
+import { chooseDtype, chooseLadderDtypes, dtypeFile, dtypePreference, dtypeRunsOn, externalDataFiles, ladderDtypeWarning } from '../../../src/lib/hub/dtypes.ts';
+import { DTYPES } from '../../../src/lib/spec/schema.ts';
+
+const gpuF16 = { device: 'webgpu', shaderF16: true } as const;
+const gpu = { device: 'webgpu', shaderF16: false } as const;
+const wasm = { device: 'wasm', shaderF16: false } as const;
+
+describe('dtype files', () => {
+  it('follows transformers.js naming', () => {
+    expect(DTYPES.map((d) => dtypeFile(d))).toEqual([
+      'onnx/model.onnx', 'onnx/model_fp16.onnx', 'onnx/model_quantized.onnx', 'onnx/model_q4.onnx',
+      'onnx/model_q4f16.onnx', 'onnx/model_int8.onnx', 'onnx/model_uint8.onnx', 'onnx/model_bnb4.onnx',
+    ]);
+    expect(externalDataFiles('onnx/model.onnx', 3)).toEqual(['onnx/model.onnx_data', 'onnx/model.onnx_data_1', 'onnx/model.onnx_data_2']);
+  });
+});
+
+describe('chooseDtype', () => {
+  const all = [...DTYPES];
+  it('uses f16 weights only where shader-f16 exists', () => {
+    expect(chooseDtype(all, gpuF16)).toBe('q4f16');
+    expect(chooseDtype(all, gpu)).toBe('q4');
+    expect(chooseDtype(['fp16', 'q4f16', 'fp32'], gpu)).toBe('fp32');
+    expect(chooseDtype(['fp16', 'q4f16'], gpu)).toBeNull();
+    expect(chooseDtype(all, wasm)).toBe('q8');
+    for (const caps of [gpu, wasm, { device: 'cpu', shaderF16: true } as const]) {
+      expect(dtypePreference(caps).some((d) => !dtypeRunsOn(d, caps))).toBe(false);
+      expect(dtypePreference(caps)).not.toContain('fp16');
+    }
+  });
+
+  it('falls back along the preference order and honours a size budget', () => {
+    expect(chooseDtype(['fp32', 'q8'], gpu)).toBe('q8');
+    expect(chooseDtype(['fp32'], gpuF16)).toBe('fp32');
+    expect(chooseDtype([{ dtype: 'q4', totalBytes: 900 }, { dtype: 'q8', totalBytes: 500 }], { ...gpu, maxBytes: 600 })).toBe('q8');
+    expect(chooseDtype([{ dtype: 'q4', totalBytes: 900 }], { ...gpu, maxBytes: 600 })).toBeNull();
+    expect(chooseDtype([], gpu)).toBeNull();
+  });
+
+  it('prefers one dtype for the whole ladder', () => {
+    expect(chooseLadderDtypes([['fp32', 'q4', 'q8'], ['fp32', 'q8']], gpu)).toEqual(['q8', 'q8']);
+    expect(chooseLadderDtypes([['q4'], ['q8']], gpu)).toEqual(['q4', 'q8']);
+  });
+});
+
+describe('ladderDtypeWarning', () => {
+  it('is silent for one dtype and names the models when they differ', () => {
+    expect(ladderDtypeWarning([{ id: 'a/1', dtype: 'q4' }, { id: 'a/2', dtype: 'q4' }])).toBeNull();
+    expect(ladderDtypeWarning([])).toBeNull();
+    const w = ladderDtypeWarning([{ id: 'a/1', dtype: 'q4' }, { id: 'a/2', dtype: 'q8' }, { id: 'a/3', dtype: 'q4' }]);
+    expect(w).toMatch(/q4: a\/1, a\/3; q8: a\/2/);
+    expect(w).toMatch(/mix scale with precision/);
+  });
+});
