@@ -1,0 +1,118 @@
+/**
+ * compareRuns: "Re-run here" side by side. Models pair up by id and dtype (the device may
+ * differ: that is often the point of re-running), duplicates in order.
+ * Item agreement: same exact match and same output. A SharedRun has no output text, so
+ * there "same output" means the same edit distances and digit accuracy against the target
+ * (basis 'metrics'), which different outputs rarely share.
+ */
+import type { ItemMetrics } from '../metrics/types.ts';
+import type { RunResult, VariantAggregate } from '../run/results.ts';
+import { expandSharedItems } from './expand.ts';
+import type { SharedRun } from './shared-run.ts';
+
+export interface AggregateDelta {
+  variant: string;
+  metric: string;
+  a: number;
+  b: number;
+  /** b − a of the means. */
+  delta: number;
+}
+
+export interface ModelComparison {
+  id: string;
+  dtype: string;
+  inA: boolean;
+  inB: boolean;
+  /** Fraction of items present in both that agree; null when no item is in both. */
+  agreement: number | null;
+  /** Items present in both. */
+  compared: number;
+  differingItemIds: string[];
+  /** 'output' compares output text; 'metrics' compares exact-match-relevant metrics (a SharedRun has no outputs). */
+  basis: 'output' | 'metrics' | null;
+  /** Per variant per metric present on both sides, in a's order. */
+  aggregateDeltas: AggregateDelta[];
+}
+
+export interface RunComparison {
+  perModel: ModelComparison[];
+}
+
+interface Side {
+  id: string;
+  dtype: string;
+  variants: VariantAggregate[];
+  /** item id → fingerprint of what must match, or null when the side has no items for the model. */
+  items: Map<string, string> | null;
+}
+
+function isSharedRun(x: RunResult | SharedRun): x is SharedRun {
+  return 'precision' in x;
+}
+
+const metricFingerprint = (m: ItemMetrics): string => `${m.exact_match}|${m.token_edit_distance}|${m.char_edit_distance}|${m.digit_accuracy}`;
+
+function sidesOf(run: RunResult | SharedRun, basis: 'output' | 'metrics'): Side[] {
+  if (isSharedRun(run)) {
+    const expanded = new Map(expandSharedItems(run).map((e) => [e.modelIndex, e.items]));
+    return run.models.map((m, i) => {
+      const items = expanded.get(i);
+      return { id: m.id, dtype: m.dtype, variants: m.aggregates.variants, items: items ? new Map(items.map((it) => [it.id, metricFingerprint(it.metrics)])) : null };
+    });
+  }
+  return run.models.map((m) => ({
+    id: m.id,
+    dtype: m.dtype,
+    variants: m.aggregates.variants,
+    items:
+      m.items.length === 0
+        ? null
+        : new Map(m.items.map((it) => [it.id, basis === 'output' ? JSON.stringify([it.metrics.exact_match, it.output_text]) : metricFingerprint(it.metrics)])),
+  }));
+}
+
+function aggregateDeltas(a: VariantAggregate[], b: VariantAggregate[]): AggregateDelta[] {
+  const out: AggregateDelta[] = [];
+  for (const va of a) {
+    const vb = b.find((x) => x.variant === va.variant);
+    if (!vb) continue;
+    for (const [metric, ca] of Object.entries(va.metrics)) {
+      const cb = Object.hasOwn(vb.metrics, metric) ? vb.metrics[metric] : undefined;
+      if (cb) out.push({ variant: va.variant, metric, a: ca.mean, b: cb.mean, delta: cb.mean - ca.mean });
+    }
+  }
+  return out;
+}
+
+function compareItems(a: Map<string, string> | null, b: Map<string, string> | null): Pick<ModelComparison, 'agreement' | 'compared' | 'differingItemIds'> {
+  if (!a || !b) return { agreement: null, compared: 0, differingItemIds: [] };
+  let compared = 0;
+  const differingItemIds: string[] = [];
+  for (const [id, fa] of a) {
+    const fb = b.get(id);
+    if (fb === undefined) continue;
+    compared++;
+    if (fa !== fb) differingItemIds.push(id);
+  }
+  return { agreement: compared === 0 ? null : (compared - differingItemIds.length) / compared, compared, differingItemIds };
+}
+
+export function compareRuns(a: RunResult | SharedRun, b: RunResult): RunComparison {
+  const basis = isSharedRun(a) ? 'metrics' : 'output';
+  const sidesA = sidesOf(a, basis);
+  const sidesB = sidesOf(b, basis);
+  const usedB = new Set<number>();
+  const perModel: ModelComparison[] = sidesA.map((sa) => {
+    const j = sidesB.findIndex((sb, k) => !usedB.has(k) && sb.id === sa.id && sb.dtype === sa.dtype);
+    if (j < 0) return { id: sa.id, dtype: sa.dtype, inA: true, inB: false, agreement: null, compared: 0, differingItemIds: [], basis: null, aggregateDeltas: [] };
+    usedB.add(j);
+    const sb = sidesB[j];
+    const items = compareItems(sa.items, sb.items);
+    return { id: sa.id, dtype: sa.dtype, inA: true, inB: true, ...items, basis: items.agreement === null ? null : basis, aggregateDeltas: aggregateDeltas(sa.variants, sb.variants) };
+  });
+  sidesB.forEach((sb, k) => {
+    if (!usedB.has(k)) perModel.push({ id: sb.id, dtype: sb.dtype, inA: false, inB: true, agreement: null, compared: 0, differingItemIds: [], basis: null, aggregateDeltas: [] });
+  });
+  return { perModel };
+}

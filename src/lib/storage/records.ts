@@ -1,0 +1,102 @@
+/**
+ * What IndexedDB holds (schema version DB_VERSION, record version RECORD_VERSION):
+ *   runs     key id                 one small record per run: spec, env, status, counters
+ *   models   key [runId, slot]      a finished ModelRun (slot = its index in spec.models)
+ *   batches  key autoIncrement      items saved while a model runs, removed when it finishes
+ * Records are validated on every read: storage outlives app versions and can be edited in
+ * devtools, so a bad record becomes a StorageError, never a crash.
+ */
+import * as v from 'valibot';
+import type { DBSchema } from 'idb';
+import type { ItemRecord, ModelRun, RunEnvironment } from '../run/results.ts';
+import type { ExperimentSpec } from '../spec/schema.ts';
+import { ExperimentSpecSchema } from '../spec/schema.ts';
+import { EmergenceSchema, intIn, ItemRecordSchema, ModelRunSchema, RunEnvironmentSchema } from '../share/run-schema.ts';
+import { MAX_MODEL_ITEMS, MAX_MODELS } from '../share/limits.ts';
+
+export const DB_NAME = 'emergence-lab';
+export const DB_VERSION = 1;
+export const RECORD_VERSION = 1;
+export const MAX_NAME_LENGTH = 200;
+
+export interface RunRecord {
+  v: number;
+  id: string;
+  name: string;
+  createdAt: string;
+  updatedAt: string;
+  /** 'running' in storage; shown as 'interrupted' when no page is writing it (RunStore.listRuns). */
+  status: 'running' | 'done';
+  source: 'run' | 'import';
+  spec: ExperimentSpec;
+  env: RunEnvironment;
+  emergence: Record<string, Record<string, number>> | null;
+  modelsDone: number;
+  modelsTotal: number;
+  /** Approximate stored size: JSON length of everything saved for the run. */
+  bytes: number;
+}
+
+export interface ModelRecord {
+  v: number;
+  runId: string;
+  slot: number;
+  model: ModelRun;
+  bytes: number;
+}
+
+export interface BatchRecord {
+  v: number;
+  seq?: number;
+  runId: string;
+  modelId: string;
+  items: ItemRecord[];
+  bytes: number;
+}
+
+export interface RunDb extends DBSchema {
+  runs: { key: string; value: RunRecord };
+  models: { key: [string, number]; value: ModelRecord; indexes: { byRun: string } };
+  batches: { key: number; value: BatchRecord; indexes: { byRun: string; byRunModel: [string, string] } };
+}
+
+const iso = v.pipe(v.string(), v.isoTimestamp());
+const RunIdSchema = v.pipe(v.string(), v.regex(/^[A-Za-z0-9_-]{1,100}$/));
+
+export const RunRecordSchema = v.object({
+  v: v.literal(RECORD_VERSION),
+  id: RunIdSchema,
+  name: v.pipe(v.string(), v.minLength(1), v.maxLength(MAX_NAME_LENGTH)),
+  createdAt: iso,
+  updatedAt: iso,
+  status: v.picklist(['running', 'done'] as const),
+  source: v.picklist(['run', 'import'] as const),
+  spec: ExperimentSpecSchema,
+  env: RunEnvironmentSchema,
+  emergence: v.nullable(EmergenceSchema),
+  modelsDone: intIn(0, MAX_MODELS),
+  modelsTotal: intIn(1, MAX_MODELS),
+  bytes: intIn(0, Number.MAX_SAFE_INTEGER),
+});
+
+export const ModelRecordSchema = v.object({
+  v: v.literal(RECORD_VERSION),
+  runId: RunIdSchema,
+  slot: intIn(0, MAX_MODELS - 1),
+  model: ModelRunSchema,
+  bytes: intIn(0, Number.MAX_SAFE_INTEGER),
+});
+
+export const BatchRecordSchema = v.object({
+  v: v.literal(RECORD_VERSION),
+  seq: v.optional(v.number()),
+  runId: RunIdSchema,
+  modelId: v.string(),
+  items: v.pipe(v.array(ItemRecordSchema), v.maxLength(MAX_MODEL_ITEMS)),
+  bytes: intIn(0, Number.MAX_SAFE_INTEGER),
+});
+
+/** JSON size of a value, the unit of RunRecord.bytes. */
+export function jsonBytes(value: unknown): number {
+  return JSON.stringify(value).length;
+}
