@@ -20,6 +20,8 @@ class LadderConfigError(ValueError):
 class Rung:
     id: str
     shape: ModelShape
+    # Seed of the initial weights; None = the recipe seed. The data stream never changes.
+    init_seed: int | None = None
 
 
 @dataclass(frozen=True)
@@ -101,7 +103,9 @@ def parse_config(raw: dict) -> LadderConfig:
             shape.validate()
         except ModelConfigError as e:
             raise LadderConfigError(f"model {m['id']}: {e}") from None
-        rungs.append(Rung(m["id"], shape))
+        init_seed = m.get("init_seed")
+        _require(init_seed is None or (isinstance(init_seed, int) and init_seed >= 0), f"model {m['id']}: init_seed must be a non-negative integer")
+        rungs.append(Rung(m["id"], shape, init_seed))
     ids = [r.id for r in rungs]
     _require(len(set(ids)) == len(ids), f"model ids must be unique, got {ids}")
     changes = raw.get("changes", [])

@@ -58,7 +58,7 @@ def quick_exact_match(model: ArithmeticGPT, problems: list[data.Problem]) -> dic
 
 def train_rung(cfg: LadderConfig, rung: Rung, out_dir: Path, threads: int = 1) -> dict:
     torch.set_num_threads(threads)
-    torch.manual_seed(cfg.recipe.seed)
+    torch.manual_seed(cfg.recipe.seed if rung.init_seed is None else rung.init_seed)
     r = cfg.recipe
     heldout = data.heldout_problems(r.heldout_seed, r.heldout_per_digit)
     stream = data.TrainingStream(r.seed, r.max_digits, exclude=heldout)
