@@ -47,8 +47,12 @@ describe('the default experiment in Node', () => {
     expect(JSON.parse(JSON.stringify(result))).toEqual(result);
   });
 
-  it('shows the mirage: exact match is far more "emergent" than the continuous metrics', () => {
-    const em = result.emergence['add/5d'];
+  it('shows the mirage on 3-digit addition: exact match is far more "emergent" than the continuous metrics', () => {
+    // BIG-bench emergence score over the 7 rungs. On 3 digits exact match jumps (8% -> 98%) while
+    // per-token probability and token edit distance move over several rungs. On 5 digits this
+    // ladder has a genuine transition (models learn to carry between 27K and 59K parameters), so
+    // per-token probability jumps there too and the scores do not separate; see the model card.
+    const em = result.emergence['add/3d'];
     expect(em.exact_match).toBeGreaterThan(2 * em.per_token_prob);
     expect(em.exact_match).toBeGreaterThan(2 * em.token_edit_distance);
   });
