@@ -1,0 +1,65 @@
+/** Number formatting shared by charts, tables and the item explorer. */
+
+/** Parameter counts as 2.4K, 26.8K, 799K, 1.2M, 7B. */
+export function formatParams(n: number): string {
+  if (!Number.isFinite(n)) return String(n);
+  const units: [number, string][] = [
+    [1e12, 'T'],
+    [1e9, 'B'],
+    [1e6, 'M'],
+    [1e3, 'K'],
+  ];
+  for (const [scale, unit] of units) {
+    if (Math.abs(n) >= scale) {
+      const v = n / scale;
+      const digits = Math.abs(v) >= 100 ? 0 : 1;
+      return `${Number(v.toFixed(digits))}${unit}`;
+    }
+  }
+  return String(n);
+}
+
+/** A metric value for display: fixed decimals, "–" for null (metric does not apply). */
+export function formatValue(value: number | null | undefined, digits = 3): string {
+  if (value === null || value === undefined) return '–';
+  if (!Number.isFinite(value)) return String(value);
+  if (value !== 0 && Math.abs(value) < 10 ** -digits) return value.toExponential(1);
+  return value.toFixed(digits);
+}
+
+/** Variant keys such as "add/3d" as "3-digit"; anything else unchanged. */
+export function variantLabel(variant: string): string {
+  const m = /\/(\d+)d$/.exec(variant);
+  return m ? `${m[1]}-digit` : variant;
+}
+
+/** Short model name: the part after the ladder id ("arith/arith-l1-d12" → "arith-l1-d12"). */
+export function modelLabel(modelId: string): string {
+  const i = modelId.indexOf('/');
+  return i >= 0 ? modelId.slice(i + 1) : modelId;
+}
+
+/** Milliseconds as "12 s", "3 min 05 s", "<1 s". */
+export function formatDuration(ms: number): string {
+  if (!Number.isFinite(ms) || ms < 0) return '–';
+  if (ms < 1000) return '<1 s';
+  const s = Math.round(ms / 1000);
+  if (s < 60) return `${s} s`;
+  const m = Math.floor(s / 60);
+  return `${m} min ${String(s % 60).padStart(2, '0')} s`;
+}
+
+export function formatRate(tokensPerSecond: number | null): string {
+  if (tokensPerSecond === null || !Number.isFinite(tokensPerSecond)) return '–';
+  if (tokensPerSecond >= 1000) return `${(tokensPerSecond / 1000).toFixed(1)}K tok/s`;
+  return `${Math.round(tokensPerSecond)} tok/s`;
+}
+
+/**
+ * Emergence scores: two decimals, or powers of ten when huge (a step-free jump hits the
+ * score's cap of 10^6, which reads better as 1.0e+6 than as 1000000.00).
+ */
+export function formatScore(score: number): string {
+  if (!Number.isFinite(score)) return String(score);
+  return Math.abs(score) >= 1000 ? score.toExponential(1) : score.toFixed(2);
+}

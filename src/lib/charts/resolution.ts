@@ -1,0 +1,51 @@
+/**
+ * Resolution: aggregates over only the first k items of each variant. Schaeffer et al. 2023
+ * (arXiv:2304.15004) note that with few test items a small non-zero accuracy reads as exactly
+ * 0; raising k shows it. Re-aggregation reuses the runner's own aggregateModelItems, so k = all
+ * reproduces the stored aggregates exactly.
+ */
+import { computeEmergence } from '../run/runner.ts';
+import { aggregateModelItems } from '../run/score-model.ts';
+import type { ItemRecord, ModelRun, RunResult } from '../run/results.ts';
+
+export type Resolution = number | 'all';
+
+/** Item counts offered by the resolution control. */
+export const RESOLUTION_STEPS = [5, 10, 20, 40, 100, 200, 500] as const;
+
+/** The steps smaller than the number of items per variant, then "all". */
+export function resolutionOptions(perVariant: number): Resolution[] {
+  return [...RESOLUTION_STEPS.filter((k) => k < perVariant), 'all'];
+}
+
+/** The first k items of each variant, in their original order. */
+export function firstKPerVariant(items: readonly ItemRecord[], k: Resolution): ItemRecord[] {
+  if (k === 'all') return [...items];
+  if (!Number.isInteger(k) || k < 1) throw new RangeError(`Resolution must be a whole number of items ≥ 1 or "all", got ${k}.`);
+  const seen = new Map<string, number>();
+  return items.filter((item) => {
+    const count = seen.get(item.variant) ?? 0;
+    seen.set(item.variant, count + 1);
+    return count < k;
+  });
+}
+
+/**
+ * Models with aggregates over the first k items of each variant. Finished models get new
+ * aggregates (same bootstrap seed as the run); others are returned unchanged. When k covers
+ * every item of a model, its stored aggregates are kept as they are.
+ */
+export function modelsAtResolution(models: readonly ModelRun[], k: Resolution, bootstrapSeed: number): ModelRun[] {
+  return models.map((m) => {
+    if (m.status !== 'done' || k === 'all') return m;
+    const maxPerVariant = Math.max(0, ...m.aggregates.variants.map((v) => v.n));
+    if (k >= maxPerVariant) return m;
+    const items = firstKPerVariant(m.items, k);
+    return { ...m, aggregates: { variants: aggregateModelItems(items, bootstrapSeed) } };
+  });
+}
+
+/** Emergence scores of models at a resolution (the runner's computeEmergence on them). */
+export function emergenceAtResolution(models: readonly ModelRun[]): RunResult['emergence'] {
+  return computeEmergence([...models]);
+}

@@ -1,0 +1,155 @@
+/**
+ * The page's state and the one place that talks to the engine worker: it loads the bundled
+ * ladder's manifest, keeps the experiment form, starts and cancels runs, and folds the runner's
+ * events into progress and finished models. Shaping for charts lives in src/lib/charts.
+ */
+import { probeGpu, type GpuCapability } from '../lib/capability/webgpu.ts';
+import { defaultSpec, paramsOfBundled, parseLadderManifest, type LadderManifest } from '../lib/catalog/ladder.ts';
+import { checkForm, formFromSpec, type ExperimentForm, type FormCheck } from '../lib/charts/form.ts';
+import { applyModelRun, applyRunEvent, cancelPending, initialRungs, type Rung } from '../lib/charts/progress.ts';
+import { EngineClient, type RunHandle } from '../lib/run/client.ts';
+import type { WorkerRunConfig } from '../lib/run/protocol.ts';
+import type { ModelRun, RunResult } from '../lib/run/results.ts';
+import type { RunEvent } from '../lib/run/runner.ts';
+import { APP_VERSION } from '../lib/spec/defaults.ts';
+import type { ExperimentSpec } from '../lib/spec/schema.ts';
+
+export type LabStatus = 'loading' | 'ready' | 'running' | 'cancelling' | 'done' | 'cancelled' | 'failed';
+
+export const LADDER_URL = 'models/arith/ladder.json';
+
+function message(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+function createWorker(): Worker {
+  return new Worker(new URL('../worker/engine.worker.ts', import.meta.url), { type: 'module' });
+}
+
+export class Lab {
+  ladder = $state.raw<LadderManifest | null>(null);
+  capability = $state.raw<GpuCapability | null>(null);
+  /** Why the lab cannot start (the manifest failed to load or validate). */
+  loadError = $state<string | null>(null);
+  form = $state<ExperimentForm | null>(null);
+  check = $derived.by<FormCheck | null>(() =>
+    this.form && this.ladder && this.capability ? checkForm(this.form, this.ladder, this.capability.backend === 'webgpu') : null,
+  );
+
+  status = $state<LabStatus>('loading');
+  /** Error of the whole run (the worker crashed, items could not be made). */
+  runError = $state<string | null>(null);
+  rungs = $state.raw<Rung[]>([]);
+  /** Models finished so far (the charts fill in as each one lands). */
+  models = $state.raw<ModelRun[]>([]);
+  result = $state.raw<RunResult | null>(null);
+  /** The spec of the run on screen (the form may have changed since). */
+  runSpec = $state.raw<ExperimentSpec | null>(null);
+  elapsedMs = $state<number | null>(null);
+
+  private client: EngineClient | null = null;
+  private handle: RunHandle | null = null;
+
+  get running(): boolean {
+    return this.status === 'running' || this.status === 'cancelling';
+  }
+
+  async init(): Promise<void> {
+    const [ladder, capability] = await Promise.all([this.loadLadder(), probeGpu()]);
+    this.capability = capability;
+    if (!ladder) {
+      this.status = 'failed';
+      return;
+    }
+    this.ladder = ladder;
+    this.form = formFromSpec(defaultSpec(ladder, capability.backend));
+    this.status = 'ready';
+  }
+
+  private async loadLadder(): Promise<LadderManifest | null> {
+    const url = new URL(LADDER_URL, document.baseURI).href;
+    try {
+      const res = await fetch(url);
+      if (!res.ok) throw new Error(`HTTP ${res.status} for ${url}`);
+      return parseLadderManifest(await res.json());
+    } catch (err) {
+      this.loadError = `The bundled model ladder could not be loaded: ${message(err)}`;
+      return null;
+    }
+  }
+
+  paramsOf(modelId: string): number | null {
+    return this.ladder ? paramsOfBundled(this.ladder, modelId) : null;
+  }
+
+  run(): void {
+    const spec = this.check?.spec;
+    const ladder = this.ladder;
+    if (!spec || !ladder || this.running) return;
+    this.client ??= new EngineClient(createWorker);
+    const params = Object.fromEntries(spec.models.map((m) => [m.id, paramsOfBundled(ladder, m.id)]));
+    const config: WorkerRunConfig = {
+      modelBaseUrl: new URL('models/', document.baseURI).href,
+      wasmPaths: {
+        mjs: new URL('ort/ort-wasm-simd-threaded.asyncify.mjs', document.baseURI).href,
+        wasm: new URL('ort/ort-wasm-simd-threaded.asyncify.wasm', document.baseURI).href,
+      },
+      remoteHost: null,
+      params,
+    };
+    const backend = spec.models[0].device === 'webgpu' ? 'webgpu' : 'wasm';
+    const cap = this.capability;
+    this.runSpec = spec;
+    this.rungs = initialRungs(spec.models, (id) => params[id] ?? null, this.check?.itemCount ?? 0);
+    this.models = [];
+    this.result = null;
+    this.runError = null;
+    this.elapsedMs = null;
+    this.status = 'running';
+    const t0 = performance.now();
+    const handle = this.client.start({
+      spec,
+      config,
+      env: {
+        app: APP_VERSION,
+        runtime: navigator.userAgent,
+        backend,
+        adapter: backend === 'webgpu' && cap ? { vendor: cap.vendor, architecture: cap.architecture, shaderF16: cap.shaderF16 } : null,
+        startedAt: new Date().toISOString(),
+      },
+      onEvent: (e) => this.onEvent(handle, e),
+    });
+    this.handle = handle;
+    handle.result.then(
+      (result) => {
+        if (this.handle !== handle) return;
+        this.elapsedMs = performance.now() - t0;
+        this.result = result;
+        this.models = result.models;
+        this.rungs = result.models.reduce(applyModelRun, this.rungs);
+        this.status = result.models.some((m) => m.status === 'cancelled') ? 'cancelled' : 'done';
+        this.handle = null;
+      },
+      (err: unknown) => {
+        if (this.handle !== handle) return;
+        this.elapsedMs = performance.now() - t0;
+        this.runError = message(err);
+        this.rungs = cancelPending(this.rungs);
+        this.status = 'failed';
+        this.handle = null;
+      },
+    );
+  }
+
+  private onEvent(handle: RunHandle | undefined, e: RunEvent): void {
+    if (handle && this.handle && this.handle !== handle) return;
+    this.rungs = applyRunEvent(this.rungs, e);
+    if (e.type === 'model-done') this.models = [...this.models, e.model];
+  }
+
+  cancel(): void {
+    if (this.status !== 'running' || !this.handle) return;
+    this.status = 'cancelling';
+    this.handle.cancel();
+  }
+}
