@@ -27,9 +27,13 @@ class CommittedConfigTest(unittest.TestCase):
 
     def test_one_recipe_for_every_model(self):
         raw = json.loads(COMMITTED_CONFIG.read_text())
-        allowed = {"id", "n_layer", "n_embd", "n_head"}
+        # Shape, plus at most a retrain seed for the initial weights, which must be explained in `changes`.
+        allowed = {"id", "n_layer", "n_embd", "n_head", "init_seed"}
+        changes = " ".join(raw.get("changes", []))
         for m in raw["models"]:
             self.assertLessEqual(set(m), allowed, f"{m['id']} carries its own settings: the recipe must be shared")
+            if "init_seed" in m:
+                self.assertIn(m["id"], changes, f"{m['id']} has its own init_seed but `changes` does not explain why")
 
     def test_minimal_config_parses(self):
         cfg = parse_config(minimal_raw_config())
