@@ -3,25 +3,17 @@
  * outputs: on WebGPU (SwiftShader without a GPU) log-probs within 2e-3, on WASM within 1e-4;
  * greedy outputs identical on both.
  */
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Page } from 'playwright-core';
-import { loadLadder, MODELS_DIR } from '../../src/cli/node-engine.ts';
+import { loadLadder } from '../../src/cli/node-engine.ts';
 import { launchChromium, type LaunchedBrowser } from '../helpers/chromium.ts';
-import type { GenerationItem } from '../../src/lib/tasks/types.ts';
-
-interface GoldenItem { prompt: string; target: string; digits: number; target_token_ids: number[]; target_logprobs: number[]; greedy_token_ids: number[]; greedy_text: string }
+import { goldenAsItems, loadGolden } from '../helpers/golden.ts';
 
 const ladder = await loadLadder('arith');
 
-function goldenItems(folder: string): { items: GenerationItem[]; golden: GoldenItem[]; margin: number } {
-  const g = JSON.parse(readFileSync(join(MODELS_DIR, 'arith', folder, 'golden.json'), 'utf8')) as { greedy_margin: number; items: GoldenItem[] };
-  const items = g.items.map((x, i): GenerationItem => {
-    const [a, b] = x.prompt.slice(0, -1).split('+').map(Number);
-    return { kind: 'generation', id: `golden-${i}`, variant: `add/${x.digits}d`, prompt: x.prompt, target: x.target, endToken: true, stop: ['\n'], meta: { operation: 'add', digits: x.digits, a, b } };
-  });
-  return { items, golden: g.items, margin: g.greedy_margin };
+function goldenItems(folder: string) {
+  const g = loadGolden(folder);
+  return { items: goldenAsItems(g.items), golden: g.items, margin: g.greedy_margin };
 }
 
 describe.each([

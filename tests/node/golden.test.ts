@@ -2,35 +2,11 @@
  * The real inference path (transformers.js + onnxruntime-node, CPU, fp32) against the
  * bundled ladder's PyTorch reference outputs (static/models/arith/<id>/golden.json).
  */
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ladderModelId, type LadderManifest } from '../../src/lib/catalog/ladder.ts';
 import type { LoadedModel } from '../../src/lib/engine/types.ts';
-import type { GenerationItem } from '../../src/lib/tasks/types.ts';
-import { createNodeEngine, loadLadder, MODELS_DIR } from '../../src/cli/node-engine.ts';
-
-interface GoldenItem {
-  prompt: string;
-  target: string;
-  digits: number;
-  target_token_ids: number[];
-  target_logprobs: number[];
-  greedy_token_ids: number[];
-  greedy_text: string;
-  exact_match: boolean;
-}
-
-export function loadGolden(modelFolder: string): { greedy_margin: number; items: GoldenItem[] } {
-  return JSON.parse(readFileSync(join(MODELS_DIR, 'arith', modelFolder, 'golden.json'), 'utf8'));
-}
-
-export function goldenAsItems(items: GoldenItem[]): GenerationItem[] {
-  return items.map((g, i) => {
-    const [a, b] = g.prompt.slice(0, -1).split('+').map(Number);
-    return { kind: 'generation', id: `golden-${i}`, variant: `add/${g.digits}d`, prompt: g.prompt, target: g.target, endToken: true, stop: ['\n'], meta: { operation: 'add', digits: g.digits, a, b } };
-  });
-}
+import { createNodeEngine, loadLadder } from '../../src/cli/node-engine.ts';
+import { goldenAsItems, loadGolden } from '../helpers/golden.ts';
 
 const ladder: LadderManifest = await loadLadder('arith');
 
