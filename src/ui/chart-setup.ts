@@ -69,3 +69,21 @@ export function backgroundPlugin(color: () => string): Plugin<'line'> {
     },
   };
 }
+
+/**
+ * Write where each point was drawn (CSS pixels in the canvas) to the canvas's
+ * data-positions attribute after every render, so tests can click a point without reading pixels.
+ */
+export const pointPositionsPlugin: Plugin<'line'> = {
+  id: 'emergencePointPositions',
+  afterRender(chart) {
+    const positions: { x: number; y: number; model: string; variant: string; metric: string }[] = [];
+    chart.data.datasets.forEach((dataset, di) => {
+      chart.getDatasetMeta(di).data.forEach((el, i) => {
+        const p = dataset.data[i] as unknown as PlotPoint | undefined;
+        if (p) positions.push({ x: Math.round(el.x), y: Math.round(el.y), model: p.modelId, variant: p.variant, metric: p.metric });
+      });
+    });
+    chart.canvas.dataset.positions = JSON.stringify(positions);
+  },
+};

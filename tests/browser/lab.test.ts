@@ -305,6 +305,21 @@ describe.each([
     expect(errors).toEqual([]);
   });
 
+  it('clicking a point on a chart opens that model × variant in the item explorer', async () => {
+    const canvas = page.locator('figure[data-panel=token_edit_distance] canvas');
+    await canvas.scrollIntoViewIfNeeded();
+    const positions = JSON.parse((await canvas.getAttribute('data-positions'))!) as { x: number; y: number; model: string; variant: string }[];
+    expect(positions).toHaveLength(Number(await canvas.getAttribute('data-points')));
+    // A point with no other point within 10 px, so the click is unambiguous.
+    const lonely = positions.find((p) => positions.every((q) => q === p || Math.hypot(q.x - p.x, q.y - p.y) > 10));
+    expect(lonely, 'a point apart from the others').toBeDefined();
+    await canvas.click({ position: { x: lonely!.x, y: lonely!.y } });
+    const summary = page.getByTestId('explorer-summary');
+    await expect.poll(() => summary.getAttribute('data-model'), POLL).toBe(lonely!.model);
+    expect(await summary.getAttribute('data-variant')).toBe(lonely!.variant);
+    expect(errors).toEqual([]);
+  });
+
   if (!webgpu) {
     it('writes screenshots at 390 px and 1280 px, light and dark', async () => {
       for (const theme of ['light', 'dark'] as const) {

@@ -1,4 +1,5 @@
 /** Number formatting shared by charts, tables and the item explorer. */
+import { EMERGENCE_EPSILON } from '../metrics/emergence.ts';
 
 /** Parameter counts as 2.4K, 26.8K, 799K, 1.2M, 7B. */
 export function formatParams(n: number): string {
@@ -62,4 +63,11 @@ export function formatRate(tokensPerSecond: number | null): string {
 export function formatScore(score: number): string {
   if (!Number.isFinite(score)) return String(score);
   return Math.abs(score) >= 1000 ? score.toExponential(1) : score.toFixed(2);
+}
+
+/** A note for scores at the cap of the emergence score (a jump with no typical step), else null. */
+export function scoreNote(score: number, cap = 1 / EMERGENCE_EPSILON): string | null {
+  return Math.abs(score) >= cap * 0.999
+    ? 'At the cap: most neighbouring models have exactly equal values, so the typical step is 0 and all the change happens in a jump.'
+    : null;
 }

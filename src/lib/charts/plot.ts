@@ -50,8 +50,8 @@ export function toPlotDatasets(panel: ChartPanel, theme: ThemeName): PlotDataset
 }
 
 /**
- * Tick label positions on a log axis: 1, 2 and 5 times powers of ten within [min, max]; on a
- * narrow chart (a phone) only the powers of ten, so labels don't collide.
+ * Tick label positions on a log axis: 1, 2 and 5 times powers of ten within [min, max] by
+ * default; narrower charts ask for fewer (see tickMantissas) so labels don't collide.
  */
 export function logTicks(min: number, max: number, mantissas: readonly number[] = [1, 2, 5]): number[] {
   if (!(min > 0) || !(max > min)) return [];
@@ -67,5 +67,5 @@ export function logTicks(min: number, max: number, mantissas: readonly number[] 
 
 /** Mantissas of the x-axis ticks for a chart this many CSS pixels wide. */
 export function tickMantissas(chartWidth: number): readonly number[] {
-  return chartWidth >= 480 ? [1, 2, 5] : [1];
+  return chartWidth >= 560 ? [1, 2, 5] : [1, 3];
 }

@@ -92,6 +92,14 @@ export function cancelPending(rungs: readonly Rung[]): Rung[] {
   return rungs.map((r) => (r.status === 'done' || r.status === 'error' ? r : { ...r, status: 'cancelled', msLeft: null }));
 }
 
+/** Progress of one rung in [0, 1] (loading counts bytes, scoring counts items), null when unknown. */
+export function rungFraction(rung: Rung): number | null {
+  if (rung.status === 'done') return 1;
+  if (rung.status === 'loading') return loadFraction(rung);
+  if (rung.status === 'scoring' && rung.itemsTotal > 0) return rung.itemsDone / rung.itemsTotal;
+  return 0;
+}
+
 /** Overall progress in [0, 1]: finished models count whole, the one in flight by its items. */
 export function overallFraction(rungs: readonly Rung[]): number {
   if (rungs.length === 0) return 0;

@@ -153,11 +153,16 @@ export function panelRows(panel: ChartPanel): (ChartPoint & { seriesLabel: strin
   return panel.series.flatMap((s) => s.points.map((p) => ({ ...p, seriesLabel: s.label, colorIndex: s.colorIndex })));
 }
 
-/** The x range of every panel (shared, so panels line up): parameter counts padded by a factor. */
-export function paramsDomain(models: readonly ModelRun[], pad = 1.6): { min: number; max: number } | null {
-  const ps = plottableModels(models).map((m) => m.params);
+/** The x range for these parameter counts (unknown ones skipped), padded by a factor on the log axis. */
+export function domainOfParams(params: readonly (number | null)[], pad = 1.6): { min: number; max: number } | null {
+  const ps = params.filter((p): p is number => p !== null && p > 0);
   if (ps.length === 0) return null;
   return { min: Math.min(...ps) / pad, max: Math.max(...ps) * pad };
+}
+
+/** The x range of every panel (shared, so panels line up): parameter counts padded by a factor. */
+export function paramsDomain(models: readonly ModelRun[], pad = 1.6): { min: number; max: number } | null {
+  return domainOfParams(plottableModels(models).map((m) => m.params), pad);
 }
 
 export function totalPoints(panel: ChartPanel): number {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatDuration, formatParams, formatRate, formatScore, formatValue, modelLabel, variantLabel } from '../../../src/lib/charts/format.ts';
+import { formatDuration, formatParams, formatRate, formatScore, formatValue, modelLabel, scoreNote, variantLabel } from '../../../src/lib/charts/format.ts';
 import { chartFileName, runFileName, runResultJson } from '../../../src/lib/charts/export.ts';
 import { OKABE_ITO, seriesColor, seriesPointStyle, withAlpha } from '../../../src/lib/charts/palette.ts';
 import { logTicks, tickMantissas, toPlotDatasets } from '../../../src/lib/charts/plot.ts';
@@ -21,6 +21,9 @@ describe('formatting', () => {
     expect(modelLabel('arith/arith-l1-d12')).toBe('arith-l1-d12');
     expect([500, 12_400, 185_000].map(formatDuration)).toEqual(['<1 s', '12 s', '3 min 05 s']);
     expect([3.14159, -2, 1e6, -25000].map(formatScore)).toEqual(['3.14', '-2.00', '1.0e+6', '-2.5e+4']);
+    expect(scoreNote(1e6)).toMatch(/cap/);
+    expect(scoreNote(-1e6)).toMatch(/cap/);
+    expect(scoreNote(12)).toBeNull();
     expect([null, 250.4, 12_345].map(formatRate)).toEqual(['–', '250 tok/s', '12.3K tok/s']);
   });
 });
@@ -49,7 +52,7 @@ describe('plot datasets', () => {
   it('log ticks at 1, 2, 5 × 10^k', () => {
     expect(logTicks(1500, 60000)).toEqual([2000, 5000, 10000, 20000, 50000]);
     expect(logTicks(0, 10)).toEqual([]);
-    expect(logTicks(1500, 1.3e6, tickMantissas(300))).toEqual([1e4, 1e5, 1e6]);
+    expect(logTicks(1500, 1.3e6, tickMantissas(300))).toEqual([3e3, 1e4, 3e4, 1e5, 3e5, 1e6]);
     expect(tickMantissas(600)).toEqual([1, 2, 5]);
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { applyModelRun, applyRunEvent, cancelPending, initialRungs, loadFraction, overallFraction } from '../../../src/lib/charts/progress.ts';
+import { applyModelRun, applyRunEvent, cancelPending, initialRungs, loadFraction, overallFraction, rungFraction } from '../../../src/lib/charts/progress.ts';
 import { modelRun } from './fixtures.ts';
 
 const models = [{ id: 'a/small' }, { id: 'a/big' }];
@@ -22,9 +22,12 @@ describe('run progress per model', () => {
     r = applyRunEvent(r, { type: 'load-progress', modelId: 'a/small', file: 'onnx/model.onnx', loaded: 50, total: 100 });
     r = applyRunEvent(r, { type: 'load-progress', modelId: 'a/small', file: 'config.json', loaded: 100, total: 100 });
     expect(loadFraction(r[0])).toBe(0.75);
+    expect(rungFraction(r[0])).toBe(0.75);
+    expect(rungFraction(r[1])).toBe(0);
     r = applyRunEvent(r, { type: 'score-progress', modelId: 'a/small', itemsDone: 10, itemsTotal: 40, tokensProcessed: 500, elapsedMs: 2000 });
     expect(r[0]).toMatchObject({ status: 'scoring', itemsDone: 10, itemsTotal: 40, tokensPerSecond: 250, msLeft: 6000 });
     expect(overallFraction(r)).toBeCloseTo(0.125, 12);
+    expect(rungFraction(r[0])).toBe(0.25);
     const done = modelRun('a/small', 10, { 'add/1d': 1 }, 40);
     r = applyRunEvent(r, { type: 'model-done', model: done });
     expect(r[0]).toMatchObject({ status: 'done', itemsDone: 40, msLeft: 0, scoreMs: 10 });

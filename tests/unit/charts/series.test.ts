@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   buildPanels,
   DEFAULT_PANELS,
+  domainOfParams,
   metricPanel,
   miragePanel,
   panelRows,
@@ -94,5 +95,7 @@ describe('chart series from a run result', () => {
     const d = paramsDomain(result.models, 2)!;
     expect([d.min, d.max]).toEqual([500, 200000]);
     expect(paramsDomain([])).toBeNull();
+    expect(domainOfParams([null, 10, 1000], 2)).toEqual({ min: 5, max: 2000 });
+    expect(domainOfParams([null])).toBeNull();
   });
 });
