@@ -1,16 +1,9 @@
 /** What a share link carries: a RunResult without raw per-item outputs, items in compact form. */
-import type { ModelStatus, RunEnvironment, RunResult, VariantAggregate } from '../run/results.ts';
+import type { ModelRun, RunEnvironment, RunResult } from '../run/results.ts';
 import type { ExperimentSpec } from '../spec/schema.ts';
 
-export interface SharedModel {
-  id: string;
-  params: number | null;
-  dtype: string;
-  device: string;
-  status: ModelStatus;
-  error: string | null;
-  aggregates: { variants: VariantAggregate[] };
-}
+/** A model of a shared run: ModelRun without timings and raw items. */
+export type SharedModel = Omit<ModelRun, 'loadMs' | 'scoreMs' | 'items'>;
 
 /**
  * Per-item results of one model, one array entry per item the model has, in `index` order.
