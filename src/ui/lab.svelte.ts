@@ -9,12 +9,39 @@ import { checkForm, formFromSpec, type ExperimentForm, type FormCheck } from '..
 import { applyModelRun, applyRunEvent, cancelPending, initialRungs, type Rung } from '../lib/charts/progress.ts';
 import { EngineClient, type RunHandle } from '../lib/run/client.ts';
 import type { WorkerRunConfig } from '../lib/run/protocol.ts';
-import type { ModelRun, RunResult } from '../lib/run/results.ts';
+import type { ModelRun, RunEnvironment, RunResult } from '../lib/run/results.ts';
+import type { ResumeState } from '../lib/storage/run-store.ts';
 import type { RunEvent } from '../lib/run/runner.ts';
 import { APP_VERSION } from '../lib/spec/defaults.ts';
 import type { ExperimentSpec } from '../lib/spec/schema.ts';
 
-export type LabStatus = 'loading' | 'ready' | 'running' | 'cancelling' | 'done' | 'cancelled' | 'failed';
+export type LabStatus = 'loading' | 'ready' | 'preparing' | 'running' | 'cancelling' | 'done' | 'cancelled' | 'failed';
+
+/** A spec ready to run with where its model files come from (see Lab.prepareRun). */
+export interface PreparedRun {
+  spec: ExperimentSpec;
+  config: WorkerRunConfig;
+}
+
+export type RunStartEnv = Omit<RunEnvironment, 'finishedAt' | 'transformersVersion'>;
+
+export interface RunOptions {
+  /** Run this spec instead of the form's. */
+  spec?: ExperimentSpec;
+  /** Continue a saved run: its record id and what it had finished. */
+  resume?: { savedId: string; state: ResumeState };
+}
+
+export interface RunListener {
+  started?(spec: ExperimentSpec, env: RunStartEnv, options: RunOptions): void;
+  event?(e: RunEvent): void;
+  finished?(result: RunResult): void;
+  failed?(message: string): void;
+}
+
+function generatedItemCount(spec: ExperimentSpec): number {
+  return spec.task.digits.length * spec.task.perVariant;
+}
 
 export const LADDER_URL = 'models/arith/ladder.json';
 
@@ -48,10 +75,16 @@ export class Lab {
   elapsedMs = $state<number | null>(null);
 
   private client: EngineClient | null = null;
+  private listeners: RunListener[] = [];
   private handle: RunHandle | null = null;
 
   get running(): boolean {
     return this.status === 'running' || this.status === 'cancelling';
+  }
+
+  /** A run is being prepared or is running: no other may start. */
+  get busy(): boolean {
+    return this.running || this.status === 'preparing';
   }
 
   async init(): Promise<void> {
@@ -82,41 +115,87 @@ export class Lab {
     return this.ladder ? paramsOfBundled(this.ladder, modelId) : null;
   }
 
-  run(): void {
-    const spec = this.check?.spec;
+  /**
+   * Everything a run needs beyond its spec: where model files come from and each model's
+   * parameter count. Hub models (issue 7) also plan downloads, ask consent and pin revisions
+   * here, so the returned spec can differ from the one passed in. Returns null when the run must
+   * not start (the visitor declined, or nothing can run); this.runError then says why.
+   */
+  protected async prepareRun(spec: ExperimentSpec): Promise<PreparedRun | null> {
     const ladder = this.ladder;
-    if (!spec || !ladder || this.running) return;
-    this.client ??= new EngineClient(createWorker);
+    if (!ladder) return null;
     const params = Object.fromEntries(spec.models.map((m) => [m.id, paramsOfBundled(ladder, m.id)]));
-    const config: WorkerRunConfig = {
-      modelBaseUrl: new URL('models/', document.baseURI).href,
-      wasmPaths: {
-        mjs: new URL('ort/ort-wasm-simd-threaded.asyncify.mjs', document.baseURI).href,
-        wasm: new URL('ort/ort-wasm-simd-threaded.asyncify.wasm', document.baseURI).href,
+    return {
+      spec,
+      config: {
+        modelBaseUrl: new URL('models/', document.baseURI).href,
+        wasmPaths: {
+          mjs: new URL('ort/ort-wasm-simd-threaded.asyncify.mjs', document.baseURI).href,
+          wasm: new URL('ort/ort-wasm-simd-threaded.asyncify.wasm', document.baseURI).href,
+        },
+        remoteHost: null,
+        params,
       },
-      remoteHost: null,
-      params,
     };
+  }
+
+  /**
+   * Run an experiment: the form's by default, or a given spec (re-run of a link, a file or a
+   * saved run). `resume` continues a saved run that a closed page left unfinished.
+   */
+  async run(options: RunOptions = {}): Promise<void> {
+    const requested = options.spec ?? this.check?.spec;
+    if (!requested || !this.ladder || this.busy) return;
+    const previous = this.status;
+    this.status = 'preparing';
+    this.runError = null;
+    let prepared: PreparedRun | null;
+    try {
+      prepared = await this.prepareRun(requested);
+    } catch (err) {
+      this.runError = message(err);
+      prepared = null;
+    }
+    if (!prepared) {
+      // Declined: back to where we were (a previous run's failure message was cleared above).
+      this.status = this.runError ? 'failed' : previous === 'failed' ? 'ready' : previous;
+      return;
+    }
+    this.startRun(prepared, options);
+  }
+
+  private startRun({ spec, config }: PreparedRun, options: RunOptions): void {
+    this.client ??= new EngineClient(createWorker);
+    const params = config.params;
     const backend = spec.models[0].device === 'webgpu' ? 'webgpu' : 'wasm';
     const cap = this.capability;
     this.runSpec = spec;
-    this.rungs = initialRungs(spec.models, (id) => params[id] ?? null, this.check?.itemCount ?? 0);
+    this.rungs = initialRungs(spec.models, (id) => params[id] ?? null, generatedItemCount(spec));
     this.models = [];
     this.result = null;
     this.runError = null;
     this.elapsedMs = null;
     this.status = 'running';
     const t0 = performance.now();
+    const resume = options.resume?.state;
+    if (resume) {
+      this.models = resume.completed;
+      this.rungs = resume.completed.reduce(applyModelRun, this.rungs);
+    }
+    const env: RunStartEnv = {
+      app: APP_VERSION,
+      runtime: navigator.userAgent,
+      backend,
+      adapter: backend === 'webgpu' && cap ? { vendor: cap.vendor, architecture: cap.architecture, shaderF16: cap.shaderF16 } : null,
+      startedAt: new Date().toISOString(),
+    };
+    this.listeners.forEach((l) => l.started?.(spec, env, options));
     const handle = this.client.start({
       spec,
       config,
-      env: {
-        app: APP_VERSION,
-        runtime: navigator.userAgent,
-        backend,
-        adapter: backend === 'webgpu' && cap ? { vendor: cap.vendor, architecture: cap.architecture, shaderF16: cap.shaderF16 } : null,
-        startedAt: new Date().toISOString(),
-      },
+      env,
+      completed: resume?.completed,
+      partialItems: resume?.partialItems,
       onEvent: (e) => this.onEvent(handle, e),
     });
     this.handle = handle;
@@ -129,6 +208,7 @@ export class Lab {
         this.rungs = result.models.reduce(applyModelRun, this.rungs);
         this.status = result.models.some((m) => m.status === 'cancelled') ? 'cancelled' : 'done';
         this.handle = null;
+        this.listeners.forEach((l) => l.finished?.(result));
       },
       (err: unknown) => {
         if (this.handle !== handle) return;
@@ -137,14 +217,24 @@ export class Lab {
         this.rungs = cancelPending(this.rungs);
         this.status = 'failed';
         this.handle = null;
+        this.listeners.forEach((l) => l.failed?.(this.runError ?? ''));
       },
     );
+  }
+
+  /** Observe runs (saved-run recording, comparisons); returns a function that stops observing. */
+  addRunListener(listener: RunListener): () => void {
+    this.listeners.push(listener);
+    return () => {
+      this.listeners = this.listeners.filter((l) => l !== listener);
+    };
   }
 
   private onEvent(handle: RunHandle | undefined, e: RunEvent): void {
     if (handle && this.handle && this.handle !== handle) return;
     this.rungs = applyRunEvent(this.rungs, e);
-    if (e.type === 'model-done') this.models = [...this.models, e.model];
+    if (e.type === 'model-done') this.models = [...this.models.filter((m) => m.id !== e.model.id), e.model];
+    this.listeners.forEach((l) => l.event?.(e));
   }
 
   cancel(): void {
