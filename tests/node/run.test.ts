@@ -7,6 +7,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { defaultSpec, paramsOfBundled } from '../../src/lib/catalog/ladder.ts';
 import { GENERATION_METRIC_IDS } from '../../src/lib/metrics/registry.ts';
 import type { RunResult } from '../../src/lib/run/results.ts';
+import type { Engine } from '../../src/lib/engine/types.ts';
 import { runExperiment, type RunEvent } from '../../src/lib/run/runner.ts';
 import { createNodeEngine, loadLadder, nodeEnvironment, REPO_ROOT } from '../../src/cli/node-engine.ts';
 
@@ -72,6 +73,25 @@ describe('the default experiment in Node', () => {
     const r = await runExperiment(spec, createNodeEngine(), { env: nodeEnvironment(), paramsOf: (ref) => paramsOfBundled(ladder, ref.id) });
     expect(r.models.map((m) => m.status)).toEqual(['done', 'error', 'done']);
     expect(r.models[1].error).toMatch(/^arith\/does-not-exist: could not be loaded/);
+  });
+
+  it('out of memory while scoring names the model and what to try; the rest of the ladder still runs', async () => {
+    const spec = defaultSpec(ladder, 'cpu');
+    spec.models = spec.models.slice(0, 3);
+    spec.task.perVariant = 3;
+    const oomId = spec.models[1].id;
+    // The real engine, with the middle model's first forward pass failing the way ONNX Runtime reports a failed allocation.
+    const real = createNodeEngine();
+    const engine: Engine = {
+      async load(ref, options) {
+        const model = await real.load(ref, options);
+        if (ref.id !== oomId) return model;
+        return { info: model.info, dispose: () => model.dispose(), score: () => Promise.reject(new Error("Non-zero status code returned while running MatMul node. Name:'/lm_head/MatMul' Status Message: Failed to allocate memory for requested buffer of size 805306368")) };
+      },
+    };
+    const r = await runExperiment(spec, engine, { env: nodeEnvironment(), paramsOf: (ref) => paramsOfBundled(ladder, ref.id) });
+    expect(r.models.map((m) => m.status)).toEqual(['done', 'error', 'done']);
+    expect(r.models[1].error).toMatch(new RegExp(`^${oomId} ran out of memory while scoring \\(fp32: Non-zero status code.*\\); try a smaller dtype`));
   });
 });
 

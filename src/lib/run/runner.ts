@@ -3,7 +3,7 @@
  * batches, metrics, aggregates). A model that fails is recorded with its error and the rest of
  * the ladder still runs; cancellation stops at the next batch boundary.
  */
-import { CancelledError } from '../engine/errors.ts';
+import { CancelledError, describeModelError } from '../engine/errors.ts';
 import type { Engine, LoadedModel, ScoreOptions } from '../engine/types.ts';
 import { emergenceScores } from '../metrics/emergence.ts';
 import { GENERATION_METRIC_IDS } from '../metrics/registry.ts';
@@ -32,10 +32,6 @@ export interface RunOptions {
   completed?: ModelRun[];
   /** Items already scored for the model in flight (resume), keyed by item id. */
   partialItems?: Record<string, ItemRecord[]>;
-}
-
-function errorMessage(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }
 
 function emptyModelRun(ref: ModelRef, params: number | null): ModelRun {
@@ -69,7 +65,7 @@ async function runModel(engine: Engine, spec: ExperimentSpec, ref: ModelRef, ite
     run.scoreMs = Date.now() - t1;
   } catch (err) {
     run.status = err instanceof CancelledError ? 'cancelled' : 'error';
-    run.error = errorMessage(err);
+    run.error = describeModelError(err, ref, model ? 'scoring' : 'loading');
   } finally {
     await model?.dispose().catch(() => undefined);
   }
