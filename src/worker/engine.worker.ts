@@ -2,34 +2,86 @@
 /**
  * The engine in a Web Worker: the page stays responsive while ONNX Runtime works. It receives
  * a spec, runs it with the same runner Node uses, and streams events back.
+ *
+ * Hub models: the worker keeps one HubSession (verified, resumable downloads into the Cache API)
+ * and grants it exactly the plan the visitor agreed to in the page; the session's download
+ * events (bytes per file, retries, failures) go to the page as 'hub-event' messages.
  */
 import { env as transformersEnv } from '@huggingface/transformers';
+import { CancelledError, ModelLoadError } from '../lib/engine/errors.ts';
 import { createTransformersEngine } from '../lib/engine/transformers-backend.ts';
-import type { FromWorker, ToWorker } from '../lib/run/protocol.ts';
+import type { Engine } from '../lib/engine/types.ts';
+import { createBrowserHubSession } from '../lib/hub/browser.ts';
+import type { DownloadPlan } from '../lib/hub/plan.ts';
+import { normalizeHost } from '../lib/hub/repo.ts';
+import type { HubSession } from '../lib/hub/session.ts';
+import type { FromWorker, ToWorker, WorkerRunConfig } from '../lib/run/protocol.ts';
 import { runExperiment } from '../lib/run/runner.ts';
 
 const scope = self as unknown as DedicatedWorkerGlobalScope;
 const controllers = new Map<string, AbortController>();
+/** One Hub session for the worker's lifetime (its grants and pins outlive a run). */
+let hubSession: HubSession | null = null;
 
 function post(msg: FromWorker) {
   scope.postMessage(msg);
 }
 
+function sessionFor(host: string): HubSession {
+  if (!hubSession || hubSession.host !== normalizeHost(host)) hubSession = createBrowserHubSession({ host });
+  return hubSession;
+}
+
+/**
+ * Models the plan could not plan fail at once with the plan's reason (no request is made for
+ * them), and a load cut short by Cancel reports a cancellation rather than a download error.
+ */
+function guardEngine(engine: Engine, plan: DownloadPlan, signal: AbortSignal): Engine {
+  const failed = new Map(plan.failed.filter((f) => !plan.models.some((m) => m.repoId === f.ref.id)).map((f) => [f.ref.id, f]));
+  return {
+    async load(ref, options) {
+      const f = ref.source === 'hub' ? failed.get(ref.id) : undefined;
+      if (f) throw new ModelLoadError(ref.id, f.message.startsWith(`${ref.id}: `) ? f.message.slice(ref.id.length + 2) : f.message);
+      try {
+        return await engine.load(ref, options);
+      } catch (err) {
+        if (signal.aborted) throw new CancelledError();
+        throw err;
+      }
+    },
+  };
+}
+
+function createEngine(config: WorkerRunConfig, runId: string, signal: AbortSignal): { engine: Engine; release: () => void } {
+  const local = { localModelPath: config.modelBaseUrl, wasmPaths: config.wasmPaths };
+  if (!config.hub) {
+    return { engine: createTransformersEngine({ ...local, remoteHost: config.remoteHost, useBrowserCache: Boolean(config.remoteHost) }), release: () => undefined };
+  }
+  const session = sessionFor(config.hub.host);
+  session.grant(config.hub.plan);
+  const stop = session.onEvent((event) => post({ type: 'hub-event', runId, event }));
+  const engine = createTransformersEngine({ ...local, ...session.engineConfig() });
+  return { engine: guardEngine(engine, config.hub.plan, signal), release: stop };
+}
+
 scope.onmessage = async (e: MessageEvent<ToWorker>) => {
   const msg = e.data;
   if (msg.type === 'cancel') {
-    controllers.get(msg.runId)?.abort();
+    const controller = controllers.get(msg.runId);
+    if (controller) {
+      controller.abort();
+      // A model file in flight would otherwise finish downloading before the cancel is seen.
+      hubSession?.cancelDownloads();
+    }
     return;
   }
   const controller = new AbortController();
   controllers.set(msg.runId, controller);
+  let release = () => undefined as void;
   try {
-    const engine = createTransformersEngine({
-      localModelPath: msg.config.modelBaseUrl,
-      remoteHost: msg.config.remoteHost,
-      wasmPaths: msg.config.wasmPaths,
-      useBrowserCache: Boolean(msg.config.remoteHost),
-    });
+    const created = createEngine(msg.config, msg.runId, controller.signal);
+    release = created.release;
+    const engine = created.engine;
     if (msg.type === 'score') {
       const model = await engine.load(msg.ref, { signal: controller.signal });
       try {
@@ -53,6 +105,7 @@ scope.onmessage = async (e: MessageEvent<ToWorker>) => {
   } catch (err) {
     post({ type: 'error', runId: msg.runId, message: err instanceof Error ? err.message : String(err) });
   } finally {
+    release();
     controllers.delete(msg.runId);
   }
 };

@@ -1,5 +1,6 @@
 /** Page side of the worker protocol: start a run, stream its events, cancel it. */
 import type { ModelInfo, RawItemResult } from '../engine/types.ts';
+import type { HubEvent } from '../hub/session.ts';
 import type { ExperimentSpec, ModelRef } from '../spec/schema.ts';
 import type { GenerationItem } from '../tasks/types.ts';
 import type { FromWorker, ToWorker, WorkerRunConfig } from './protocol.ts';
@@ -17,12 +18,15 @@ export interface StartRunOptions {
   config: WorkerRunConfig;
   env: Omit<RunEnvironment, 'finishedAt' | 'transformersVersion'>;
   onEvent?: (e: RunEvent) => void;
+  /** Download progress, retries and failures of this run's Hub model files. */
+  onHubEvent?: (e: HubEvent) => void;
   completed?: ModelRun[];
   partialItems?: Record<string, ItemRecord[]>;
 }
 
 export class EngineClient {
   private worker: Worker | null = null;
+  private hubListeners = new Set<(runId: string, e: HubEvent) => void>();
 
   constructor(private readonly createWorker: () => Worker) {}
 
@@ -39,7 +43,10 @@ export class EngineClient {
         const msg = e.data;
         if (msg.runId !== runId) return;
         if (msg.type === 'event') opts.onEvent?.(msg.event);
-        else {
+        else if (msg.type === 'hub-event') {
+          opts.onHubEvent?.(msg.event);
+          for (const l of this.hubListeners) l(runId, msg.event);
+        } else {
           worker.removeEventListener('message', onMessage);
           worker.removeEventListener('error', onError);
           if (msg.type === 'done') resolve(msg.result);
@@ -70,7 +77,7 @@ export class EngineClient {
     return new Promise((resolve, reject) => {
       const onMessage = (e: MessageEvent<FromWorker>) => {
         const msg = e.data;
-        if (msg.runId !== runId || msg.type === 'event') return;
+        if (msg.runId !== runId || msg.type === 'event' || msg.type === 'hub-event') return;
         worker.removeEventListener('message', onMessage);
         if (msg.type === 'scored') resolve({ results: msg.results, info: msg.info });
         else if (msg.type === 'error') reject(new Error(msg.message));
@@ -79,6 +86,12 @@ export class EngineClient {
       worker.addEventListener('message', onMessage);
       worker.postMessage({ type: 'score', runId, ref, items, config, options } satisfies ToWorker);
     });
+  }
+
+  /** Hub events of every run this client starts (whoever started it); returns a function that stops listening. */
+  onHubEvent(listener: (runId: string, e: HubEvent) => void): () => void {
+    this.hubListeners.add(listener);
+    return () => this.hubListeners.delete(listener);
   }
 
   private counter = 0;

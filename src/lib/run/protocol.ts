@@ -1,5 +1,7 @@
 /** Typed messages between the page and the engine worker (the page never touches the runtime). */
 import type { ModelInfo, RawItemResult } from '../engine/types.ts';
+import type { DownloadPlan } from '../hub/plan.ts';
+import type { HubEvent } from '../hub/session.ts';
 import type { ExperimentSpec, ModelRef } from '../spec/schema.ts';
 import type { GenerationItem } from '../tasks/types.ts';
 import type { ItemRecord, ModelRun, RunEnvironment, RunResult } from './results.ts';
@@ -15,6 +17,11 @@ export interface WorkerRunConfig {
   /** Parameter counts of the spec's models, from the catalog (the worker has no catalog). */
   params: Record<string, number | null>;
   maxBatchSize?: number;
+  /**
+   * Hub models: the page's build-time model host and the download plan the visitor agreed to.
+   * The worker grants exactly this plan to its hub session. Absent or null: bundled models only.
+   */
+  hub?: { host: string; plan: DownloadPlan } | null;
 }
 
 export type ToWorker =
@@ -33,6 +40,8 @@ export type ToWorker =
 
 export type FromWorker =
   | { type: 'event'; runId: string; event: RunEvent }
+  /** Download progress, retries and failures of Hub model files during a run. */
+  | { type: 'hub-event'; runId: string; event: HubEvent }
   | { type: 'done'; runId: string; result: RunResult }
   | { type: 'scored'; runId: string; results: RawItemResult[]; info: ModelInfo }
   | { type: 'error'; runId: string; message: string };
