@@ -1,7 +1,8 @@
 /**
  * A local server imitating the Hugging Face Hub's URL layout, for tests (the real Hub is never
- * reached). Listens on 127.0.0.1 only (port 0), refuses non-loopback peers, and tears every
- * connection and timer down on close().
+ * reached). Listens on 127.0.0.1 only (port 0 unless `port` is given), refuses non-loopback
+ * peers, and tears every connection and timer down on close(). Like the Hub it answers CORS
+ * (any origin, the download headers exposed, OPTIONS preflights), so the browser app can use it.
  *
  *   GET|HEAD /{owner}/{repo}/resolve/{revision}/{file}   Content-Length, strong ETag (sha256),
  *            X-Repo-Commit, Accept-Ranges (Range / If-Range supported), 404 for missing files
@@ -90,7 +91,10 @@ function isLoopback(addr: string | undefined): boolean {
   return addr === '127.0.0.1' || addr === '::1' || addr === '::ffff:127.0.0.1';
 }
 
-export async function startHubServer(options: { repos: Record<string, HubRepoSource>; sha?: string }): Promise<HubServer> {
+/** Response headers the Hub exposes to browser pages (transformers.js and the lab read them). */
+const EXPOSED_HEADERS = 'Content-Length, Content-Range, Accept-Ranges, ETag, X-Repo-Commit, X-Error-Code';
+
+export async function startHubServer(options: { repos: Record<string, HubRepoSource>; sha?: string; port?: number }): Promise<HubServer> {
   const defaultSha = options.sha ?? DEFAULT_FAKE_SHA;
   const repos = new Map<string, RepoFiles>();
   for (const [repoId, src] of Object.entries(options.repos)) {
@@ -217,6 +221,20 @@ export async function startHubServer(options: { repos: Record<string, HubRepoSou
       req.socket.destroy();
       return;
     }
+    res.setHeader('access-control-allow-origin', '*');
+    res.setHeader('access-control-expose-headers', EXPOSED_HEADERS);
+    res.setHeader('cross-origin-resource-policy', 'cross-origin');
+    if (req.method === 'OPTIONS') {
+      record.status = 204;
+      res.writeHead(204, {
+        'access-control-allow-methods': 'GET, HEAD',
+        'access-control-allow-headers': req.headers['access-control-request-headers'] ?? 'range',
+        'access-control-max-age': '600',
+        'content-length': 0,
+      });
+      res.end();
+      return;
+    }
     const path = (req.url ?? '/').split('?')[0];
     const api = /^\/api\/models\/([^/]+\/[^/]+)\/revision\/([^/]+)$/.exec(path);
     if (api) {
@@ -272,7 +290,7 @@ export async function startHubServer(options: { repos: Record<string, HubRepoSou
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
+    server.listen(options.port ?? 0, '127.0.0.1', () => resolve());
   });
   const { port } = server.address() as AddressInfo;
 

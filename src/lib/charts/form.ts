@@ -1,15 +1,39 @@
 /**
  * The experiment builder's state and its validation: the form becomes an ExperimentSpec only
  * through parseSpec and the task generator, and each problem is reported next to its field.
+ *
+ * Models come from the bundled ladder (the default) or from the Hub: a catalog ladder and/or
+ * custom repositories the visitor added (probed first: architecture, parameters, dtypes). The
+ * dtype is chosen per adapter ("auto") or given; Hub revisions are pinned later, when the run
+ * is planned (Lab.prepareRun), unless the form came from a spec that pinned them.
  */
+import { HUB_CATALOG, hubLadder, findHubModel, type HubCatalog } from '../catalog/hub-catalog.ts';
 import { defaultSpec, ladderModelId, modelsByScale, type LadderManifest } from '../catalog/ladder.ts';
+import { chooseLadderDtypes, dtypeRunsOn, F16_DTYPES, ladderDtypeWarning, type DtypeOffer } from '../hub/dtypes.ts';
 import { SpecError } from '../spec/errors.ts';
 import { parseSpec } from '../spec/parse.ts';
-import type { ExperimentSpec } from '../spec/schema.ts';
+import { DTYPES, type Dtype, type ExperimentSpec, type ModelRef } from '../spec/schema.ts';
 import { generateArithmeticItems } from '../tasks/arithmetic.ts';
 import { TaskError } from '../tasks/errors.ts';
 
 export type Backend = 'webgpu' | 'wasm';
+export type ModelSource = 'bundled' | 'hub';
+/** "auto": the best dtype each adapter runs (chooseDtype), one for the whole ladder where possible. */
+export type DtypeChoice = 'auto' | Dtype;
+/** The hub ladder choice meaning "only the custom repositories". */
+export const CUSTOM_LADDER = 'custom';
+
+/** A repository the visitor added and probed (config.json and the ONNX files at a commit). */
+export interface CustomHubModel {
+  repoId: string;
+  /** Commit the probe saw (shown; the run plans and pins again). Null: not probed (from a spec). */
+  sha: string | null;
+  modelType: string | null;
+  params: number | null;
+  paramsEstimated: boolean;
+  /** Dtypes present with their sizes; null when not probed. */
+  dtypes: { dtype: Dtype; totalBytes: number | null }[] | null;
+}
 
 export interface ExperimentForm {
   /** Selected model ids ("arith/arith-l1-d12"); the spec lists them by scale whatever the order here. */
@@ -22,9 +46,24 @@ export interface ExperimentForm {
   kShot: number | null | undefined;
   template: string;
   backend: Backend;
+  source: ModelSource;
+  /** Catalog ladder id, or CUSTOM_LADDER. */
+  hubLadder: string;
+  /** Selected Hub repositories (catalog ladder and custom); the spec orders them by parameters. */
+  hubModels: string[];
+  custom: CustomHubModel[];
+  dtype: DtypeChoice;
+  /** Commits a spec pinned (repoId -> sha); the run asks for these instead of "main". */
+  revisions: Record<string, string>;
 }
 
-export type FormField = 'models' | 'operation' | 'digits' | 'perVariant' | 'seed' | 'kShot' | 'template' | 'backend' | 'form';
+/** What the form needs to know about the device (Lab passes the capability probe's answer). */
+export interface FormEnvironment {
+  webgpu: boolean;
+  shaderF16: boolean;
+}
+
+export type FormField = 'models' | 'operation' | 'digits' | 'perVariant' | 'seed' | 'kShot' | 'template' | 'backend' | 'dtype' | 'form';
 export type FormErrors = Partial<Record<FormField, string>>;
 
 export interface FormCheck {
@@ -32,11 +71,30 @@ export interface FormCheck {
   errors: FormErrors;
   /** Items per model when valid. */
   itemCount: number;
+  /** Not errors: e.g. the ladder mixes dtypes (quantization confounds scale). */
+  warnings: string[];
+  /** Hub models as the spec would list them (by scale), with the dtype each would use (null: none runs here). */
+  hubPlan: HubFormModel[];
 }
 
-export function formFromSpec(spec: ExperimentSpec): ExperimentForm {
+export interface HubFormModel {
+  repoId: string;
+  label: string;
+  params: number | null;
+  dtype: Dtype | null;
+  /** Approximate (catalog) or probed download size of that dtype, in bytes. */
+  bytes: number | null;
+  bytesApprox: boolean;
+  custom: boolean;
+}
+
+export function formFromSpec(spec: ExperimentSpec, catalog: HubCatalog = HUB_CATALOG): ExperimentForm {
+  const hub = spec.models.filter((m) => m.source === 'hub');
+  const firstLadder = catalog.ladders[0];
+  const ladderOf = hub.map((m) => findHubModel(m.id, catalog)?.ladder.id ?? null).find((id) => id !== null) ?? null;
+  const dtypes = [...new Set(hub.map((m) => m.dtype))];
   return {
-    models: spec.models.map((m) => m.id),
+    models: spec.models.filter((m) => m.source === 'bundled').map((m) => m.id),
     operation: spec.task.operation,
     digits: [...spec.task.digits],
     perVariant: spec.task.perVariant,
@@ -44,8 +102,67 @@ export function formFromSpec(spec: ExperimentSpec): ExperimentForm {
     kShot: spec.task.kShot,
     template: spec.task.template,
     backend: spec.models[0]?.device === 'webgpu' ? 'webgpu' : 'wasm',
+    source: hub.length > 0 ? 'hub' : 'bundled',
+    hubLadder: hub.length > 0 ? (ladderOf ?? CUSTOM_LADDER) : firstLadder.id,
+    hubModels: hub.length > 0 ? hub.map((m) => m.id) : firstLadder.models.map((m) => m.repoId),
+    custom: hub
+      .filter((m) => !findHubModel(m.id, catalog))
+      .map((m) => ({ repoId: m.id, sha: null, modelType: null, params: null, paramsEstimated: false, dtypes: null })),
+    dtype: dtypes.length === 1 ? dtypes[0] : 'auto',
+    revisions: Object.fromEntries(hub.filter((m) => m.revision).map((m) => [m.id, m.revision!])),
   };
 }
+
+// ---- Form transitions the UI calls (pure: each returns a new form) ----
+
+/** Switch between the bundled ladder and Hub models; the template follows (a+b= is the bundled ladder's). */
+export function withSource(form: ExperimentForm, source: ModelSource, catalog: HubCatalog = HUB_CATALOG): ExperimentForm {
+  if (source === form.source) return form;
+  if (source === 'bundled') return { ...form, source, template: 'arith-plain' };
+  const ladder = hubLadder(form.hubLadder, catalog);
+  return { ...form, source, template: form.template === 'arith-plain' ? (ladder?.template ?? 'math-expr') : form.template };
+}
+
+/** Choose a catalog ladder (all its models selected, its template) or only the custom models. */
+export function withHubLadder(form: ExperimentForm, ladderId: string, catalog: HubCatalog = HUB_CATALOG): ExperimentForm {
+  const ladder = hubLadder(ladderId, catalog);
+  const custom = form.custom.map((c) => c.repoId).filter((id) => form.hubModels.includes(id));
+  return {
+    ...form,
+    hubLadder: ladder ? ladder.id : CUSTOM_LADDER,
+    hubModels: [...(ladder ? ladder.models.map((m) => m.repoId) : []), ...custom],
+    template: ladder ? ladder.template : form.template,
+  };
+}
+
+/** Add (or replace) a probed custom repository, selected. */
+export function withCustomModel(form: ExperimentForm, model: CustomHubModel): ExperimentForm {
+  return {
+    ...form,
+    custom: [...form.custom.filter((c) => c.repoId !== model.repoId), model],
+    hubModels: form.hubModels.includes(model.repoId) ? form.hubModels : [...form.hubModels, model.repoId],
+  };
+}
+
+export function withoutCustomModel(form: ExperimentForm, repoId: string): ExperimentForm {
+  const { [repoId]: _, ...revisions } = form.revisions;
+  return { ...form, custom: form.custom.filter((c) => c.repoId !== repoId), hubModels: form.hubModels.filter((id) => id !== repoId), revisions };
+}
+
+/** Forget pinned commits: the next run resolves "main" again. */
+export function withLatestRevisions(form: ExperimentForm): ExperimentForm {
+  return { ...form, revisions: {} };
+}
+
+/** Why an explicit dtype cannot run here, or null. */
+export function dtypeProblem(dtype: DtypeChoice, env: FormEnvironment, backend: Backend): string | null {
+  if (dtype === 'auto' || dtypeRunsOn(dtype, { device: backend, shaderF16: env.shaderF16 })) return null;
+  return `${dtype} weights need the WebGPU feature shader-f16, which this adapter lacks. Choose auto, q4, q8 or fp32, or the WASM backend.`;
+}
+
+/** Dtypes offered in the form: f16 ones are listed but refused (with a reason) where they cannot run. */
+export const FORM_DTYPES: readonly Dtype[] = DTYPES.filter((d) => !['int8', 'uint8', 'bnb4'].includes(d));
+export { F16_DTYPES };
 
 const FIELD_OF_PATH: [RegExp, FormField][] = [
   [/^task\.perVariant\b/, 'perVariant'],
@@ -90,12 +207,94 @@ export function taskErrorField(err: TaskError): FormField {
 
 const orNull = (v: number | null | undefined): number | null => (v === undefined || (typeof v === 'number' && Number.isNaN(v)) ? null : v);
 
-/** Validate the form; a spec comes back only when every check passed. */
-export function checkForm(form: ExperimentForm, ladder: LadderManifest, webgpuAvailable: boolean): FormCheck {
+interface HubModels {
+  refs: ModelRef[];
+  models: HubFormModel[];
+  errors: FormErrors;
+  warnings: string[];
+}
+
+/** The form's Hub models by scale, each with the dtype it would use here. */
+export function hubFormModels(form: ExperimentForm, env: FormEnvironment, catalog: HubCatalog = HUB_CATALOG): HubModels {
   const errors: FormErrors = {};
-  if (form.backend === 'webgpu' && !webgpuAvailable) errors.backend = 'This browser has no usable WebGPU; choose WASM.';
+  const warnings: string[] = [];
+  const selected = new Set(form.hubModels);
+  const ladder = hubLadder(form.hubLadder, catalog);
+  type Entry = { repoId: string; label: string; params: number | null; offers: DtypeOffer[] | null; approx: Partial<Record<Dtype, number>>; custom: CustomHubModel | null };
+  const entries: Entry[] = [];
+  for (const m of ladder?.models ?? []) {
+    if (selected.has(m.repoId)) entries.push({ repoId: m.repoId, label: m.label, params: m.params, offers: m.dtypes, approx: m.approxMB, custom: null });
+  }
+  for (const c of form.custom) {
+    if (!selected.has(c.repoId) || entries.some((e) => e.repoId === c.repoId)) continue;
+    const known = findHubModel(c.repoId, catalog)?.model;
+    entries.push({
+      repoId: c.repoId,
+      label: known?.label ?? c.repoId,
+      params: c.params ?? known?.params ?? null,
+      offers: c.dtypes ? c.dtypes.map((d) => ({ dtype: d.dtype, totalBytes: d.totalBytes ?? undefined })) : (known?.dtypes ?? null),
+      approx: known?.approxMB ?? {},
+      custom: c,
+    });
+  }
+  // Smallest first; unknown sizes last (the runner orders charts by parameters anyway).
+  entries.sort((a, b) => (a.params ?? Infinity) - (b.params ?? Infinity) || a.repoId.localeCompare(b.repoId));
+  const caps = { device: form.backend, shaderF16: env.shaderF16 } as const;
+  const problem = dtypeProblem(form.dtype, env, form.backend);
+  if (problem) errors.dtype = problem;
+  let dtypes: (Dtype | null)[];
+  if (form.dtype === 'auto') {
+    const unprobed = entries.filter((e) => e.offers === null).map((e) => e.repoId);
+    if (unprobed.length > 0) errors.dtype = `Auto needs to know which dtypes ${unprobed.join(', ')} ${unprobed.length > 1 ? 'have' : 'has'}: probe ${unprobed.length > 1 ? 'them' : 'it'} again, or choose a dtype.`;
+    dtypes = chooseLadderDtypes(entries.map((e) => e.offers ?? []), caps);
+    const none = entries.filter((_, i) => dtypes[i] === null && entries[i].offers !== null).map((e) => e.repoId);
+    if (none.length > 0) errors.dtype ??= `No dtype of ${none.join(', ')} runs on ${form.backend === 'webgpu' ? 'this WebGPU adapter' : 'WASM'}; remove ${none.length > 1 ? 'them' : 'it'} or choose another backend.`;
+  } else {
+    const explicit = form.dtype;
+    dtypes = entries.map(() => explicit);
+    const missing = entries.filter((e) => e.custom?.dtypes && !e.custom.dtypes.some((d) => d.dtype === explicit));
+    if (missing.length > 0) {
+      errors.dtype ??= missing
+        .map((e) => `${e.repoId} has no ${explicit} weights (it has ${e.custom!.dtypes!.map((d) => d.dtype).join(', ')}).`)
+        .join(' ');
+    }
+  }
+  const models: HubFormModel[] = entries.map((e, i) => {
+    const dtype = dtypes[i];
+    const probed = dtype && e.custom?.dtypes?.find((d) => d.dtype === dtype)?.totalBytes;
+    const approx = dtype ? e.approx[dtype] : undefined;
+    return {
+      repoId: e.repoId,
+      label: e.label,
+      params: e.params,
+      dtype,
+      bytes: probed ?? (approx !== undefined ? approx * 1e6 : null),
+      bytesApprox: !probed,
+      custom: e.custom !== null,
+    };
+  });
+  const mixed = ladderDtypeWarning(models.filter((m) => m.dtype).map((m) => ({ id: m.repoId, dtype: m.dtype! })));
+  if (mixed) warnings.push(mixed);
+  const refs: ModelRef[] = models.map((m) => ({ id: m.repoId, source: 'hub', revision: form.revisions[m.repoId] ?? null, dtype: m.dtype ?? 'fp32', device: form.backend }));
+  return { refs, models, errors, warnings };
+}
+
+function environmentOf(env: boolean | FormEnvironment): FormEnvironment {
+  return typeof env === 'boolean' ? { webgpu: env, shaderF16: false } : env;
+}
+
+/**
+ * Validate the form; a spec comes back only when every check passed. `env` is the device
+ * (a boolean: WebGPU available, without shader-f16).
+ */
+export function checkForm(form: ExperimentForm, ladder: LadderManifest, env: boolean | FormEnvironment, catalog: HubCatalog = HUB_CATALOG): FormCheck {
+  const environment = environmentOf(env);
+  const errors: FormErrors = {};
+  if (form.backend === 'webgpu' && !environment.webgpu) errors.backend = 'This browser has no usable WebGPU; choose WASM.';
   const base = defaultSpec(ladder, form.backend);
   const chosen = new Set(form.models);
+  const hub = form.source === 'hub' ? hubFormModels(form, environment, catalog) : null;
+  if (hub) Object.assign(errors, hub.errors);
   const candidate = {
     ...base,
     task: {
@@ -107,24 +306,28 @@ export function checkForm(form: ExperimentForm, ladder: LadderManifest, webgpuAv
       kShot: orNull(form.kShot),
       template: form.template,
     },
-    models: modelsByScale(ladder)
-      .filter((m) => chosen.has(ladderModelId(ladder, m)))
-      .map((m) => ({ id: ladderModelId(ladder, m), source: 'bundled' as const, revision: null, dtype: 'fp32' as const, device: form.backend })),
+    models: hub
+      ? hub.refs
+      : modelsByScale(ladder)
+          .filter((m) => chosen.has(ladderModelId(ladder, m)))
+          .map((m) => ({ id: ladderModelId(ladder, m), source: 'bundled' as const, revision: null, dtype: 'fp32' as const, device: form.backend })),
   };
+  const warnings = hub?.warnings ?? [];
+  const hubPlan = hub?.models ?? [];
   let spec: ExperimentSpec;
   try {
     spec = parseSpec(candidate);
   } catch (err) {
-    if (err instanceof SpecError) return { spec: null, errors: { ...specErrorsByField(err), ...errors }, itemCount: 0 };
+    if (err instanceof SpecError) return { spec: null, errors: { ...specErrorsByField(err), ...errors }, itemCount: 0, warnings, hubPlan };
     throw err;
   }
   let itemCount = 0;
   try {
     itemCount = generateArithmeticItems(spec.task).length;
   } catch (err) {
-    if (err instanceof TaskError) return { spec: null, errors: { [taskErrorField(err)]: err.message, ...errors }, itemCount: 0 };
+    if (err instanceof TaskError) return { spec: null, errors: { [taskErrorField(err)]: err.message, ...errors }, itemCount: 0, warnings, hubPlan };
     throw err;
   }
-  if (Object.keys(errors).length > 0) return { spec: null, errors, itemCount };
-  return { spec, errors, itemCount };
+  if (Object.keys(errors).length > 0) return { spec: null, errors, itemCount, warnings, hubPlan };
+  return { spec, errors, itemCount, warnings, hubPlan };
 }
