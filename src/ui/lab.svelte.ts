@@ -11,11 +11,32 @@ import { EngineClient, type RunHandle } from '../lib/run/client.ts';
 import type { WorkerRunConfig } from '../lib/run/protocol.ts';
 import type { ModelRun, RunEnvironment, RunResult } from '../lib/run/results.ts';
 import type { ResumeState } from '../lib/storage/run-store.ts';
+import { decodeShareLink, LinkDecodeError, sharedRunToView, type SharedRun } from '../lib/share/index.ts';
+import type { Device } from '../lib/spec/schema.ts';
 import type { RunEvent } from '../lib/run/runner.ts';
 import { APP_VERSION } from '../lib/spec/defaults.ts';
 import type { ExperimentSpec } from '../lib/spec/schema.ts';
 
-export type LabStatus = 'loading' | 'ready' | 'preparing' | 'running' | 'cancelling' | 'done' | 'cancelled' | 'failed';
+export type LabStatus = 'loading' | 'ready' | 'preparing' | 'running' | 'cancelling' | 'done' | 'cancelled' | 'failed' | 'viewing';
+
+/** Where the results on screen came from. */
+export type ResultOrigin =
+  | { kind: 'live' }
+  | { kind: 'link'; shared: SharedRun; includesItems: boolean }
+  | { kind: 'file'; name: string }
+  | { kind: 'saved'; id: string; name: string };
+
+/** What a re-run is compared with: the run that was on screen when "Re-run here" was pressed. */
+export interface Baseline {
+  run: RunResult | SharedRun;
+  label: string;
+}
+
+/** A message about something the visitor did (opened a bad link, imported a bad file). */
+export interface Notice {
+  tone: 'error' | 'info';
+  text: string;
+}
 
 /** A spec ready to run with where its model files come from (see Lab.prepareRun). */
 export interface PreparedRun {
@@ -30,6 +51,8 @@ export interface RunOptions {
   spec?: ExperimentSpec;
   /** Continue a saved run: its record id and what it had finished. */
   resume?: { savedId: string; state: ResumeState };
+  /** Compare the new run with this one when it finishes ("Re-run here"). */
+  compareWith?: Baseline;
 }
 
 export interface RunListener {
@@ -73,6 +96,12 @@ export class Lab {
   /** The spec of the run on screen (the form may have changed since). */
   runSpec = $state.raw<ExperimentSpec | null>(null);
   elapsedMs = $state<number | null>(null);
+
+  /** Where the results on screen came from; 'live' for a run of this page. */
+  origin = $state.raw<ResultOrigin>({ kind: 'live' });
+  /** The run the one on screen is compared with (after "Re-run here"). */
+  baseline = $state.raw<Baseline | null>(null);
+  notice = $state.raw<Notice | null>(null);
 
   private client: EngineClient | null = null;
   private listeners: RunListener[] = [];
@@ -170,6 +199,8 @@ export class Lab {
     const backend = spec.models[0].device === 'webgpu' ? 'webgpu' : 'wasm';
     const cap = this.capability;
     this.runSpec = spec;
+    this.origin = { kind: 'live' };
+    this.baseline = options.compareWith ?? null;
     this.rungs = initialRungs(spec.models, (id) => params[id] ?? null, generatedItemCount(spec));
     this.models = [];
     this.result = null;
@@ -220,6 +251,59 @@ export class Lab {
         this.listeners.forEach((l) => l.failed?.(this.runError ?? ''));
       },
     );
+  }
+
+  /**
+   * Show a run that was not made by this page (a link, a file, a saved run) as if it had just
+   * finished: same charts, tables and item explorer. Refused while a run is in progress.
+   */
+  showResult(result: RunResult, origin: ResultOrigin): boolean {
+    if (this.busy) {
+      this.notice = { tone: 'error', text: 'A run is in progress: cancel it or wait for it to finish before opening another run.' };
+      return false;
+    }
+    const paramsOf = (id: string) => result.models.find((m) => m.id === id)?.params ?? null;
+    this.runSpec = result.spec;
+    this.result = result;
+    this.models = result.models;
+    this.rungs = result.models.reduce(applyModelRun, initialRungs(result.spec.models, paramsOf, generatedItemCount(result.spec)));
+    this.origin = origin;
+    this.baseline = null;
+    this.runError = null;
+    this.elapsedMs = null;
+    this.status = 'viewing';
+    return true;
+  }
+
+  /**
+   * Open a share link's fragment ("#r1.…"): its results appear at once; nothing is downloaded
+   * and nothing runs until the visitor presses "Re-run here". A bad link leaves the page as it
+   * was and says why.
+   */
+  openLink(fragment: string): boolean {
+    let shared: SharedRun;
+    try {
+      shared = decodeShareLink(fragment);
+    } catch (err) {
+      const why = err instanceof LinkDecodeError ? err.message : `unexpected error (${message(err)})`;
+      this.notice = { tone: 'error', text: `This share link cannot be opened: ${why} Your saved runs are untouched.` };
+      return false;
+    }
+    const view = sharedRunToView(shared);
+    const shown = this.showResult(view.result, { kind: 'link', shared, includesItems: view.includesItems });
+    if (shown) this.notice = null;
+    return shown;
+  }
+
+  /** "Re-run here": the spec on screen, on this device, compared with what was on screen. */
+  async rerun(device: Device): Promise<void> {
+    const result = this.result;
+    if (!result || this.busy) return;
+    const origin = this.origin;
+    const run = origin.kind === 'link' ? origin.shared : result;
+    const label = origin.kind === 'link' ? 'shared run' : origin.kind === 'file' ? `file ${origin.name}` : origin.kind === 'saved' ? `saved run “${origin.name}”` : 'previous run';
+    const spec: ExperimentSpec = { ...result.spec, models: result.spec.models.map((m) => ({ ...m, device })) };
+    await this.run({ spec, compareWith: { run, label } });
   }
 
   /** Observe runs (saved-run recording, comparisons); returns a function that stops observing. */
