@@ -1,0 +1,82 @@
+import { describe, expect, it } from 'vitest';
+import { computeEmergence } from '../../../src/lib/run/runner.ts';
+import { aggregateModelItems } from '../../../src/lib/run/score-model.ts';
+import type { ItemRecord, ModelRun, RunResult } from '../../../src/lib/run/results.ts';
+import { decodeShareLink, encodeShareLink } from '../../../src/lib/share/index.ts';
+import { sharedRunToView } from '../../../src/lib/share/shared-view.ts';
+import { generateArithmeticItems } from '../../../src/lib/tasks/arithmetic.ts';
+import { SPEC } from '../charts/fixtures.ts';
+
+/** A run over the spec's real items: model k answers item i right when (i + k) % 3 !== 0. */
+function realRun(): RunResult {
+  const items = generateArithmeticItems(SPEC.task);
+  const models: ModelRun[] = SPEC.models.map((ref, k) => {
+    const records: ItemRecord[] = items.map((it, i) => {
+      const right = (i + k) % 3 !== 0;
+      const lp = -0.1 * ((i % 7) + 1);
+      return {
+        id: it.id,
+        variant: it.variant,
+        prompt: it.prompt,
+        target: it.target,
+        meta: it.meta,
+        target_token_ids: [5, 6],
+        target_logprobs: [lp / 2, lp / 2],
+        target_is_argmax: [right, right],
+        output_text: right ? it.target : '0',
+        output_token_ids: right ? [5, 6] : [7],
+        generated: !right,
+        metrics: {
+          exact_match: right ? 1 : 0,
+          token_edit_distance: right ? 0 : 2,
+          char_edit_distance: right ? 0 : it.target.length,
+          digit_accuracy: right ? 1 : 0,
+          target_logprob: lp,
+          mean_token_logprob: lp / 2,
+          per_token_prob: Math.exp(lp / 2),
+          greedy_consistency: right ? 1 : 0,
+          predicted_exact_match: Math.exp(lp),
+        },
+      };
+    });
+    return { id: ref.id, params: 1000 * (k + 1), dtype: 'fp32', device: 'wasm', status: 'done', error: null, loadMs: 1, scoreMs: 2, items: records, aggregates: { variants: aggregateModelItems(records, SPEC.bootstrapSeed) } };
+  });
+  return {
+    format: 'emergence-lab/run',
+    version: 1,
+    spec: SPEC,
+    env: { app: '0.1.0', runtime: 'node v20', backend: 'cpu', adapter: null, transformersVersion: '4.3.2', startedAt: '2026-11-28T08:00:00Z', finishedAt: '2026-11-28T08:01:00Z' },
+    models,
+    emergence: computeEmergence(models),
+  };
+}
+
+describe('sharedRunToView', () => {
+  it('shows the sender’s aggregates and emergence unchanged, with prompts and targets regenerated', () => {
+    const run = realRun();
+    const shared = decodeShareLink(encodeShareLink(run).fragment);
+    const view = sharedRunToView(shared);
+    expect(view.includesItems).toBe(true);
+    expect(view.outputs).toBe('absent');
+    expect(view.result.spec).toEqual(run.spec);
+    expect(view.result.env).toEqual(run.env);
+    expect(view.result.emergence).toEqual(run.emergence);
+    view.result.models.forEach((m, i) => {
+      const o = run.models[i];
+      expect([m.id, m.params, m.dtype, m.status]).toEqual([o.id, o.params, o.dtype, o.status]);
+      expect(m.aggregates).toEqual(o.aggregates);
+      expect(m.items.map((it) => [it.id, it.variant, it.prompt, it.target, it.meta])).toEqual(o.items.map((it) => [it.id, it.variant, it.prompt, it.target, it.meta]));
+      expect(m.items.map((it) => it.metrics.exact_match)).toEqual(o.items.map((it) => it.metrics.exact_match));
+      expect(m.items.every((it) => it.output_text === '' && it.output_token_ids.length === 0)).toBe(true);
+    });
+  });
+
+  it('an aggregates-only link gives models without items', () => {
+    const run = realRun();
+    const shared = decodeShareLink(encodeShareLink(run, { items: false }).fragment);
+    const view = sharedRunToView(shared);
+    expect(view.includesItems).toBe(false);
+    expect(view.result.models.every((m) => m.items.length === 0)).toBe(true);
+    expect(view.result.models.map((m) => m.aggregates)).toEqual(run.models.map((m) => m.aggregates));
+  });
+});
