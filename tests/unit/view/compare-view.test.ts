@@ -14,7 +14,7 @@ function flipped(run: RunResult, modelIndex: number, variant: string, flip: numb
       if (it.variant !== variant || left === 0) return it;
       left--;
       const right = it.metrics.exact_match === 0;
-      return { ...it, output_text: right ? it.target : 'wrong', metrics: { ...it.metrics, exact_match: right ? 1 : 0 } };
+      return { ...it, output_text: right ? it.target : 'wrong', metrics: { ...it.metrics, exact_match: right ? (1 as const) : (0 as const) } };
     });
     return { ...m, items, aggregates: { variants: aggregateModelItems(items, run.spec.bootstrapSeed) } };
   });
