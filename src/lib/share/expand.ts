@@ -5,7 +5,7 @@
  */
 import type { GenerationMetricId, ItemMetrics } from '../metrics/types.ts';
 import { LOGPROB_Q_MAX, SMALL_INT_MAX } from './item-columns.ts';
-import type { SharedRun } from './shared-run.ts';
+import type { SharedItems, SharedModelItems, SharedRun } from './shared-run.ts';
 
 export interface ExpandedItem {
   id: string;
@@ -47,6 +47,32 @@ export function sharedItemPrecision(logprobSteps: number): Record<GenerationMetr
   };
 }
 
+/** Per-item metric values of one model's compact columns (ids and variants from the item table). */
+export function expandModelColumns(items: Pick<SharedItems, 'ids' | 'variants' | 'logprobSteps'>, m: SharedModelItems): ExpandedItem[] {
+  return m.index.map((at, k): ExpandedItem => {
+    const L = m.targetTokens[k];
+    const q = m.targetLogprobQ[k];
+    // −0 would print as "-0" in tables; a log-prob of exactly 0 is +0.
+    const tlp = q === 0 ? 0 : -q / items.logprobSteps;
+    const den = m.digitAccuracyDen[k];
+    return {
+      id: items.ids[at],
+      variant: items.variants[at],
+      metrics: {
+        exact_match: m.exactMatch[k],
+        token_edit_distance: m.tokenEditDistance[k],
+        char_edit_distance: m.charEditDistance[k],
+        digit_accuracy: den === 0 ? null : m.digitAccuracyNum[k] / den,
+        target_logprob: tlp,
+        mean_token_logprob: tlp / L,
+        per_token_prob: Math.exp(tlp / L),
+        greedy_consistency: m.greedyConsistency[k],
+        predicted_exact_match: Math.exp(tlp),
+      },
+    };
+  });
+}
+
 /** Per-item metric values of every model that has items in the link (none when the link has no items). */
 export function expandSharedItems(shared: SharedRun): ExpandedModelItems[] {
   const items = shared.items;
@@ -54,29 +80,7 @@ export function expandSharedItems(shared: SharedRun): ExpandedModelItems[] {
   const out: ExpandedModelItems[] = [];
   items.models.forEach((m, modelIndex) => {
     if (!m) return;
-    const expanded = m.index.map((at, k): ExpandedItem => {
-      const L = m.targetTokens[k];
-      const q = m.targetLogprobQ[k];
-      // −0 would print as "-0" in tables; a log-prob of exactly 0 is +0.
-      const tlp = q === 0 ? 0 : -q / items.logprobSteps;
-      const den = m.digitAccuracyDen[k];
-      return {
-        id: items.ids[at],
-        variant: items.variants[at],
-        metrics: {
-          exact_match: m.exactMatch[k],
-          token_edit_distance: m.tokenEditDistance[k],
-          char_edit_distance: m.charEditDistance[k],
-          digit_accuracy: den === 0 ? null : m.digitAccuracyNum[k] / den,
-          target_logprob: tlp,
-          mean_token_logprob: tlp / L,
-          per_token_prob: Math.exp(tlp / L),
-          greedy_consistency: m.greedyConsistency[k],
-          predicted_exact_match: Math.exp(tlp),
-        },
-      };
-    });
-    out.push({ modelId: shared.models[modelIndex].id, modelIndex, items: expanded });
+    out.push({ modelId: shared.models[modelIndex].id, modelIndex, items: expandModelColumns(items, m) });
   });
   return out;
 }

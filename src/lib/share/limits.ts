@@ -42,3 +42,10 @@ export const DEFAULT_BASE_URL_RESERVE = 200;
 export const MAX_FRAGMENT_CHARS = 2 * LINK_BUDGET_CHARS;
 /** Inflated payload cap: stops deflate bombs (a real 6×5×40 payload inflates to ~10 kB). */
 export const MAX_INFLATED_BYTES = 2 * 1024 * 1024;
+/**
+ * Most work (resample draws + additions, recompute.ts recomputeWork) a link may ask its decoder
+ * to spend recomputing aggregates: a 7-model × 5-variant × 40-item run recomputing all nine
+ * metrics needs 14.4 million (~50 ms in Node). The encoder recomputes no more than this; a
+ * crafted link that asks for more is refused as too large.
+ */
+export const MAX_RECOMPUTE_WORK = 24_000_000;

@@ -6,14 +6,14 @@ import { decodeBase64url } from './base64url.ts';
 import { PayloadError } from './bytes.ts';
 import { LinkDecodeError } from './errors.ts';
 import { inflateCapped } from './inflate.ts';
-import { LINK_PATTERN, LINK_VERSION } from './link-format.ts';
+import { LINK_PATTERN, LINK_PREFIX, LINK_VERSION, OLDEST_LINK_VERSION } from './link-format.ts';
 import { MAX_FRAGMENT_CHARS, MAX_INFLATED_BYTES } from './limits.ts';
 import { readPayload } from './payload-read.ts';
 import type { SharedRun } from './shared-run.ts';
 
 const DAMAGED = 'This link is damaged: it was probably cut off or changed when it was copied. Copy the whole link again, or ask the sender for the JSON file.';
 
-/** Accepts "#r1.…", "r1.…" or a whole URL that ends in such a fragment. */
+/** Accepts "#r2.…", "r2.…" (or r1) or a whole URL that ends in such a fragment. */
 export function decodeShareLink(fragment: string): SharedRun {
   if (typeof fragment !== 'string') throw new LinkDecodeError('This is not an Emergence Lab link.', 'not-a-link');
   let text = fragment.trim();
@@ -23,12 +23,12 @@ export function decodeShareLink(fragment: string): SharedRun {
     throw new LinkDecodeError(`This link is too long (${text.length} characters; Emergence Lab links are at most ${MAX_FRAGMENT_CHARS}). Ask the sender for the JSON file.`, 'too-large');
   }
   const m = LINK_PATTERN.exec(text);
-  if (!m) throw new LinkDecodeError('This is not an Emergence Lab result link (it should end in "#r1." followed by letters and digits).', 'not-a-link');
+  if (!m) throw new LinkDecodeError(`This is not an Emergence Lab result link (it should end in "${LINK_PREFIX}" followed by letters and digits).`, 'not-a-link');
   const version = Number(m[1]);
   if (version > LINK_VERSION) {
-    throw new LinkDecodeError(`This link was made by a newer version of Emergence Lab (link format ${version}); this lab reads format ${LINK_VERSION}. Open it in the newer lab or update this one.`, 'newer-version');
+    throw new LinkDecodeError(`This link was made by a newer version of Emergence Lab (link format ${version}); this lab reads formats ${OLDEST_LINK_VERSION} to ${LINK_VERSION}. Open it in the newer lab or update this one.`, 'newer-version');
   }
-  if (version < 1) throw new LinkDecodeError('This is not an Emergence Lab result link (unknown format 0).', 'not-a-link');
+  if (version < OLDEST_LINK_VERSION) throw new LinkDecodeError('This is not an Emergence Lab result link (unknown format 0).', 'not-a-link');
   const compressed = decodeBase64url(m[2]);
   if (!compressed || compressed.length === 0) throw new LinkDecodeError(DAMAGED, 'damaged');
   const inflated = inflateCapped(compressed, MAX_INFLATED_BYTES);
@@ -39,7 +39,7 @@ export function decodeShareLink(fragment: string): SharedRun {
     throw new LinkDecodeError(DAMAGED, 'damaged');
   }
   try {
-    return readPayload(inflated.bytes);
+    return readPayload(inflated.bytes, version === 1 ? 1 : 2);
   } catch (e) {
     if (e instanceof LinkDecodeError) throw e;
     if (e instanceof PayloadError) throw new LinkDecodeError(DAMAGED, 'damaged', [e.message]);

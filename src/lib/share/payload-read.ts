@@ -1,11 +1,13 @@
 /**
- * Reads the binary link payload written by payload-write.ts. Every step is checked: the CRC
- * first (a cut or mistyped link), then the header schema, then exact lengths of every section,
- * so the only outcomes are a fully validated SharedRun or a PayloadError / LinkDecodeError.
+ * Reads the binary link payload written by payload-write.ts (formats 1 and 2). Every step is
+ * checked: the CRC first (a cut or mistyped link), then the header schema, then exact lengths
+ * of every section, then (r2) the recomputed numbers, so the only outcomes are a fully
+ * validated SharedRun or a PayloadError / LinkDecodeError.
  */
 import * as v from 'valibot';
 import type { MeanCI } from '../metrics/aggregate.ts';
-import type { VariantAggregate } from '../run/results.ts';
+import type { RunResult, VariantAggregate } from '../run/results.ts';
+import { computeEmergence } from '../run/runner.ts';
 import { SPEC_FORMAT, SPEC_VERSION } from '../spec/schema.ts';
 import { ByteReader, PayloadError } from './bytes.ts';
 import { crc32 } from './crc32.ts';
@@ -13,7 +15,10 @@ import { LinkDecodeError } from './errors.ts';
 import { readItemColumns } from './item-columns.ts';
 import { expandItemGroups } from './item-table.ts';
 import { HeaderSchema, type LinkHeader } from './link-header.ts';
-import { NumberReader } from './numbers.ts';
+import { expandModelColumns } from './expand.ts';
+import { MAX_RECOMPUTE_WORK } from './limits.ts';
+import { isDeferred, NumberReader, resolveDeferred, type Deferred, type NumberVersion } from './numbers.ts';
+import { cellValues, isGenerationMetric, itemsByVariant, recomputeCells, recomputeWork } from './recompute.ts';
 import { findReservedKey } from './reserved-keys.ts';
 import { describeIssues, EmergenceSchema, NameSchema, VariantAggregateSchema } from './run-schema.ts';
 import type { SharedItems, SharedModel, SharedRun } from './shared-run.ts';
@@ -57,17 +62,68 @@ function parseHeader(bytes: Uint8Array): LinkHeader {
   return r.output;
 }
 
-function readAggregates(header: LinkHeader, numbers: NumberReader): SharedModel[] {
-  return header.models.map((m) => {
-    const variants: VariantAggregate[] = m.variants.map(([variant, n, mask]) => {
-      const metrics: Record<string, MeanCI> = {};
+type Value = number | Deferred;
+interface RawCell {
+  metric: string;
+  n: number;
+  mean: Value;
+  lo: Value;
+  hi: Value;
+}
+
+function readRawAggregates(header: LinkHeader, numbers: NumberReader): { variant: string; n: number; cells: RawCell[] }[][] {
+  return header.models.map((m) =>
+    m.variants.map(([variant, n, mask]) => {
+      const cells: RawCell[] = [];
       for (const i of bitsOf(mask, header.metrics.length)) {
         const cellN = numbers.ints.varuint();
         if (cellN < 1) throw new PayloadError('an aggregate averages zero items');
-        const mean = numbers.read(cellN);
-        const lo = numbers.read(cellN);
-        const hi = numbers.read(cellN);
-        metrics[header.metrics[i]] = { mean, lo, hi, n: cellN };
+        cells.push({ metric: header.metrics[i], n: cellN, mean: numbers.readAny(cellN), lo: numbers.readAny(cellN), hi: numbers.readAny(cellN) });
+      }
+      return { variant, n, cells };
+    }),
+  );
+}
+
+/**
+ * r2: recomputes the cells that have a deferred number, from the link's items, and resolves
+ * them. The work is bounded before anything is computed (MAX_RECOMPUTE_WORK).
+ */
+function resolveAggregates(raw: ReturnType<typeof readRawAggregates>, items: SharedItems | undefined, bootstrapSeed: number): void {
+  const wanted: { cell: RawCell; variant: string; model: number }[] = [];
+  raw.forEach((variants, model) => {
+    for (const v of variants) for (const cell of v.cells) if (isDeferred(cell.mean) || isDeferred(cell.lo) || isDeferred(cell.hi)) wanted.push({ cell, variant: v.variant, model });
+  });
+  if (wanted.length === 0) return;
+  if (!items) throw new PayloadError('recomputed numbers in a link without items');
+  if (recomputeWork(wanted.map((w) => ({ variant: w.variant, metric: w.cell.metric, n: w.cell.n }))) > MAX_RECOMPUTE_WORK) {
+    throw new LinkDecodeError('This link asks for more computation than any real run needs; it was not opened.', 'too-large');
+  }
+  const byModel = items.models.map((m) => (m ? itemsByVariant(expandModelColumns(items, m)) : null));
+  const cells = wanted.map(({ cell, variant, model }) => {
+    const groups = byModel[model];
+    if (!groups) throw new PayloadError('a recomputed number belongs to a model without items');
+    if (!isGenerationMetric(cell.metric)) throw new PayloadError(`the metric "${cell.metric}" cannot be recomputed from items`);
+    const values = cellValues(groups.get(variant), cell.metric);
+    if (values.length !== cell.n) throw new PayloadError('a recomputed aggregate does not average the items the link holds');
+    return { variant, metric: cell.metric, values };
+  });
+  const results = recomputeCells(cells, bootstrapSeed);
+  wanted.forEach(({ cell }, i) => {
+    const r = results[i];
+    if (isDeferred(cell.mean)) cell.mean = resolveDeferred(cell.mean, r.mean);
+    if (isDeferred(cell.lo)) cell.lo = resolveDeferred(cell.lo, r.lo);
+    if (isDeferred(cell.hi)) cell.hi = resolveDeferred(cell.hi, r.hi);
+  });
+}
+
+function buildModels(header: LinkHeader, raw: ReturnType<typeof readRawAggregates>): SharedModel[] {
+  return header.models.map((m, k) => {
+    const variants: VariantAggregate[] = raw[k].map(({ variant, n, cells }) => {
+      const metrics: Record<string, MeanCI> = {};
+      for (const c of cells) {
+        if (isDeferred(c.mean) || isDeferred(c.lo) || isDeferred(c.hi)) throw new PayloadError('a recomputed number was left unresolved');
+        metrics[c.metric] = { mean: c.mean, lo: c.lo, hi: c.hi, n: c.n };
       }
       return { variant, n, metrics };
     });
@@ -77,19 +133,43 @@ function readAggregates(header: LinkHeader, numbers: NumberReader): SharedModel[
   });
 }
 
-function readEmergence(header: LinkHeader, numbers: NumberReader): SharedRun['emergence'] {
+function readRawEmergence(header: LinkHeader, numbers: NumberReader): [string, [string, Value][]][] {
+  const seen = new Set<string>();
+  return header.emergence.map(([variant, mask]) => {
+    if (seen.has(variant)) throw new PayloadError('an emergence variant is listed twice');
+    seen.add(variant);
+    return [variant, bitsOf(mask, header.metrics.length).map((i): [string, Value] => [header.metrics[i], numbers.readAny(1)])];
+  });
+}
+
+/** Emergence scores; deferred ones are computed as the lab does (runner.ts computeEmergence) from the aggregates. */
+function resolveEmergence(raw: ReturnType<typeof readRawEmergence>, models: SharedModel[]): SharedRun['emergence'] {
+  let estimates: RunResult['emergence'] | null = null;
   const out: SharedRun['emergence'] = {};
-  for (const [variant, mask] of header.emergence) {
-    if (Object.hasOwn(out, variant)) throw new PayloadError('an emergence variant is listed twice');
-    const scores: Record<string, number> = {};
-    for (const i of bitsOf(mask, header.metrics.length)) scores[header.metrics[i]] = numbers.read(1);
-    out[variant] = scores;
+  for (const [variant, scores] of raw) {
+    const row: Record<string, number> = {};
+    for (const [id, x] of scores) {
+      if (!isDeferred(x)) {
+        row[id] = x;
+        continue;
+      }
+      if (!estimates) {
+        try {
+          estimates = computeEmergence(models.map((m) => ({ ...m, loadMs: 0, scoreMs: 0, items: [] })));
+        } catch {
+          throw new PayloadError('the emergence scores cannot be recomputed from these aggregates');
+        }
+      }
+      const e = Object.hasOwn(estimates, variant) && Object.hasOwn(estimates[variant], id) ? estimates[variant][id] : undefined;
+      if (e === undefined) throw new PayloadError('a recomputed emergence score is not one the lab computes');
+      row[id] = resolveDeferred(x, e);
+    }
+    out[variant] = row;
   }
   const checked = v.safeParse(EmergenceSchema, out);
   if (!checked.success) throw invalid('emergence scores', describeIssues(checked.issues));
   return checked.output;
 }
-
 function readItems(header: LinkHeader, r: ByteReader): SharedItems | undefined {
   if (!header.items) return undefined;
   const { ids, variants } = expandItemGroups(header.items.groups);
@@ -99,8 +179,8 @@ function readItems(header: LinkHeader, r: ByteReader): SharedItems | undefined {
   return { ids, variants, logprobSteps: header.items.logprobSteps, models: readItemColumns(r, ids.length, header.items.presence) };
 }
 
-/** A SharedRun from an inflated payload. Throws PayloadError or LinkDecodeError. */
-export function readPayload(payload: Uint8Array): SharedRun {
+/** A SharedRun from an inflated payload of link format `version`. Throws PayloadError or LinkDecodeError. */
+export function readPayload(payload: Uint8Array, version: NumberVersion): SharedRun {
   if (payload.length < 5) throw new PayloadError('the payload is too short');
   const stored = new DataView(payload.buffer, payload.byteOffset + payload.length - 4, 4).getUint32(0, true);
   const content = payload.subarray(0, payload.length - 4);
@@ -111,12 +191,15 @@ export function readPayload(payload: Uint8Array): SharedRun {
   const expected =
     header.models.reduce((s, m) => s + m.variants.reduce((t, [, , mask]) => t + 3 * bitsOf(mask, header.metrics.length).length, 0), 0) +
     header.emergence.reduce((s, [, mask]) => s + bitsOf(mask, header.metrics.length).length, 0);
-  const numbers = new NumberReader(r, expected);
-  const models = readAggregates(header, numbers);
-  const emergence = readEmergence(header, numbers);
+  const numbers = new NumberReader(r, expected, version);
+  const rawAggregates = readRawAggregates(header, numbers);
+  const rawEmergence = readRawEmergence(header, numbers);
   if (!numbers.done) throw new PayloadError('values are left over');
   const items = readItems(header, r);
   if (r.remaining !== 0) throw new PayloadError('bytes are left over after the last section');
+  resolveAggregates(rawAggregates, items, header.spec.bootstrapSeed);
+  const models = buildModels(header, rawAggregates);
+  const emergence = resolveEmergence(rawEmergence, models);
   const shared: SharedRun = { spec: header.spec, env: header.env, models, emergence, precision: header.precision };
   if (items) shared.items = items;
   return shared;

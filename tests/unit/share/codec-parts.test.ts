@@ -41,11 +41,11 @@ describe('codec parts', { timeout: 60_000 }, () => {
     fc.assert(
       fc.property(fc.array(fc.tuple(fc.double({ noNaN: true, noDefaultInfinity: true }), fc.integer({ min: 1, max: 1000 }))), (xs) => {
         const ints = new ByteWriter();
-        const nw = new NumberWriter(ints);
+        const nw = new NumberWriter(ints, 1);
         xs.forEach(([x, d]) => nw.write(x, d, 'exact'));
         const out = new ByteWriter();
         nw.finish(out, ints.finish());
-        const nr = new NumberReader(new ByteReader(out.finish()), xs.length);
+        const nr = new NumberReader(new ByteReader(out.finish()), xs.length, 1);
         for (const [x, d] of xs) expect(Object.is(nr.read(d), x)).toBe(true);
         expect(nr.done).toBe(true);
       }),

@@ -12,6 +12,7 @@ import {
 } from '../../../src/lib/share/index.ts';
 import type { RunResult } from '../../../src/lib/run/results.ts';
 import type { GenerationMetricId } from '../../../src/lib/metrics/types.ts';
+import { EXACT_ITEM_METRICS } from '../../../src/lib/share/recompute.ts';
 import { syntheticRun } from './synthetic-run.ts';
 import { fragmentOf, payloadOf, splitPayload } from './link-helpers.ts';
 
@@ -56,7 +57,7 @@ describe('share link round trip', { timeout: 120_000 }, () => {
   it('small run: exact aggregates, emergence and items at 1/256 nat', () => {
     const link = encodeShareLink(small);
     expect(link).toMatchObject({ includesItems: true, precision: 'exact', logprobSteps: 256 });
-    expect(link.fragment.startsWith('#r1.')).toBe(true);
+    expect(link.fragment.startsWith('#r2.')).toBe(true);
     expect(link.bytes).toBe(link.fragment.length);
     const shared = decodeShareLink(link.fragment);
     expectHeaderExact(shared, small);
@@ -87,15 +88,26 @@ describe('share link round trip', { timeout: 120_000 }, () => {
     console.info(`6×5×40 aggregates only: ${link.bytes} characters`);
   });
 
-  it('6 models × 5 variants × 40 items: fits the 8,000-character budget WITH per-item results', () => {
+  it('6 models × 5 variants × 40 items: fits the 8,000-character budget WITH per-item results and exact aggregates', () => {
     const link = encodeShareLink(big);
-    console.info(`6×5×40 with items: ${link.bytes} characters, ${link.precision} aggregates, log-probs in 1/${link.logprobSteps} nat`);
-    expect(link.includesItems).toBe(true);
+    console.info(`synthetic 6×5×40 with items: ${link.bytes} characters, ${link.precision} aggregates, log-probs in 1/${link.logprobSteps} nat`);
+    expect(link).toMatchObject({ includesItems: true, precision: 'exact' });
     expect(link.bytes).toBeLessThanOrEqual(FRAGMENT_BUDGET);
     const shared = decodeShareLink(link.fragment);
     expectHeaderExact(shared, big);
     expectItemsWithinPrecision(shared, big);
-    // float32 aggregates: fractions exact, others within one float32 step, intervals only widen.
+    expect(shared.models.map((m) => m.aggregates)).toEqual(big.models.map((m) => m.aggregates));
+    expect(shared.emergence).toEqual(big.emergence);
+  });
+
+  it('float32 aggregates (a tighter budget): fractions and recomputed cells exact, others within one float32 step, intervals only widen', () => {
+    const exactItems = encodeShareLink(big, { maxChars: 1e6 });
+    let link = encodeShareLink(big, { maxChars: exactItems.bytes - 1, baseUrl: '' });
+    // Budgets down to where exact aggregates with the coarsest items no longer fit.
+    while (link.precision === 'exact') link = encodeShareLink(big, { maxChars: link.bytes - 1, baseUrl: '' });
+    expect(link).toMatchObject({ includesItems: true, precision: 'float32' });
+    const shared = decodeShareLink(link.fragment);
+    expectItemsWithinPrecision(shared, big);
     big.models.forEach((m, i) =>
       m.aggregates.variants.forEach((a, j) => {
         for (const [id, c] of Object.entries(a.metrics)) {
@@ -105,6 +117,8 @@ describe('share link round trip', { timeout: 120_000 }, () => {
           expect(d.lo).toBeLessThanOrEqual(c.lo);
           expect(d.hi).toBeGreaterThanOrEqual(c.hi);
           if (Number.isInteger(c.mean * c.n)) expect(d.mean).toBe(c.mean);
+          // Recomputed from exactly stored item values: the sender's doubles even in float32 links.
+          if ((EXACT_ITEM_METRICS as readonly string[]).includes(id)) expect(d).toEqual(c);
         }
       }),
     );
@@ -113,9 +127,16 @@ describe('share link round trip', { timeout: 120_000 }, () => {
   it('a long base URL or a small budget makes items coarser, then drops them, then refuses', () => {
     const exactItems = encodeShareLink(big, { maxChars: 1e6 });
     expect(exactItems).toMatchObject({ includesItems: true, precision: 'exact', logprobSteps: 256 });
-    const aggOnly = encodeShareLink(big, { items: false }).bytes;
-    const noItems = encodeShareLink(big, { maxChars: aggOnly + 10, baseUrl: '' });
-    expect(noItems.includesItems).toBe(false);
+    // One character less: still items, but coarser log-probs or float32 aggregates.
+    const coarser = encodeShareLink(big, { maxChars: exactItems.bytes - 1, baseUrl: '' });
+    expect(coarser.includesItems).toBe(true);
+    expect(coarser.logprobSteps !== 256 || coarser.precision === 'float32').toBe(true);
+    expect(coarser.bytes).toBeLessThan(exactItems.bytes);
+    // 100 items per variant: per-item results never fit, the exact aggregates do.
+    const many = syntheticRun({ perVariant: 100 });
+    const noItems = encodeShareLink(many);
+    expect(noItems).toMatchObject({ includesItems: false, precision: 'exact', logprobSteps: null });
+    expect(decodeShareLink(noItems.fragment).models.map((m) => m.aggregates)).toEqual(many.models.map((m) => m.aggregates));
     let err: unknown;
     try {
       encodeShareLink(big, { maxChars: 1000, baseUrl: 'https://example.org/lab/' });
@@ -185,7 +206,7 @@ describe('share link versions and refusals', { timeout: 120_000 }, () => {
   const { fragment } = encodeShareLink(small);
 
   it('a future link format says "newer version"', () => {
-    expectCode(() => decodeShareLink('#r2.' + fragment.slice(4)), 'newer-version', /newer version/);
+    expectCode(() => decodeShareLink('#r3.' + fragment.slice(4)), 'newer-version', /newer version/);
   });
   it('a future spec version inside the payload says "newer version"', () => {
     const { header, rest } = splitPayload(payloadOf(fragment));
