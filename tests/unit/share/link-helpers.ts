@@ -22,11 +22,11 @@ export function payloadOf(fragment: string): Uint8Array {
 }
 
 /** A fragment of arbitrary content bytes, with a correct CRC appended. */
-export function fragmentOfContent(content: Uint8Array): string {
+export function fragmentOfContent(content: Uint8Array, prefix = LINK_PREFIX): string {
   const w = new ByteWriter();
   w.bytes(content);
   w.u32(crc32(content));
-  return LINK_PREFIX + encodeBase64url(deflateFast(w.finish()));
+  return prefix + encodeBase64url(deflateFast(w.finish()));
 }
 
 /** Split a payload into its header JSON text and the bytes after it (CRC removed). */
@@ -37,12 +37,12 @@ export function splitPayload(payload: Uint8Array): { header: string; rest: Uint8
   return { header, rest: content.slice(r.pos) };
 }
 
-/** Reassemble a payload from header text and rest bytes (correct CRC), as a fragment. */
-export function fragmentOf(header: string, rest: Uint8Array): string {
+/** Reassemble a payload from header text and rest bytes (correct CRC), as a fragment ("#r1." for r1 payloads). */
+export function fragmentOf(header: string, rest: Uint8Array, prefix = LINK_PREFIX): string {
   const w = new ByteWriter();
   const json = new TextEncoder().encode(header);
   w.varuint(json.length);
   w.bytes(json);
   w.bytes(rest);
-  return fragmentOfContent(w.finish());
+  return fragmentOfContent(w.finish(), prefix);
 }
