@@ -179,7 +179,8 @@ describe('share links, saved runs, import (WASM)', () => {
     await prompt.waitFor();
     expect(await second.page.locator('[data-testid=saved-run][data-status=interrupted]').count()).toBe(1);
     await second.page.getByTestId('resume-run').click();
-    // Finished models are kept, not run again.
+    // Finished models are kept, not run again (the rungs are done as soon as the run starts).
+    await second.page.waitForFunction(() => document.querySelector('[data-testid=run-status]')?.getAttribute('data-status') !== 'ready' && document.querySelector('[data-testid=run-status]')?.getAttribute('data-status') !== 'preparing');
     for (const id of MODELS.slice(0, 2)) {
       expect(await second.page.locator(`[data-testid=rung][data-model="arith/${id}"]`).getAttribute('data-status')).toBe('done');
     }
@@ -291,7 +292,7 @@ describe('share links, saved runs, import (WASM)', () => {
     expect(await page.getByTestId('origin-runtime').textContent()).toContain('<img src=x');
     expect(await page.evaluate(() => (window as unknown as { __pwned?: number }).__pwned)).toBeUndefined();
     expect(await page.locator('[data-testid=origin-panel] img').count()).toBe(0);
-    await page.screenshot({ path: join(SCREENSHOTS, 'share-link-open-390.png'), fullPage: true });
+    await page.screenshot({ path: join(SCREENSHOTS, 'share-link-open-390.png') });
     expect(errors).toEqual([]);
     await context.close();
   });
