@@ -82,12 +82,17 @@ function injectCsp(modelHost: string): Plugin {
 
 /** Model host for Hub ladders, fixed at build time (never changeable by a share link). */
 const MODEL_HOST = process.env.VITE_MODEL_HOST || 'https://huggingface.co';
+/** Downloads above this many bytes ask for consent (default 20 MiB); build-time only, for self-hosting and tests. */
+const CONSENT_THRESHOLD = process.env.VITE_CONSENT_THRESHOLD_BYTES ?? '';
 
 export default defineConfig({
   base: './',
   publicDir: 'static',
   plugins: [svelte(), serveOrtWasm(), injectCsp(MODEL_HOST)],
-  define: { 'import.meta.env.VITE_MODEL_HOST': JSON.stringify(MODEL_HOST) },
+  define: {
+    'import.meta.env.VITE_MODEL_HOST': JSON.stringify(MODEL_HOST),
+    'import.meta.env.VITE_CONSENT_THRESHOLD_BYTES': JSON.stringify(CONSENT_THRESHOLD),
+  },
   server: { headers: isolationHeaders },
   preview: { headers: isolationHeaders },
   worker: { format: 'es' },

@@ -5,10 +5,13 @@
  */
 import { probeGpu, type GpuCapability } from '../lib/capability/webgpu.ts';
 import { defaultSpec, paramsOfBundled, parseLadderManifest, type LadderManifest } from '../lib/catalog/ladder.ts';
+import { paramsOfHub } from '../lib/catalog/hub-catalog.ts';
 import { checkForm, formFromSpec, type ExperimentForm, type FormCheck } from '../lib/charts/form.ts';
 import { applyModelRun, applyRunEvent, cancelPending, initialRungs, type Rung } from '../lib/charts/progress.ts';
 import { EngineClient, type RunHandle } from '../lib/run/client.ts';
+import { anyRunnable, pinSpecToPlan, runParams } from '../lib/run/hub-prepare.ts';
 import type { WorkerRunConfig } from '../lib/run/protocol.ts';
+import { HubState } from './hub.svelte.ts';
 import type { ModelRun, RunEnvironment, RunResult } from '../lib/run/results.ts';
 import type { ResumeState } from '../lib/storage/run-store.ts';
 import { decodeShareLink, LinkDecodeError, sharedRunToView, type SharedRun } from '../lib/share/index.ts';
@@ -83,7 +86,7 @@ export class Lab {
   loadError = $state<string | null>(null);
   form = $state<ExperimentForm | null>(null);
   check = $derived.by<FormCheck | null>(() =>
-    this.form && this.ladder && this.capability ? checkForm(this.form, this.ladder, this.capability.backend === 'webgpu') : null,
+    this.form && this.ladder && this.capability ? checkForm(this.form, this.ladder, { webgpu: this.capability.backend === 'webgpu', shaderF16: this.capability.shaderF16 }) : null,
   );
 
   status = $state<LabStatus>('loading');
@@ -141,7 +144,7 @@ export class Lab {
   }
 
   paramsOf(modelId: string): number | null {
-    return this.ladder ? paramsOfBundled(this.ladder, modelId) : null;
+    return (this.ladder ? paramsOfBundled(this.ladder, modelId) : null) ?? paramsOfHub(modelId) ?? this.hub.plannedParams(modelId);
   }
 
   /**
@@ -153,19 +156,32 @@ export class Lab {
   protected async prepareRun(spec: ExperimentSpec): Promise<PreparedRun | null> {
     const ladder = this.ladder;
     if (!ladder) return null;
-    const params = Object.fromEntries(spec.models.map((m) => [m.id, paramsOfBundled(ladder, m.id)]));
-    return {
-      spec,
-      config: {
-        modelBaseUrl: new URL('models/', document.baseURI).href,
-        wasmPaths: {
-          mjs: new URL('ort/ort-wasm-simd-threaded.asyncify.mjs', document.baseURI).href,
-          wasm: new URL('ort/ort-wasm-simd-threaded.asyncify.wasm', document.baseURI).href,
-        },
-        remoteHost: null,
-        params,
+    const bundledParams = (id: string) => paramsOfBundled(ladder, id);
+    const config: WorkerRunConfig = {
+      modelBaseUrl: new URL('models/', document.baseURI).href,
+      wasmPaths: {
+        mjs: new URL('ort/ort-wasm-simd-threaded.asyncify.mjs', document.baseURI).href,
+        wasm: new URL('ort/ort-wasm-simd-threaded.asyncify.wasm', document.baseURI).href,
       },
+      remoteHost: null,
+      params: runParams(spec, null, bundledParams),
     };
+    if (!spec.models.some((m) => m.source === 'hub')) {
+      this.hub.plan = null;
+      return { spec, config };
+    }
+    // Hub models: resolve and pin each commit, check architecture and dtype, size every file
+    // (nothing is downloaded yet), then ask before a download over the threshold.
+    this.connectHubEvents();
+    const plan = await this.hub.planRun(spec, this.capability?.shaderF16);
+    if (!anyRunnable(spec, plan)) {
+      this.runError = `No model of this run can be used: ${plan.failed.map((f) => f.message).join(' ')}`;
+      return null;
+    }
+    if (plan.needsConsent && !(await this.hub.askConsent(plan))) return null;
+    // Models the plan could not plan stay in the run: their rungs fail with the plan's reason.
+    const pinned = pinSpecToPlan(spec, plan);
+    return { spec: pinned, config: { ...config, params: runParams(pinned, plan, bundledParams), hub: { host: plan.host, plan } } };
   }
 
   /**
@@ -325,5 +341,24 @@ export class Lab {
     if (this.status !== 'running' || !this.handle) return;
     this.status = 'cancelling';
     this.handle.cancel();
+  }
+
+  // ---- Hub models (issue 7): planning, consent, download progress, cache manager ----
+
+  /** Probing, plans, consent, download progress and the model cache (see hub.svelte.ts). */
+  readonly hub = new HubState();
+  private hubEventsClient: EngineClient | null = null;
+  /** The cache manager shows what a run stored (or what a failed download did not). */
+  private readonly refreshCacheAfterRuns = this.addRunListener({
+    finished: () => void this.hub.refreshCache(),
+    failed: () => void this.hub.refreshCache(),
+  });
+
+  /** Fold the worker's download events into hub.downloads (once per engine client). */
+  private connectHubEvents(): void {
+    this.client ??= new EngineClient(createWorker);
+    if (this.hubEventsClient === this.client) return;
+    this.client.onHubEvent((_runId, e) => this.hub.onHubEvent(e));
+    this.hubEventsClient = this.client;
   }
 }

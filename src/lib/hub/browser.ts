@@ -18,6 +18,25 @@ export function configuredModelHost(): string | null {
 }
 
 /**
+ * The build's consent threshold in bytes (VITE_CONSENT_THRESHOLD_BYTES, a build-time setting
+ * for self-hosting and tests; never from a share link), or null for the default (20 MiB).
+ */
+export function configuredConsentThreshold(): number | null {
+  try {
+    const raw = import.meta.env.VITE_CONSENT_THRESHOLD_BYTES as string | undefined;
+    const n = raw ? Number(raw) : NaN;
+    return Number.isFinite(n) && n >= 0 ? n : null;
+  } catch {
+    return null;
+  }
+}
+
+/** The Cache API exists only in secure contexts (https, localhost). */
+export function cacheApiAvailable(): boolean {
+  return typeof caches !== 'undefined';
+}
+
+/**
  * A session on the build's model host that keeps files in the Cache API. Create one in the
  * page for planning and the cache manager, and one in the engine worker for downloads; both
  * see the same cache.
@@ -25,5 +44,6 @@ export function configuredModelHost(): string | null {
 export function createBrowserHubSession(options: Partial<HubSessionOptions> = {}): HubSession {
   const host = options.host ?? configuredModelHost();
   if (!host) throw new Error('No model host: VITE_MODEL_HOST was not defined at build time.');
-  return createHubSession({ ...options, host, store: options.store === undefined ? new CacheApiModelStore(DEFAULT_CACHE_NAME) : options.store });
+  const store = options.store !== undefined ? options.store : cacheApiAvailable() ? new CacheApiModelStore(DEFAULT_CACHE_NAME) : null;
+  return createHubSession({ consentThresholdBytes: configuredConsentThreshold() ?? undefined, ...options, host, store });
 }

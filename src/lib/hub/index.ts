@@ -68,4 +68,4 @@ export {
   type CacheLike,
 } from './store.ts';
 export { createHubSession, type HubSession, type HubSessionOptions, type HubEvent, type TransformersCache } from './session.ts';
-export { configuredModelHost, createBrowserHubSession } from './browser.ts';
+export { configuredModelHost, configuredConsentThreshold, cacheApiAvailable, createBrowserHubSession } from './browser.ts';
