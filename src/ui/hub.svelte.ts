@@ -76,7 +76,7 @@ export class HubState {
       const config = await session.readModelConfig(repoId, sha);
       const dtypes = await session.probeDtypes(repoId, sha);
       const found = dtypes.map((d) => d.dtype).join(', ');
-      this.probe = { input: typed, status: 'ok', message: `${repoId}: ${config.modelType}, ${found}` };
+      this.probe = { input: typed, status: 'ok', message: `Added ${repoId} (${config.modelType}; ${found}).` };
       return {
         repoId,
         sha,

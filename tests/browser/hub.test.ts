@@ -121,10 +121,13 @@ async function probe(id: string): Promise<{ status: string; text: string }> {
   return { status: (await el.getAttribute('data-status'))!, text: (await el.textContent())!.trim() };
 }
 
-async function screenshot(name: string, width: number): Promise<void> {
+/** A screenshot of one panel (or of the viewport) at a width, for looking at the UI. */
+async function screenshot(name: string, width: number, testId?: string): Promise<void> {
   mkdirSync(SCREENSHOTS, { recursive: true });
   await page.setViewportSize({ width, height: 900 });
-  await page.screenshot({ path: join(SCREENSHOTS, `${name}-${width}.png`), fullPage: true });
+  const path = join(SCREENSHOTS, `${name}-${width}.png`);
+  if (testId) await page.getByTestId(testId).screenshot({ path });
+  else await page.screenshot({ path });
   await page.setViewportSize({ width: 1280, height: 900 });
 }
 
@@ -167,8 +170,8 @@ describe('Hub models in the browser', () => {
     // Auto on WASM would pick q8 from the catalog's expectations; these repos only have fp32.
     await page.getByTestId('dtype').selectOption('fp32');
     expect(await page.getByTestId('hub-summary').textContent()).toBe('3 models, about 460 MB to download unless cached; sizes are checked before any download.');
-    await screenshot('hub-form', 390);
-    await screenshot('hub-form', 1280);
+    await screenshot('hub-form', 390, 'experiment-form');
+    await screenshot('hub-form', 1280, 'experiment-form');
 
     // The 70M model's weights stall at a quarter once and the connection resets: the session
     // resumes with a Range request. Record every text the file lines show.
@@ -290,7 +293,8 @@ describe('Hub models in the browser', () => {
       expect(byModel[repo].status).toBe('error');
       expect(await page.locator(`[data-testid=rung][data-model="${repo}"] [data-testid=rung-file][data-file="${ONNX}"]`).getAttribute('data-status')).toBe('failed');
     }
-    await screenshot('hub-faults', 1280);
+    await screenshot('hub-faults', 390, 'run-panel');
+    await screenshot('hub-faults', 1280, 'run-panel');
     const cached = await cachedUrls();
     for (const repo of FAULTY) expect(cached.filter((u) => u.includes(`/${repo}/`) && u.endsWith(ONNX))).toEqual([]);
     expect(cached.some((u) => u.includes('/lab-test/f-ok/') && u.endsWith(ONNX))).toBe(true);
@@ -308,7 +312,8 @@ describe('Hub models in the browser', () => {
   it('the cache manager lists models with sizes, deletes one, and clears all', async () => {
     await page.getByTestId('cache-refresh').click();
     await page.waitForFunction(() => document.querySelectorAll('[data-testid=cached-model]').length === 9);
-    await screenshot('hub-cache', 390);
+    await screenshot('hub-cache', 390, 'cache-manager');
+    await screenshot('hub-cache', 1280, 'cache-manager');
     const item = page.locator('[data-testid=cached-model][data-repo="Xenova/pythia-14m"]');
     expect(await item.getAttribute('data-revision')).toBe(server.sha);
     expect(await item.textContent()).toMatch(/Xenova\/pythia-14m\s*\d+(\.\d)? KB/);
