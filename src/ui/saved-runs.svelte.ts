@@ -5,12 +5,38 @@
  * (private mode, quota) are shown and never stop a run.
  */
 import { parseRunFile, RunFileError } from '../lib/share/index.ts';
-import type { RunResult } from '../lib/run/results.ts';
+import type { ItemRecord, RunResult } from '../lib/run/results.ts';
 import { RunStore, StorageError, type RunSummary, type StorageUsage } from '../lib/storage/index.ts';
 import type { Lab, RunListener } from './lab.svelte.ts';
 
 function message(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
+}
+
+/**
+ * A tab recording a run holds a Web Lock named after it, so other tabs of the lab see the run as
+ * running (not interrupted) and do not offer to resume it into the same record.
+ */
+const LOCK_PREFIX = 'emergence-lab-run:';
+
+function holdRunLock(id: string): () => void {
+  let release: () => void = () => undefined;
+  const locks = typeof navigator !== 'undefined' ? navigator.locks : undefined;
+  if (!locks) return release;
+  const held = new Promise<void>((resolve) => (release = resolve));
+  locks.request(LOCK_PREFIX + id, () => held).catch(() => undefined);
+  return () => release();
+}
+
+async function runsLockedElsewhere(): Promise<Set<string>> {
+  const locks = typeof navigator !== 'undefined' ? navigator.locks : undefined;
+  if (!locks) return new Set();
+  try {
+    const { held = [] } = await locks.query();
+    return new Set(held.map((l) => l.name ?? '').filter((n) => n.startsWith(LOCK_PREFIX)).map((n) => n.slice(LOCK_PREFIX.length)));
+  } catch {
+    return new Set();
+  }
 }
 
 export class SavedRuns {
@@ -30,7 +56,15 @@ export class SavedRuns {
   /** Interrupted runs the visitor has not dismissed this visit. */
   dismissed = $state.raw<string[]>([]);
 
+  /**
+   * What the run being recorded has saved: finished models, and items of the model in flight.
+   * Closing the page loses only items scored after these.
+   */
+  saved = $state.raw<{ models: number; items: number }>({ models: 0, items: 0 });
+
   private chain: Promise<void> = Promise.resolve();
+  private unsaved: { modelId: string; items: ItemRecord[] }[] = [];
+  private releaseLock: () => void = () => undefined;
 
   constructor(private readonly lab: Lab) {}
 
@@ -53,8 +87,9 @@ export class SavedRuns {
     const store = this.store;
     if (!store) return;
     try {
-      const [list, usage] = await Promise.all([store.listRuns(), store.storageUsed()]);
-      this.runs = list.runs;
+      const [list, usage, elsewhere] = await Promise.all([store.listRuns(), store.storageUsed(), runsLockedElsewhere()]);
+      // A run another tab is recording is running there, not interrupted.
+      this.runs = list.runs.map((r) => (r.status === 'interrupted' && elsewhere.has(r.id) ? { ...r, status: 'running' as const } : r));
       this.corrupt = list.corrupt;
       this.usage = usage;
     } catch (err) {
@@ -80,35 +115,63 @@ export class SavedRuns {
     return {
       started: (spec, env, options) => {
         this.saveError = null;
+        this.unsaved = [];
+        this.saved = { models: options.resume?.state.completed.length ?? 0, items: 0 };
         const resumed = options.resume?.savedId ?? null;
         this.recordingId = resumed;
+        if (resumed !== null) this.releaseLock = holdRunLock(resumed);
         void this.enqueue(async (store) => {
-          if (resumed === null) this.recordingId = await store.createRun(spec, { ...env, transformersVersion: '' });
+          if (resumed === null) {
+            this.recordingId = await store.createRun(spec, { ...env, transformersVersion: '' });
+            this.releaseLock = holdRunLock(this.recordingId);
+          }
         }).then(() => this.refresh());
       },
       event: (e) => {
         if (e.type === 'batch') {
-          void this.enqueue(async (store) => {
-            if (this.recordingId) await store.appendBatch(this.recordingId, e.modelId, e.items);
-          });
+          // Batches that arrive while a write is in flight are written together by the next one:
+          // one transaction per write keeps saving as fast as scoring on small models.
+          const waiting = this.unsaved.length > 0;
+          this.unsaved.push({ modelId: e.modelId, items: e.items });
+          if (!waiting) void this.enqueue((store) => this.writeUnsaved(store));
         } else if (e.type === 'model-done') {
           void this.enqueue(async (store) => {
+            await this.writeUnsaved(store);
             if (this.recordingId) await store.finishModel(this.recordingId, e.model);
+            this.saved = { models: this.saved.models + 1, items: 0 };
           }).then(() => this.refresh());
         }
       },
       finished: (result) => {
         void this.enqueue(async (store) => {
+          this.unsaved = [];
           if (this.recordingId) await store.finishRun(this.recordingId, result);
           this.recordingId = null;
+          this.releaseLock();
         }).then(() => this.refresh());
       },
       failed: () => {
         // What was saved stays; the run shows as interrupted and can be resumed.
-        this.recordingId = null;
-        void this.chain.then(() => this.refresh());
+        void this.chain.then(() => {
+          this.recordingId = null;
+          this.releaseLock();
+          return this.refresh();
+        });
       },
     };
+  }
+
+  private async writeUnsaved(store: RunStore): Promise<void> {
+    const pending = this.unsaved;
+    this.unsaved = [];
+    const id = this.recordingId;
+    if (!id || pending.length === 0) return;
+    const byModel = new Map<string, ItemRecord[]>();
+    for (const b of pending) byModel.set(b.modelId, [...(byModel.get(b.modelId) ?? []), ...b.items]);
+    for (const [modelId, items] of byModel) {
+      await store.appendBatch(id, modelId, items);
+      this.saved = { ...this.saved, items: this.saved.items + items.length };
+    }
   }
 
   /** Wait for every pending write (tests, and before opening a run that is being written). */

@@ -162,14 +162,14 @@ describe('share links, saved runs, import (WASM)', () => {
     const first = await open(inject('baseUrl'));
     await setupSpec(first.page, RESUME_PER_VARIANT, RESUME_DIGITS);
     await first.page.getByTestId('run').click();
-    // Close while the last model is being scored (earlier models finished, some of its batches saved).
+    // Close as soon as the first model is saved and some items of the second (saving trails
+    // scoring a little on these tiny models, so the page itself may be further along).
     await first.page.waitForFunction(
-      (id) => {
-        const r = document.querySelector(`[data-testid=rung][data-model="arith/${id}"]`);
-        const done = Number(r?.getAttribute('data-items-done'));
-        return r?.getAttribute('data-status') === 'scoring' && done > 0 && done < 1000;
+      () => {
+        const saving = document.querySelector('[data-testid=saving]');
+        return Number(saving?.getAttribute('data-saved-models')) >= 1 && Number(saving?.getAttribute('data-saved-items')) > 0;
       },
-      MODELS[2],
+      null,
       { polling: 'raf', timeout: 300_000 },
     );
     await first.page.close();
@@ -181,9 +181,7 @@ describe('share links, saved runs, import (WASM)', () => {
     await second.page.getByTestId('resume-run').click();
     // Finished models are kept, not run again (the rungs are done as soon as the run starts).
     await second.page.waitForFunction(() => document.querySelector('[data-testid=run-status]')?.getAttribute('data-status') !== 'ready' && document.querySelector('[data-testid=run-status]')?.getAttribute('data-status') !== 'preparing');
-    for (const id of MODELS.slice(0, 2)) {
-      expect(await second.page.locator(`[data-testid=rung][data-model="arith/${id}"]`).getAttribute('data-status')).toBe('done');
-    }
+    expect(await second.page.locator(`[data-testid=rung][data-model="arith/${MODELS[0]}"]`).getAttribute('data-status')).toBe('done');
     expect(await waitForRunEnd(second.page)).toBe('done');
     const resumed = JSON.parse((await exportJson(second.page)).text) as RunResult;
     await second.page.waitForFunction(() => document.querySelector('[data-testid=saved-run][data-status=interrupted]') === null);

@@ -66,6 +66,36 @@ describe('the default experiment in Node', () => {
     for (const m of again.models) expect(m.aggregates).toEqual(byId.get(m.id)!.aggregates);
   });
 
+  it('progress counts each item once; a resumed run counts saved items and equals the uninterrupted run', async () => {
+    const full = defaultSpec(ladder, 'cpu');
+    const spec = { ...full, models: full.models.slice(0, 2) };
+    const paramsOf = (ref: { id: string }) => paramsOfBundled(ladder, ref.id);
+    const progress = (into: { itemsDone: number; itemsTotal: number }[]) => (e: RunEvent) => {
+      if (e.type === 'score-progress') into.push({ itemsDone: e.itemsDone, itemsTotal: e.itemsTotal });
+    };
+    const fresh: { itemsDone: number; itemsTotal: number }[] = [];
+    const uninterrupted = await runExperiment(spec, createNodeEngine(), { env: nodeEnvironment(), paramsOf, onEvent: progress(fresh) });
+    expect(fresh.length).toBeGreaterThan(0);
+    expect(Math.max(...fresh.map((p) => p.itemsDone))).toBe(fresh[0].itemsTotal);
+    expect(fresh.every((p) => p.itemsDone <= p.itemsTotal)).toBe(true);
+
+    // As if the page closed with model 1 finished and 60 items of model 2 saved.
+    const [first, second] = uninterrupted.models;
+    const resumedProgress: { itemsDone: number; itemsTotal: number }[] = [];
+    const resumed = await runExperiment(spec, createNodeEngine(), {
+      env: nodeEnvironment(),
+      paramsOf,
+      completed: [first],
+      partialItems: { [second.id]: second.items.slice(0, 60) },
+      onEvent: progress(resumedProgress),
+    });
+    expect(resumedProgress.every((p) => p.itemsDone >= 60 && p.itemsDone <= p.itemsTotal)).toBe(true);
+    expect(Math.max(...resumedProgress.map((p) => p.itemsDone))).toBe(second.items.length);
+    const strip = (r: RunResult) => r.models.map((m) => ({ ...m, loadMs: 0, scoreMs: 0 }));
+    expect(strip(resumed)).toEqual(strip(uninterrupted));
+    expect(resumed.emergence).toEqual(uninterrupted.emergence);
+  });
+
   it('a model that fails to load is recorded and the rest of the ladder still runs', async () => {
     const spec = defaultSpec(ladder, 'cpu');
     spec.models = [spec.models[0], { ...spec.models[1], id: 'arith/does-not-exist' }, spec.models[2]];

@@ -42,6 +42,8 @@ async function runModel(engine: Engine, spec: ExperimentSpec, ref: ModelRef, ite
   const run = emptyModelRun(ref, opts.paramsOf(ref));
   const done = new Map((opts.partialItems?.[ref.id] ?? []).map((r) => [r.id, r]));
   const todo = items.filter((i) => !done.has(i.id));
+  // Items a resumed run already had; `done` grows as batches land, so it can't be added to progress.
+  const resumedCount = items.length - todo.length;
   let model: LoadedModel | null = null;
   const t0 = Date.now();
   try {
@@ -55,7 +57,7 @@ async function runModel(engine: Engine, spec: ExperimentSpec, ref: ModelRef, ite
     await model.score(todo, {
       ...opts.score,
       signal: opts.signal,
-      onProgress: (p) => void opts.onEvent?.({ type: 'score-progress', ...p, itemsDone: p.itemsDone + done.size, itemsTotal: items.length }),
+      onProgress: (p) => void opts.onEvent?.({ type: 'score-progress', ...p, itemsDone: p.itemsDone + resumedCount, itemsTotal: items.length }),
       onBatch: async (batch) => {
         const records = batch.map((raw) => toItemRecord(byId.get(raw.itemId)!, raw));
         for (const r of records) done.set(r.id, r);
