@@ -6,7 +6,7 @@
  * hub/downloads.ts, run/hub-prepare.ts); this class only holds state and calls it.
  */
 import { HUB_CATALOG, type HubCatalog } from '../lib/catalog/hub-catalog.ts';
-import type { CustomHubModel } from '../lib/charts/form.ts';
+import type { CustomHubModel, HostCheck } from '../lib/charts/form.ts';
 import { cacheApiAvailable, configuredModelHost, createBrowserHubSession } from '../lib/hub/browser.ts';
 import { applyHubEvent, type Downloads } from '../lib/hub/downloads.ts';
 import { HubError } from '../lib/hub/errors.ts';
@@ -46,6 +46,8 @@ export class HubState {
   /** Per model, per file: bytes of total, retries, failures of the current run. */
   downloads = $state.raw<Downloads>({});
   probe = $state.raw<ProbeState | null>(null);
+  /** Catalog models being checked on the host. */
+  checking = $state(false);
 
   cached = $state.raw<CachedModel[]>([]);
   cacheTotal = $state<number | null>(null);
@@ -70,24 +72,48 @@ export class HubState {
     const typed = input.trim();
     this.probe = { input: typed, status: 'probing', message: null };
     try {
-      const repoId = validateRepoId(typed);
-      const session = this.getSession();
-      const sha = await session.resolveRevision(repoId);
-      const config = await session.readModelConfig(repoId, sha);
-      const dtypes = await session.probeDtypes(repoId, sha);
-      const found = dtypes.map((d) => d.dtype).join(', ');
-      this.probe = { input: typed, status: 'ok', message: `Added ${repoId} (${config.modelType}; ${found}).` };
-      return {
-        repoId,
-        sha,
-        modelType: config.modelType,
-        params: config.params,
-        paramsEstimated: config.paramsEstimated,
-        dtypes: dtypes.map((d) => ({ dtype: d.dtype, totalBytes: d.totalBytes })),
-      };
+      const model = await this.inspect(typed);
+      this.probe = { input: typed, status: 'ok', message: `Added ${model.repoId} (${model.modelType}; ${model.dtypes!.map((d) => d.dtype).join(', ')}).` };
+      return model;
     } catch (err) {
       if (this.probe?.input === typed) this.probe = { input: typed, status: 'error', message: err instanceof HubError ? err.message : `Could not probe ${typed}: ${message(err)}` };
       return null;
+    }
+  }
+
+  /** Commit, config.json and ONNX dtypes of a repository (metadata only; nothing is downloaded). */
+  private async inspect(input: string): Promise<CustomHubModel> {
+    const repoId = validateRepoId(input);
+    const session = this.getSession();
+    const sha = await session.resolveRevision(repoId);
+    const config = await session.readModelConfig(repoId, sha);
+    const dtypes = await session.probeDtypes(repoId, sha);
+    return {
+      repoId,
+      sha,
+      modelType: config.modelType,
+      params: config.params,
+      paramsEstimated: config.paramsEstimated,
+      dtypes: dtypes.map((d) => ({ dtype: d.dtype, totalBytes: d.totalBytes })),
+    };
+  }
+
+  /** Check catalog models on the host (they were never checked live): what dtypes exist, or why not. */
+  async checkModels(repoIds: readonly string[]): Promise<Record<string, HostCheck>> {
+    this.checking = true;
+    try {
+      const results = await Promise.all(
+        repoIds.map(async (id): Promise<[string, HostCheck]> => {
+          try {
+            return [id, { ok: true, model: await this.inspect(id) }];
+          } catch (err) {
+            return [id, { ok: false, message: err instanceof HubError ? err.message : `${id}: could not be checked: ${message(err)}` }];
+          }
+        }),
+      );
+      return Object.fromEntries(results);
+    } finally {
+      this.checking = false;
     }
   }
 

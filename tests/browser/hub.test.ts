@@ -155,7 +155,7 @@ describe('Hub models in the browser', () => {
     expect(good.status).toBe('ok');
     const row = page.locator('[data-testid=custom-model][data-repo="lab-test/arith-l1-d12"]');
     expect(await row.textContent()).toMatch(/gpt2 @ 0123456 · fp32 \d+(\.\d)? KB/);
-    expect(await page.getByTestId('form-summary').textContent()).toMatch(/^1 models × 4 items/);
+    expect(await page.getByTestId('form-summary').textContent()).toMatch(/^1 model × 4 items$/);
     // Probing downloads no weights.
     expect(modelGets()).toEqual([]);
     await page.locator('[data-testid=custom-model] button', { hasText: 'remove' }).click();
@@ -167,9 +167,21 @@ describe('Hub models in the browser', () => {
     expect(await page.getByTestId('hub-note').textContent()).toMatch(/Not checked live/);
     expect(await page.locator('[data-testid=hub-model][data-repo="Xenova/pythia-14m"]').textContent()).toMatch(/14\.1M.*fp32 56\.0 MB/s);
     await selectHubModels(['Xenova/pythia-14m', 'Xenova/pythia-31m', 'Xenova/pythia-70m']);
-    // Auto on WASM would pick q8 from the catalog's expectations; these repos only have fp32.
-    await page.getByTestId('dtype').selectOption('fp32');
-    expect(await page.getByTestId('hub-summary').textContent()).toBe('3 models, about 460 MB to download unless cached; sizes are checked before any download.');
+    // Unchecked, auto trusts the catalog: q8 on WASM, with the catalog's approximate sizes.
+    expect(await page.getByTestId('dtype').inputValue()).toBe('auto');
+    expect(await page.getByTestId('hub-summary').textContent()).toBe('3 models, about 114 MB to download unless cached; sizes are checked before any download.');
+    expect(await page.locator('[data-testid=hub-model] .tag.chosen').allTextContents()).toEqual(['q8', 'q8', 'q8']);
+    // Checked on the host: these repositories only have fp32, so auto picks it; 410M is missing.
+    await page.getByTestId('check-host').click();
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid=host-check]').length === 5);
+    const hostCheck = (repo: string) => page.locator(`[data-testid=hub-model][data-repo="${repo}"] [data-testid=host-check]`).textContent();
+    expect(await hostCheck('Xenova/pythia-14m')).toBe(`on host @ 0123456: fp32 ${formatBytes(onnxBytes('arith-l1-d12'))}`);
+    expect(await hostCheck('Xenova/pythia-410m')).toMatch(/^Xenova\/pythia-410m: the model host has no repository with this id at revision "main" \(HTTP 401\)/);
+    expect(await page.locator('[data-testid=hub-model] .tag.chosen').allTextContents()).toEqual(['fp32', 'fp32', 'fp32']);
+    const threeOnnx = ['arith-l1-d12', 'arith-l1-d24', 'arith-l2-d32'].reduce((sum, id) => sum + onnxBytes(id), 0);
+    expect(await page.getByTestId('hub-summary').textContent()).toBe(`3 models, ${formatBytes(threeOnnx)} to download unless cached; sizes are checked before any download.`);
+    // Checking downloads no weights.
+    expect(modelGets()).toEqual([]);
     await screenshot('hub-form', 390, 'experiment-form');
     await screenshot('hub-form', 1280, 'experiment-form');
 
@@ -262,6 +274,7 @@ describe('Hub models in the browser', () => {
 
   it('a missing repository fails its rung with a clear message while the rest of the ladder runs', async () => {
     await selectHubModels(['Xenova/pythia-14m', 'Xenova/pythia-410m']);
+    expect(await page.getByTestId('form-warning').allTextContents()).toEqual([expect.stringMatching(/^Xenova\/pythia-410m: the model host has no repository .* It will fail on its rung; the other models still run\.$/)]);
     await run();
     expect(await waitForRunEnd()).toBe('done');
     const r = await rungs();

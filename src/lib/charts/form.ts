@@ -35,6 +35,9 @@ export interface CustomHubModel {
   dtypes: { dtype: Dtype; totalBytes: number | null }[] | null;
 }
 
+/** What checking a catalog model on the host found (its dtypes, or why it cannot be used). */
+export type HostCheck = { ok: true; model: CustomHubModel } | { ok: false; message: string };
+
 export interface ExperimentForm {
   /** Selected model ids ("arith/arith-l1-d12"); the spec lists them by scale whatever the order here. */
   models: string[];
@@ -55,6 +58,8 @@ export interface ExperimentForm {
   dtype: DtypeChoice;
   /** Commits a spec pinned (repoId -> sha); the run asks for these instead of "main". */
   revisions: Record<string, string>;
+  /** Catalog models checked on the host ("Check on host"): auto then uses the dtypes really there. */
+  checked: Record<string, HostCheck>;
 }
 
 /** What the form needs to know about the device (Lab passes the capability probe's answer). */
@@ -110,6 +115,7 @@ export function formFromSpec(spec: ExperimentSpec, catalog: HubCatalog = HUB_CAT
       .map((m) => ({ repoId: m.id, sha: null, modelType: null, params: null, paramsEstimated: false, dtypes: null })),
     dtype: dtypes.length === 1 ? dtypes[0] : 'auto',
     revisions: Object.fromEntries(hub.filter((m) => m.revision).map((m) => [m.id, m.revision!])),
+    checked: {},
   };
 }
 
@@ -147,6 +153,11 @@ export function withCustomModel(form: ExperimentForm, model: CustomHubModel): Ex
 export function withoutCustomModel(form: ExperimentForm, repoId: string): ExperimentForm {
   const { [repoId]: _, ...revisions } = form.revisions;
   return { ...form, custom: form.custom.filter((c) => c.repoId !== repoId), hubModels: form.hubModels.filter((id) => id !== repoId), revisions };
+}
+
+/** Record what checking catalog models on the host found. */
+export function withHostChecks(form: ExperimentForm, checks: Record<string, HostCheck>): ExperimentForm {
+  return { ...form, checked: { ...form.checked, ...checks } };
 }
 
 /** Forget pinned commits: the next run resolves "main" again. */
@@ -220,10 +231,16 @@ export function hubFormModels(form: ExperimentForm, env: FormEnvironment, catalo
   const warnings: string[] = [];
   const selected = new Set(form.hubModels);
   const ladder = hubLadder(form.hubLadder, catalog);
-  type Entry = { repoId: string; label: string; params: number | null; offers: DtypeOffer[] | null; approx: Partial<Record<Dtype, number>>; custom: CustomHubModel | null };
+  /** `probed`: what the host said (a custom model's probe, or a catalog model's check). */
+  type Entry = { repoId: string; label: string; params: number | null; offers: DtypeOffer[] | null; approx: Partial<Record<Dtype, number>>; probed: CustomHubModel | null; custom: boolean };
   const entries: Entry[] = [];
+  const offersOf = (c: CustomHubModel): DtypeOffer[] | null => (c.dtypes ? c.dtypes.map((d) => ({ dtype: d.dtype, totalBytes: d.totalBytes ?? undefined })) : null);
   for (const m of ladder?.models ?? []) {
-    if (selected.has(m.repoId)) entries.push({ repoId: m.repoId, label: m.label, params: m.params, offers: m.dtypes, approx: m.approxMB, custom: null });
+    if (!selected.has(m.repoId)) continue;
+    const check = form.checked[m.repoId];
+    if (check && !check.ok) warnings.push(`${check.message} It will fail on its rung; the other models still run.`);
+    const live = check?.ok ? check.model : null;
+    entries.push({ repoId: m.repoId, label: m.label, params: m.params, offers: (live && offersOf(live)) ?? m.dtypes, approx: m.approxMB, probed: live, custom: false });
   }
   for (const c of form.custom) {
     if (!selected.has(c.repoId) || entries.some((e) => e.repoId === c.repoId)) continue;
@@ -232,9 +249,10 @@ export function hubFormModels(form: ExperimentForm, env: FormEnvironment, catalo
       repoId: c.repoId,
       label: known?.label ?? c.repoId,
       params: c.params ?? known?.params ?? null,
-      offers: c.dtypes ? c.dtypes.map((d) => ({ dtype: d.dtype, totalBytes: d.totalBytes ?? undefined })) : (known?.dtypes ?? null),
+      offers: offersOf(c) ?? known?.dtypes ?? null,
       approx: known?.approxMB ?? {},
-      custom: c,
+      probed: c,
+      custom: true,
     });
   }
   // Smallest first; unknown sizes last (the runner orders charts by parameters anyway).
@@ -252,16 +270,16 @@ export function hubFormModels(form: ExperimentForm, env: FormEnvironment, catalo
   } else {
     const explicit = form.dtype;
     dtypes = entries.map(() => explicit);
-    const missing = entries.filter((e) => e.custom?.dtypes && !e.custom.dtypes.some((d) => d.dtype === explicit));
+    const missing = entries.filter((e) => e.probed?.dtypes && !e.probed.dtypes.some((d) => d.dtype === explicit));
     if (missing.length > 0) {
       errors.dtype ??= missing
-        .map((e) => `${e.repoId} has no ${explicit} weights (it has ${e.custom!.dtypes!.map((d) => d.dtype).join(', ')}).`)
+        .map((e) => `${e.repoId} has no ${explicit} weights (it has ${e.probed!.dtypes!.map((d) => d.dtype).join(', ')}).`)
         .join(' ');
     }
   }
   const models: HubFormModel[] = entries.map((e, i) => {
     const dtype = dtypes[i];
-    const probed = dtype && e.custom?.dtypes?.find((d) => d.dtype === dtype)?.totalBytes;
+    const probed = dtype && e.probed?.dtypes?.find((d) => d.dtype === dtype)?.totalBytes;
     const approx = dtype ? e.approx[dtype] : undefined;
     return {
       repoId: e.repoId,
@@ -270,7 +288,7 @@ export function hubFormModels(form: ExperimentForm, env: FormEnvironment, catalo
       dtype,
       bytes: probed ?? (approx !== undefined ? approx * 1e6 : null),
       bytesApprox: !probed,
-      custom: e.custom !== null,
+      custom: e.custom,
     };
   });
   const mixed = ladderDtypeWarning(models.filter((m) => m.dtype).map((m) => ({ id: m.repoId, dtype: m.dtype! })));

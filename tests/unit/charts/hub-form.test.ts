@@ -7,6 +7,7 @@ import {
   dtypeProblem,
   formFromSpec,
   withCustomModel,
+  withHostChecks,
   withHubLadder,
   withLatestRevisions,
   withoutCustomModel,
@@ -118,6 +119,32 @@ describe('model source in the experiment form', () => {
   it('an explicit dtype a probed repository lacks is refused, naming the repository and what it has', () => {
     const form = withCustomModel(withHubLadder(pythia(), CUSTOM_LADDER), custom('me/only-fp32', [['fp32', 10]]));
     expect(checkForm({ ...form, dtype: 'q4' }, ladder, gpu).errors.dtype).toBe('me/only-fp32 has no q4 weights (it has fp32).');
+  });
+
+  it('catalog models checked on the host: auto uses the dtypes really there; a failed check warns and the rest still runs', () => {
+    let form = { ...pythia(), backend: 'wasm' as const };
+    form.hubModels = ['Xenova/pythia-14m', 'Xenova/pythia-31m', 'Xenova/pythia-410m'];
+    // Unchecked, auto trusts the catalog (q8 on WASM).
+    expect(checkForm(form, ladder, wasmOnly).spec!.models.map((m) => m.dtype)).toEqual(['q8', 'q8', 'q8']);
+    form = withHostChecks(form, {
+      'Xenova/pythia-14m': { ok: true, model: custom('Xenova/pythia-14m', [['fp32', 28_000]]) },
+      'Xenova/pythia-31m': { ok: true, model: custom('Xenova/pythia-31m', [['fp32', 52_000], ['q8', 13_000]]) },
+      'Xenova/pythia-410m': { ok: false, message: 'Xenova/pythia-410m: the model host has no repository with this id.' },
+    });
+    const check = checkForm(form, ladder, wasmOnly);
+    // One dtype every model has (fp32) rather than a mix (the failed one offers the catalog's list).
+    expect(check.spec!.models.map((m) => [m.id, m.dtype])).toEqual([
+      ['Xenova/pythia-14m', 'fp32'],
+      ['Xenova/pythia-31m', 'fp32'],
+      ['Xenova/pythia-410m', 'fp32'],
+    ]);
+    expect(check.hubPlan.slice(0, 2).map((m) => [m.bytes, m.bytesApprox])).toEqual([
+      [28_000, false],
+      [52_000, false],
+    ]);
+    expect(check.warnings.some((w) => w.startsWith('Xenova/pythia-410m: the model host has no repository with this id. It will fail on its rung'))).toBe(true);
+    // An explicit dtype a checked catalog model lacks is refused.
+    expect(checkForm({ ...form, dtype: 'q8' }, ladder, wasmOnly).errors.dtype).toBe('Xenova/pythia-14m has no q8 weights (it has fp32).');
   });
 
   it('removing a custom model unselects it; adding it twice keeps one', () => {
