@@ -60,8 +60,8 @@ async function setupSpec(page: Page, perVariant: number, digits?: number[]): Pro
   }
 }
 
-/** Long enough per model (4 × 400 items) that the page can be closed in the middle of one. */
-const RESUME_PER_VARIANT = 400;
+/** Enough items per model (4 × 200) that the page can be closed in the middle of one. */
+const RESUME_PER_VARIANT = 200;
 const RESUME_DIGITS = [2, 3, 4, 5];
 
 /** Results without what legitimately differs between two runs of one spec (timings, dates, runtime). */
@@ -196,7 +196,7 @@ describe('share links, saved runs, import (WASM)', () => {
     expect(comparable(resumed)).toEqual(comparable(uninterrupted));
     await first.context.close();
     await third.context.close();
-  });
+  }, 900_000);
 
   it('imports an exported JSON: the view is restored and the run is saved', async () => {
     const { page, errors, context } = await open(inject('baseUrl'));
