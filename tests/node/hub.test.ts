@@ -3,6 +3,7 @@
  * imitates the Hub's URL layout and serves the bundled ladder under Hub-style ids, with
  * injected faults. The real Hub is never reached.
  */
+import { GENERATION_METRIC_IDS } from '../../src/lib/metrics/registry.ts';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -310,6 +311,7 @@ describe('download faults', () => {
       appVersion: '0.1.0',
       task: { kind: 'arithmetic', operation: 'add', digits: [1, 2], perVariant: 3, seed: 1, kShot: 0, template: 'arith-plain' },
       models: [hubRef(A), hubRef('lab-test/bert-like'), hubRef(B)],
+      metrics: [...GENERATION_METRIC_IDS],
       bootstrapSeed: 1,
     };
     const plan = await session.planDownload(spec.models);

@@ -3,6 +3,7 @@
  * written by training/emergence_training/export.py and validated here before use.
  */
 import * as v from 'valibot';
+import { GENERATION_METRIC_IDS } from '../metrics/registry.ts';
 import { APP_VERSION } from '../spec/defaults.ts';
 import { SPEC_FORMAT, SPEC_VERSION, type Device, type ExperimentSpec } from '../spec/schema.ts';
 
@@ -77,6 +78,7 @@ export function defaultSpec(ladder: LadderManifest, device: Device): ExperimentS
       template: 'arith-plain',
     },
     models: modelsByScale(ladder).map((m) => ({ id: ladderModelId(ladder, m), source: 'bundled' as const, revision: null, dtype: 'fp32' as const, device })),
+    metrics: [...GENERATION_METRIC_IDS],
     bootstrapSeed: 1,
   };
 }

@@ -6,6 +6,7 @@
  */
 import { computeEmergence } from '../run/runner.ts';
 import { aggregateModelItems } from '../run/score-model.ts';
+import type { GenerationMetricId } from '../metrics/types.ts';
 import type { ItemRecord, ModelRun, RunResult } from '../run/results.ts';
 
 export type Resolution = number | 'all';
@@ -41,7 +42,9 @@ export function modelsAtResolution(models: readonly ModelRun[], k: Resolution, b
     const maxPerVariant = Math.max(0, ...m.aggregates.variants.map((v) => v.n));
     if (k >= maxPerVariant) return m;
     const items = firstKPerVariant(m.items, k);
-    return { ...m, aggregates: { variants: aggregateModelItems(items, bootstrapSeed) } };
+    // The metrics the run aggregated (its spec's), no more.
+    const metricIds = Object.keys(m.aggregates.variants[0]?.metrics ?? {}) as GenerationMetricId[];
+    return { ...m, aggregates: { variants: aggregateModelItems(items, bootstrapSeed, metricIds) } };
   });
 }
 

@@ -138,6 +138,13 @@ export function miragePanel(models: readonly ModelRun[], variants: readonly stri
   };
 }
 
+/** Panels a run can show: one per metric it aggregated, and the overlay when it has both of its metrics. */
+export function availablePanels(metricIds: readonly string[]): string[] {
+  const has = new Set(metricIds);
+  const metrics = GENERATION_METRICS.filter((m) => has.has(m.id)).map((m) => m.id as string);
+  return has.has('exact_match') && has.has('predicted_exact_match') ? [...metrics, MIRAGE_PANEL_ID] : metrics;
+}
+
 /** Every panel the view may show, discontinuous metrics first (the "paired" view), then the overlay. */
 export function buildPanels(models: readonly ModelRun[], variants: readonly string[], emergence: RunResult['emergence'], panelIds: readonly string[]): ChartPanel[] {
   const wanted = new Set(panelIds);

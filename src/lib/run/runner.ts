@@ -73,7 +73,7 @@ async function runModel(engine: Engine, spec: ExperimentSpec, ref: ModelRef, ite
   }
   // Items in spec order, whatever order batches finished in.
   run.items = items.filter((i) => done.has(i.id)).map((i) => done.get(i.id)!);
-  if (run.status === 'done') run.aggregates = { variants: aggregateModelItems(run.items, spec.bootstrapSeed) };
+  if (run.status === 'done') run.aggregates = { variants: aggregateModelItems(run.items, spec.bootstrapSeed, spec.metrics ?? GENERATION_METRIC_IDS) };
   return run;
 }
 

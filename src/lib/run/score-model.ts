@@ -1,6 +1,7 @@
 import { aggregateItems } from '../metrics/aggregate.ts';
 import { computeItemMetrics } from '../metrics/item.ts';
 import { GENERATION_METRIC_IDS } from '../metrics/registry.ts';
+import type { GenerationMetricId } from '../metrics/types.ts';
 import type { RawItemResult } from '../engine/types.ts';
 import type { GenerationItem } from '../tasks/types.ts';
 import type { ItemRecord, VariantAggregate } from './results.ts';
@@ -31,11 +32,15 @@ export function toItemRecord(item: GenerationItem, raw: RawItemResult): ItemReco
   };
 }
 
-/** Per-variant means with seeded bootstrap 95% intervals, variants in first-seen order. */
-export function aggregateModelItems(items: ItemRecord[], bootstrapSeed: number): VariantAggregate[] {
+/**
+ * Per-variant means with seeded bootstrap 95% intervals, variants in first-seen order, for the
+ * given metrics (the spec's; every generation metric by default). Each metric's interval has its
+ * own seed stream, so a subset gives the same numbers as the full set.
+ */
+export function aggregateModelItems(items: ItemRecord[], bootstrapSeed: number, metricIds: readonly GenerationMetricId[] = GENERATION_METRIC_IDS): VariantAggregate[] {
   const table = aggregateItems(
     items.map((i) => ({ variant: i.variant, metrics: i.metrics as unknown as Record<string, number | null> })),
-    GENERATION_METRIC_IDS,
+    metricIds,
     bootstrapSeed,
   );
   return Object.keys(table).map((variant) => ({

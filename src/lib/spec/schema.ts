@@ -3,6 +3,7 @@
  * It travels in share links and files, so it is validated at every boundary (parseSpec).
  */
 import * as v from 'valibot';
+import { GENERATION_METRIC_IDS } from '../metrics/registry.ts';
 
 export const SPEC_FORMAT = 'emergence-lab/spec';
 export const SPEC_VERSION = 1;
@@ -66,6 +67,18 @@ export const ExperimentSpecSchema = v.object({
     v.array(ModelRefSchema),
     v.minLength(1, 'choose at least one model'),
     v.maxLength(MAX_MODELS, `at most ${MAX_MODELS} models`),
+  ),
+  /**
+   * Metrics the run aggregates and charts (definitions: docs/metrics.md, fixed by appVersion).
+   * Absent in older specs: every generation metric.
+   */
+  metrics: v.optional(
+    v.pipe(
+      v.array(v.picklist(GENERATION_METRIC_IDS, `metric must be one of ${GENERATION_METRIC_IDS.join(', ')}`)),
+      v.minLength(1, 'choose at least one metric'),
+      v.check((ids) => new Set(ids).size === ids.length, 'metrics must not repeat'),
+    ),
+    () => [...GENERATION_METRIC_IDS],
   ),
   /** Seed of the bootstrap intervals (aggregation is part of the result). */
   bootstrapSeed: IntIn(0, 2 ** 31 - 1, 'bootstrap seed'),

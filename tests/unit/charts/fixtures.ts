@@ -1,4 +1,5 @@
 /** Synthetic run results (no model): items with hand-set metrics, aggregated like the runner. */
+import { GENERATION_METRIC_IDS } from '../../../src/lib/metrics/registry.ts';
 import { computeEmergence } from '../../../src/lib/run/runner.ts';
 import { aggregateModelItems } from '../../../src/lib/run/score-model.ts';
 import type { ItemRecord, ModelRun, RunResult } from '../../../src/lib/run/results.ts';
@@ -14,6 +15,7 @@ export const SPEC: ExperimentSpec = {
     { id: 'arith/big', source: 'bundled', revision: null, dtype: 'fp32', device: 'wasm' },
     { id: 'arith/mid', source: 'bundled', revision: null, dtype: 'fp32', device: 'wasm' },
   ],
+  metrics: [...GENERATION_METRIC_IDS],
   bootstrapSeed: 1,
 };
 

@@ -99,3 +99,12 @@ describe('chart series from a run result', () => {
     expect(domainOfParams([null])).toBeNull();
   });
 });
+
+describe('availablePanels', () => {
+  it('offers one panel per aggregated metric and the overlay only with both of its metrics', async () => {
+    const { availablePanels, MIRAGE_PANEL_ID } = await import('../../../src/lib/charts/series.ts');
+    expect(availablePanels(['exact_match', 'predicted_exact_match'])).toEqual(['exact_match', 'predicted_exact_match', MIRAGE_PANEL_ID]);
+    expect(availablePanels(['token_edit_distance'])).toEqual(['token_edit_distance']);
+    expect(availablePanels(['exact_match'])).not.toContain(MIRAGE_PANEL_ID);
+  });
+});

@@ -1,3 +1,4 @@
+import { GENERATION_METRIC_IDS } from '../../../src/lib/metrics/registry.ts';
 import { describe, expect, it } from 'vitest';
 import type { DownloadPlan, PlannedModel } from '../../../src/lib/hub/plan.ts';
 import { anyRunnable, pinSpecToPlan, planFailures, runParams } from '../../../src/lib/run/hub-prepare.ts';
@@ -11,6 +12,7 @@ const spec: ExperimentSpec = {
   appVersion: '0.1.0',
   task: { kind: 'arithmetic', operation: 'add', digits: [1], perVariant: 4, seed: 1, kShot: 0, template: 'math-expr' },
   models: [ref('arith/tiny', 'bundled'), ref('Xenova/pythia-14m'), ref('me/custom'), ref('me/missing')],
+  metrics: [...GENERATION_METRIC_IDS],
   bootstrapSeed: 1,
 };
 const planned = (id: string, params: number | null): PlannedModel => ({

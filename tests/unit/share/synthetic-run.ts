@@ -3,6 +3,7 @@
  * metrics, bootstrap aggregates and emergence scores, fed with seeded fake model outputs
  * (a character-level ladder: one token per digit plus an end token, like the bundled one).
  */
+import { GENERATION_METRIC_IDS } from '../../../src/lib/metrics/registry.ts';
 import { createRng, deriveSeed, type Rng } from '../../../src/lib/tasks/prng.ts';
 import { generateArithmeticItems } from '../../../src/lib/tasks/arithmetic.ts';
 import { aggregateModelItems, toItemRecord } from '../../../src/lib/run/score-model.ts';
@@ -62,6 +63,7 @@ export function syntheticSpec(opts: SyntheticOptions = {}): ExperimentSpec {
     appVersion: '0.1.0',
     task: { kind: 'arithmetic', operation: 'add', digits: opts.digits ?? [1, 2, 3, 4, 5], perVariant: opts.perVariant ?? 40, seed: opts.seed ?? 7, kShot: 0, template: 'arith-plain' },
     models: Array.from({ length: models }, (_, i) => ({ id: `arith/arith-l${i + 1}-d${12 * (i + 1)}`, source: 'bundled' as const, revision: null, dtype: 'fp32' as const, device: 'webgpu' as const })),
+    metrics: [...GENERATION_METRIC_IDS],
     bootstrapSeed: 1,
   };
 }

@@ -34,3 +34,19 @@ describe('ExperimentSpec validation', () => {
     expect(() => parseSpec({ ...spec, version: 2 })).toThrow(/newer version of Emergence Lab/);
   });
 });
+
+describe('the metrics of a spec', () => {
+  it('lists every generation metric by default; older specs without the field get the same', async () => {
+    const { GENERATION_METRIC_IDS } = await import('../../../src/lib/metrics/registry.ts');
+    expect(spec.metrics).toEqual([...GENERATION_METRIC_IDS]);
+    const { metrics: _omitted, ...older } = spec;
+    expect(parseSpec(older).metrics).toEqual([...GENERATION_METRIC_IDS]);
+  });
+
+  it('keeps a chosen subset and refuses unknown, repeated or no metrics', () => {
+    expect(parseSpec({ ...spec, metrics: ['exact_match', 'per_token_prob'] }).metrics).toEqual(['exact_match', 'per_token_prob']);
+    expect(() => parseSpec({ ...spec, metrics: ['accuracy'] })).toThrow(/metric must be one of/);
+    expect(() => parseSpec({ ...spec, metrics: ['exact_match', 'exact_match'] })).toThrow(/must not repeat/);
+    expect(() => parseSpec({ ...spec, metrics: [] })).toThrow(/at least one metric/);
+  });
+});
