@@ -122,7 +122,7 @@ describe('model source in the experiment form', () => {
   });
 
   it('catalog models checked on the host: auto uses the dtypes really there; a failed check warns and the rest still runs', () => {
-    let form = { ...pythia(), backend: 'wasm' as const };
+    let form: ExperimentForm = { ...pythia(), backend: 'wasm' };
     form.hubModels = ['Xenova/pythia-14m', 'Xenova/pythia-31m', 'Xenova/pythia-410m'];
     // Unchecked, auto trusts the catalog (q8 on WASM).
     expect(checkForm(form, ladder, wasmOnly).spec!.models.map((m) => m.dtype)).toEqual(['q8', 'q8', 'q8']);
