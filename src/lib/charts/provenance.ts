@@ -3,6 +3,7 @@
  * it, and what re-running it here would download. Pure (the UI renders the strings as text).
  */
 import { findHubModel } from '../catalog/hub-catalog.ts';
+export { formatBytes } from '../hub/downloads.ts';
 import type { RunEnvironment } from '../run/results.ts';
 import type { ExperimentSpec, ModelRef } from '../spec/schema.ts';
 
@@ -82,16 +83,4 @@ export function rerunDownloads(spec: ExperimentSpec, paramsOf: (id: string) => n
     }
     return { id: m.id, source: m.source, dtype: m.dtype, revision: m.revision, approxBytes };
   });
-}
-
-export function formatBytes(n: number): string {
-  if (n < 1000) return `${n} B`;
-  const units = ['kB', 'MB', 'GB'];
-  let v = n / 1000;
-  let u = 0;
-  while (v >= 1000 && u < units.length - 1) {
-    v /= 1000;
-    u++;
-  }
-  return `${v < 10 ? v.toFixed(1) : Math.round(v)} ${units[u]}`;
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { describeBackend, describeEnvironment, describeRuntime, formatBytes, rerunDownloads } from '../../../src/lib/charts/provenance.ts';
+import { describeBackend, describeEnvironment, describeRuntime, rerunDownloads } from '../../../src/lib/charts/provenance.ts';
 import { SPEC } from '../charts/fixtures.ts';
 import type { ExperimentSpec } from '../../../src/lib/spec/schema.ts';
 
@@ -55,16 +55,4 @@ describe('rerunDownloads', () => {
     expect(d[1].approxBytes).toBeGreaterThan(10e6);
     expect(d[2].approxBytes).toBeNull();
   });
-});
-
-describe('formatBytes', () => {
-  it.each([
-    [0, '0 B'],
-    [999, '999 B'],
-    [9600, '9.6 kB'],
-    [6_700_000, '6.7 MB'],
-    [123_400_000, '123 MB'],
-    [2_500_000_000, '2.5 GB'],
-    [7_000_000_000_000, '7000 GB'],
-  ])('%d → %s', (n, s) => expect(formatBytes(n)).toBe(s));
 });
