@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { createNodeEngine, loadLadder, nodeEnvironment } from '../../../src/cli/node-engine.ts';
 import { defaultSpec, paramsOfBundled } from '../../../src/lib/catalog/ladder.ts';
+import { GENERATION_METRIC_IDS } from '../../../src/lib/metrics/registry.ts';
 import type { RunResult } from '../../../src/lib/run/results.ts';
 import { computeEmergence, runExperiment } from '../../../src/lib/run/runner.ts';
 import { aggregateModelItems } from '../../../src/lib/run/score-model.ts';
@@ -197,12 +198,13 @@ describe('r2 fallbacks and checks', { timeout: 300_000 }, () => {
     expectBitExact(decodeShareLink(stored), small);
   });
 
-  it('r1 links made by the r1 encoder (fixtures) decode as they did', () => {
+  it('r1 links made by the r1 encoder (fixtures) decode as they did (their specs, older than spec.metrics, get every metric)', () => {
     const fixtures = JSON.parse(readFileSync(new URL('./fixtures/r1-links.json', import.meta.url), 'utf8')) as Record<string, { fragment: string; decoded: SharedRun }>;
     expect(Object.keys(fixtures)).toEqual(['exactItems', 'float32Items16', 'aggregatesOnly']);
     for (const { fragment, decoded } of Object.values(fixtures)) {
       expect(fragment.startsWith('#r1.')).toBe(true);
-      expect(decodeShareLink(fragment)).toEqual(decoded);
+      expect(decoded.spec).not.toHaveProperty('metrics');
+      expect(decodeShareLink(fragment)).toEqual({ ...decoded, spec: { ...decoded.spec, metrics: [...GENERATION_METRIC_IDS] } });
     }
   });
 
