@@ -299,6 +299,15 @@ describe('share links, saved runs, import (WASM)', () => {
     await page.getByTestId('run').click();
     expect(await waitForRunEnd(page)).toBe('done');
     await page.waitForFunction(() => document.querySelectorAll('[data-testid=saved-run]').length === 2);
+    // Opening the saved import from the history shows it again, labelled as a saved run.
+    await page.locator('[data-testid=saved-run][data-source=import] [data-testid=saved-open]').click();
+    await page.getByTestId('origin-panel').waitFor();
+    expect(await page.getByTestId('origin-panel').getAttribute('data-origin')).toBe('saved');
+    const reopened = await chartRows(page);
+    for (const r of reopened) {
+      const agg = original.models.find((m) => m.id === r.model)!.aggregates.variants.find((v) => v.variant === r.variant)!.metrics[r.metric];
+      expect([r.mean, r.lo, r.hi, r.n]).toEqual([agg.mean, agg.lo, agg.hi, agg.n]);
+    }
     expect(errors).toEqual([]);
     await context.close();
   });
