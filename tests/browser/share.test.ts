@@ -64,6 +64,17 @@ async function setupSpec(page: Page, perVariant: number, digits?: number[]): Pro
 const RESUME_PER_VARIANT = 400;
 const RESUME_DIGITS = [2, 3, 4, 5];
 
+/** Every chart point on the page equals the run's aggregates, bit for bit; returns how many. */
+async function expectChartsOf(page: Page, run: RunResult): Promise<number> {
+  const rows = await chartRows(page);
+  expect(rows.length).toBeGreaterThan(0);
+  for (const r of rows) {
+    const agg = run.models.find((m) => m.id === r.model)!.aggregates.variants.find((v) => v.variant === r.variant)!.metrics[r.metric];
+    expect([r.mean, r.lo, r.hi, r.n], `${r.panel} ${r.model} ${r.variant} ${r.metric}`).toEqual([agg.mean, agg.lo, agg.hi, agg.n]);
+  }
+  return rows.length;
+}
+
 /** Items saved in IndexedDB so far (finished models' and saved batches'), read directly. */
 function savedItemCount(page: Page): Promise<number> {
   return page.evaluate(
@@ -141,13 +152,8 @@ describe('share links, saved runs, import (WASM)', () => {
     expect(await page.getByTestId('origin-backend').textContent()).toContain('WASM');
     expect(await page.getByTestId('origin-runtime').textContent()).toMatch(/Chrome/);
     await page.getByTestId('charts').waitFor();
-    const rows = await chartRows(page);
-    expect(rows.length).toBeGreaterThan(0);
     // Every chart point equals the sender's aggregates, bit for bit.
-    for (const r of rows) {
-      const agg = original.models.find((m) => m.id === r.model)!.aggregates.variants.find((v) => v.variant === r.variant)!.metrics[r.metric];
-      expect([r.mean, r.lo, r.hi, r.n], `${r.panel} ${r.model} ${r.variant} ${r.metric}`).toEqual([agg.mean, agg.lo, agg.hi, agg.n]);
-    }
+    await expectChartsOf(page, original);
     // The accessible tables read the same as on the sender's page (same numbers, same text).
     const tableText = await page.$$eval('figure[data-panel] table', (ts) => ts.map((t) => t.textContent));
     expect(tableText.length).toBeGreaterThan(0);
@@ -225,11 +231,7 @@ describe('share links, saved runs, import (WASM)', () => {
     await page.getByTestId('import-file').setInputFiles({ name: 'shared-run.json', mimeType: 'application/json', buffer: Buffer.from(originalJson) });
     await page.getByTestId('origin-panel').waitFor();
     expect(await page.getByTestId('origin-panel').getAttribute('data-origin')).toBe('file');
-    const rows = await chartRows(page);
-    for (const r of rows) {
-      const agg = original.models.find((m) => m.id === r.model)!.aggregates.variants.find((v) => v.variant === r.variant)!.metrics[r.metric];
-      expect([r.mean, r.lo, r.hi, r.n]).toEqual([agg.mean, agg.lo, agg.hi, agg.n]);
-    }
+    await expectChartsOf(page, original);
     await page.waitForFunction(() => document.querySelector('[data-testid=saved-run][data-source=import]') !== null);
     // The item explorer has the file's outputs.
     const outputs = await page.$$eval('[data-testid=item-row] td.output', (tds) => tds.slice(0, 5).map((t) => t.textContent));
@@ -303,11 +305,7 @@ describe('share links, saved runs, import (WASM)', () => {
     await page.locator('[data-testid=saved-run][data-source=import] [data-testid=saved-open]').click();
     await page.getByTestId('origin-panel').waitFor();
     expect(await page.getByTestId('origin-panel').getAttribute('data-origin')).toBe('saved');
-    const reopened = await chartRows(page);
-    for (const r of reopened) {
-      const agg = original.models.find((m) => m.id === r.model)!.aggregates.variants.find((v) => v.variant === r.variant)!.metrics[r.metric];
-      expect([r.mean, r.lo, r.hi, r.n]).toEqual([agg.mean, agg.lo, agg.hi, agg.n]);
-    }
+    await expectChartsOf(page, original);
     expect(errors).toEqual([]);
     await context.close();
   });
