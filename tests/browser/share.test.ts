@@ -118,6 +118,8 @@ describe('share links, saved runs, import (WASM)', () => {
   let original: RunResult;
   let originalJson: string;
   let link: string;
+  /** Text of the sender's chart data tables. */
+  let senderTables: (string | null)[];
 
   it('runs, saves the run, and makes a link that carries items', async () => {
     const { page, errors } = await open(inject('baseUrl'));
@@ -126,6 +128,8 @@ describe('share links, saved runs, import (WASM)', () => {
     expect(await waitForRunEnd(page)).toBe('done');
     ({ text: originalJson } = await exportJson(page));
     original = JSON.parse(originalJson) as RunResult;
+    senderTables = await page.$$eval('figure[data-panel] table', (ts) => ts.map((t) => t.textContent));
+    expect(senderTables.length).toBeGreaterThan(0);
     // Saved as it ran: one finished record.
     await page.waitForFunction(() => document.querySelector('[data-testid=saved-run][data-status=done]') !== null);
     expect(await savedCount(page)).toBe(1);
@@ -155,14 +159,15 @@ describe('share links, saved runs, import (WASM)', () => {
     // Every chart point equals the sender's aggregates, bit for bit.
     await expectChartsOf(page, original);
     // The accessible tables read the same as on the sender's page (same numbers, same text).
-    const tableText = await page.$$eval('figure[data-panel] table', (ts) => ts.map((t) => t.textContent));
-    expect(tableText.length).toBeGreaterThan(0);
+    expect(await page.$$eval('figure[data-panel] table', (ts) => ts.map((t) => t.textContent))).toEqual(senderTables);
     // The consent list names every model; no model file was requested.
     const listed = await page.$$eval('[data-testid=rerun-downloads] tr[data-model]', (trs) => trs.map((t) => t.getAttribute('data-model')));
     expect(listed).toEqual(original.spec.models.map((m) => m.id));
     expect(modelRequests).toEqual([]);
     // Items from the link: prompts regenerated, outputs marked as absent.
-    await page.locator('figure[data-panel=exact_match] button[data-testid=open-items]').first().click().catch(() => undefined);
+    const firstItem = original.models[0].items[0];
+    const row = page.locator(`[data-testid=item-row][data-item="${firstItem.id}"]`);
+    expect(await row.locator('td.text').allTextContents()).toEqual([firstItem.prompt, firstItem.target, 'not in link']);
     await page.screenshot({ path: join(SCREENSHOTS, 'share-link-open-1280.png'), fullPage: true });
 
     // Re-run here on the same backend: identical aggregates, 100% item agreement.
