@@ -64,6 +64,7 @@ export class SavedRuns {
 
   private chain: Promise<void> = Promise.resolve();
   private unsaved: { modelId: string; items: ItemRecord[] }[] = [];
+  private savingModel: string | null = null;
   private releaseLock: () => void = () => undefined;
 
   constructor(private readonly lab: Lab) {}
@@ -116,6 +117,7 @@ export class SavedRuns {
       started: (spec, env, options) => {
         this.saveError = null;
         this.unsaved = [];
+        this.savingModel = null;
         this.saved = { models: options.resume?.state.completed.length ?? 0, items: 0 };
         const resumed = options.resume?.savedId ?? null;
         this.recordingId = resumed;
@@ -138,7 +140,7 @@ export class SavedRuns {
           void this.enqueue(async (store) => {
             await this.writeUnsaved(store);
             if (this.recordingId) await store.finishModel(this.recordingId, e.model);
-            this.saved = { models: this.saved.models + 1, items: 0 };
+            this.saved = { models: this.saved.models + 1, items: this.savingModel === e.model.id ? 0 : this.saved.items };
           }).then(() => this.refresh());
         }
       },
@@ -170,7 +172,10 @@ export class SavedRuns {
     for (const b of pending) byModel.set(b.modelId, [...(byModel.get(b.modelId) ?? []), ...b.items]);
     for (const [modelId, items] of byModel) {
       await store.appendBatch(id, modelId, items);
-      this.saved = { ...this.saved, items: this.saved.items + items.length };
+      // Items of the model in flight; a write may already carry the next model's first items.
+      const same = modelId === this.savingModel;
+      this.savingModel = modelId;
+      this.saved = { ...this.saved, items: same ? this.saved.items + items.length : items.length };
     }
   }
 
