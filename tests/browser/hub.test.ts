@@ -272,6 +272,40 @@ describe('Hub models in the browser', () => {
     expect(new Set(modelGets().map((r) => r.repoId))).toEqual(new Set(['Xenova/pythia-160m']));
   });
 
+  it('a share link of a Hub run: nothing is fetched on opening; Re-run here asks for the pinned commits, after consent, and agrees', async () => {
+    // The page shows the four-model run of the previous test.
+    await page.getByTestId('share-link').click();
+    const link = await page.getByTestId('share-url').inputValue();
+    server.resetLog();
+    const context = await chrome.browser.newContext({ viewport: { width: 1280, height: 900 } });
+    const visitor = await context.newPage();
+    visitor.setDefaultTimeout(120_000);
+    const errors: string[] = [];
+    visitor.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));
+    await visitor.goto(link);
+    await visitor.getByTestId('origin-panel').waitFor();
+    const rows = await visitor.$$eval('[data-testid=rerun-downloads] tr[data-model]', (trs) => trs.map((t) => [t.getAttribute('data-model'), t.querySelectorAll('td')[1].textContent, t.querySelectorAll('td')[3].textContent]));
+    expect(rows).toEqual(['Xenova/pythia-14m', 'Xenova/pythia-31m', 'Xenova/pythia-70m', 'Xenova/pythia-160m'].map((id) => [id, 'Hugging Face Hub', server.sha.slice(0, 12)]));
+    // Opening the link asked nothing of the model host.
+    expect(server.log).toEqual([]);
+
+    await visitor.getByTestId('rerun').click();
+    await visitor.waitForFunction(() => (document.querySelector('[data-testid=consent-dialog]') as HTMLDialogElement | null)?.open === true);
+    expect(modelGets()).toEqual([]);
+    expect(await visitor.locator('[data-testid=consent-model]').count()).toBe(4);
+    await visitor.getByTestId('consent-accept').click();
+    await visitor.waitForFunction(() => ['done', 'cancelled', 'failed'].includes(document.querySelector('[data-testid=run-status]')?.getAttribute('data-status') ?? ''), null, { timeout: 240_000, polling: 100 });
+    expect(await visitor.getByTestId('run-status').getAttribute('data-status')).toBe('done');
+    await visitor.getByTestId('compare-summary').waitFor();
+    expect(Number(await visitor.getByTestId('compare-summary').getAttribute('data-agreement'))).toBe(1);
+    // The re-run asked for the link's commit, never for "main".
+    const requests = server.log.filter((r) => r.kind === 'file' || r.kind === 'api');
+    expect(requests.length).toBeGreaterThan(0);
+    expect(requests.filter((r) => r.revision !== server.sha)).toEqual([]);
+    expect(errors).toEqual([]);
+    await context.close();
+  });
+
   it('a missing repository fails its rung with a clear message while the rest of the ladder runs', async () => {
     await selectHubModels(['Xenova/pythia-14m', 'Xenova/pythia-410m']);
     expect(await page.getByTestId('form-warning').allTextContents()).toEqual([expect.stringMatching(/^Xenova\/pythia-410m: the model host has no repository .* It will fail on its rung; the other models still run\.$/)]);
