@@ -1,5 +1,6 @@
 /** Synthetic run results (no model): items with hand-set metrics, aggregated like the runner. */
 import { GENERATION_METRIC_IDS } from '../../../src/lib/metrics/registry.ts';
+import { parseLadderManifest, type LadderManifest } from '../../../src/lib/catalog/ladder.ts';
 import { computeEmergence } from '../../../src/lib/run/runner.ts';
 import { aggregateModelItems } from '../../../src/lib/run/score-model.ts';
 import type { ItemRecord, ModelRun, RunResult } from '../../../src/lib/run/results.ts';
@@ -81,4 +82,19 @@ export function ladderResult(): RunResult {
     modelRun('arith/big', 100000, { 'add/1d': 12, 'add/2d': 6 }, 12, -0.1),
     modelRun('arith/mid', 10000, { 'add/1d': 3, 'add/2d': 1 }, 12, -1),
   ]);
+}
+
+/** A small bundled-ladder manifest for form tests; models given as [id, params] pairs. */
+export function testLadder(models: [string, number][]): LadderManifest {
+  return parseLadderManifest({
+    format: 'emergence-lab/ladder',
+    version: 1,
+    id: 'arith',
+    name: 'test ladder',
+    task: 'add',
+    template: { id: 'arith-plain', prompt: '{a}+{b}=', target: '{answer}', endToken: '<eos>' },
+    digits: [1, 5],
+    greedyMargin: 4,
+    models: models.map(([id, params], i) => ({ id, params, nonEmbeddingParams: Math.round(params * 0.9), layers: i + 1, dModel: 8 * (i + 1), heads: 2, trainTokens: 0, finalTrainLoss: 0 })),
+  });
 }

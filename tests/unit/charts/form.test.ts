@@ -1,23 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { checkForm, formFromSpec, specErrorsByField, taskErrorField, type ExperimentForm } from '../../../src/lib/charts/form.ts';
-import { defaultSpec, parseLadderManifest } from '../../../src/lib/catalog/ladder.ts';
+import { defaultSpec } from '../../../src/lib/catalog/ladder.ts';
 import { SpecError } from '../../../src/lib/spec/errors.ts';
 import { TaskError } from '../../../src/lib/tasks/errors.ts';
+import { testLadder } from './fixtures.ts';
 
-const ladder = parseLadderManifest({
-  format: 'emergence-lab/ladder',
-  version: 1,
-  id: 'arith',
-  name: 'test ladder',
-  task: 'add',
-  template: { id: 'arith-plain', prompt: '{a}+{b}=', target: '{answer}', endToken: '<eos>' },
-  digits: [1, 5],
-  greedyMargin: 4,
-  models: [
-    { id: 'big', params: 900, nonEmbeddingParams: 800, layers: 2, dModel: 16, heads: 2, trainTokens: 0, finalTrainLoss: 0 },
-    { id: 'small', params: 90, nonEmbeddingParams: 80, layers: 1, dModel: 8, heads: 2, trainTokens: 0, finalTrainLoss: 0 },
-  ],
-});
+const ladder = testLadder([['big', 900], ['small', 90]]);
 
 const defaults = (): ExperimentForm => formFromSpec(defaultSpec(ladder, 'webgpu'));
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { HUB_CATALOG } from '../../../src/lib/catalog/hub-catalog.ts';
-import { defaultSpec, parseLadderManifest } from '../../../src/lib/catalog/ladder.ts';
+import { defaultSpec } from '../../../src/lib/catalog/ladder.ts';
 import {
   checkForm,
   CUSTOM_LADDER,
@@ -16,18 +16,9 @@ import {
   type ExperimentForm,
 } from '../../../src/lib/charts/form.ts';
 import type { ExperimentSpec } from '../../../src/lib/spec/schema.ts';
+import { testLadder } from './fixtures.ts';
 
-const ladder = parseLadderManifest({
-  format: 'emergence-lab/ladder',
-  version: 1,
-  id: 'arith',
-  name: 'test ladder',
-  task: 'add',
-  template: { id: 'arith-plain', prompt: '{a}+{b}=', target: '{answer}', endToken: '<eos>' },
-  digits: [1, 5],
-  greedyMargin: 4,
-  models: [{ id: 'small', params: 90, nonEmbeddingParams: 80, layers: 1, dModel: 8, heads: 2, trainTokens: 0, finalTrainLoss: 0 }],
-});
+const ladder = testLadder([['small', 90]]);
 const SHA = '0123456789abcdef0123456789abcdef01234567';
 const gpuF16 = { webgpu: true, shaderF16: true };
 const gpu = { webgpu: true, shaderF16: false };

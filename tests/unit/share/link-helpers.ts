@@ -6,6 +6,8 @@ import { deflateSync } from 'fflate';
 import { inflateCapped } from '../../../src/lib/share/inflate.ts';
 import { decodeBase64url } from '../../../src/lib/share/base64url.ts';
 import { LINK_PREFIX } from '../../../src/lib/share/link-format.ts';
+import { LinkDecodeError } from '../../../src/lib/share/errors.ts';
+import { expect } from 'vitest';
 
 /** Compression does not matter for crafted inputs: store small ones (fastest), squeeze big ones under the length cap. */
 export function deflateFast(bytes: Uint8Array): Uint8Array {
@@ -45,4 +47,18 @@ export function fragmentOf(header: string, rest: Uint8Array, prefix = LINK_PREFI
   w.bytes(json);
   w.bytes(rest);
   return fragmentOfContent(w.finish(), prefix);
+}
+
+/** f throws a LinkDecodeError with this code; its issues and message match when given. */
+export function expectLinkDecodeError(f: () => unknown, code: string, match: { issue?: RegExp; message?: RegExp } = {}): void {
+  let err: unknown;
+  try {
+    f();
+  } catch (e) {
+    err = e;
+  }
+  expect(err).toBeInstanceOf(LinkDecodeError);
+  expect((err as LinkDecodeError).code).toBe(code);
+  if (match.issue) expect((err as LinkDecodeError).issues.join(' ')).toMatch(match.issue);
+  if (match.message) expect((err as Error).message).toMatch(match.message);
 }

@@ -20,7 +20,7 @@ import { decodeShareLink, encodeShareLink, LinkDecodeError, type SharedRun } fro
 import { differenceFromRun } from '../../../src/lib/share/link-encode.ts';
 import { writePayload } from '../../../src/lib/share/payload-write.ts';
 import { EXACT_ITEM_METRICS } from '../../../src/lib/share/recompute.ts';
-import { fragmentOf as helperFragment, payloadOf, splitPayload } from './link-helpers.ts';
+import { expectLinkDecodeError, fragmentOf as helperFragment, payloadOf, splitPayload } from './link-helpers.ts';
 import { syntheticRun } from './synthetic-run.ts';
 
 /** The lab's base URL in the size figures of docs/share-format.md. */
@@ -225,15 +225,7 @@ describe('r2 fallbacks and checks', { timeout: 300_000 }, () => {
 });
 
 function expectDecodeError(f: () => unknown, code: string, issue: RegExp) {
-  let err: unknown;
-  try {
-    f();
-  } catch (e) {
-    err = e;
-  }
-  expect(err).toBeInstanceOf(LinkDecodeError);
-  expect((err as LinkDecodeError).code).toBe(code);
-  expect((err as LinkDecodeError).issues.join(' ')).toMatch(issue);
+  expectLinkDecodeError(f, code, { issue });
 }
 
 describe('r2 recomputation budget', { timeout: 300_000 }, () => {

@@ -14,7 +14,7 @@ import type { RunResult } from '../../../src/lib/run/results.ts';
 import type { GenerationMetricId } from '../../../src/lib/metrics/types.ts';
 import { EXACT_ITEM_METRICS } from '../../../src/lib/share/recompute.ts';
 import { syntheticRun } from './synthetic-run.ts';
-import { fragmentOf, payloadOf, splitPayload } from './link-helpers.ts';
+import { fragmentOf, payloadOf, splitPayload, expectLinkDecodeError } from './link-helpers.ts';
 
 const big = syntheticRun(); // 6 models × 5 variants × 40 items
 const small = syntheticRun({ models: 2, digits: [2, 3], perVariant: 10 });
@@ -192,17 +192,7 @@ describe('share link round trip', { timeout: 120_000 }, () => {
 
 // Generous limit: the suite takes seconds, but the machine may be shared (no timing is tested).
 describe('share link versions and refusals', { timeout: 120_000 }, () => {
-  const expectCode = (f: () => unknown, code: string, message?: RegExp) => {
-    let err: unknown;
-    try {
-      f();
-    } catch (e) {
-      err = e;
-    }
-    expect(err).toBeInstanceOf(LinkDecodeError);
-    expect((err as LinkDecodeError).code).toBe(code);
-    if (message) expect((err as Error).message).toMatch(message);
-  };
+  const expectCode = (f: () => unknown, code: string, message?: RegExp) => expectLinkDecodeError(f, code, { message });
   const { fragment } = encodeShareLink(small);
 
   it('a future link format says "newer version"', () => {
