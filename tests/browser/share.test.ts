@@ -164,6 +164,8 @@ describe('share links, saved runs, import (WASM)', () => {
     const listed = await page.$$eval('[data-testid=rerun-downloads] tr[data-model]', (trs) => trs.map((t) => t.getAttribute('data-model')));
     expect(listed).toEqual(original.spec.models.map((m) => m.id));
     expect(modelRequests).toEqual([]);
+    // Files need outputs, which links don't carry: exporting waits for a re-run.
+    expect(await page.getByTestId('export-json').isDisabled()).toBe(true);
     // Items from the link: prompts regenerated, outputs marked as absent.
     const firstItem = original.models[0].items[0];
     const row = page.locator(`[data-testid=item-row][data-item="${firstItem.id}"]`);
