@@ -20,19 +20,19 @@ export const SPEC: ExperimentSpec = {
   bootstrapSeed: 1,
 };
 
-/** Item i of a variant is right when i < right (so the first k items hold min(k, right) right answers). */
-export function item(variant: string, i: number, right: boolean, lp = -1): ItemRecord {
-  const digits = Number(/(\d+)d$/.exec(variant)![1]);
+/** A scored item with hand-set metrics: right or wrong, target log-prob lp over two tokens. */
+export function scoredItem(base: Pick<ItemRecord, 'id' | 'variant' | 'prompt' | 'target' | 'meta'>, right: boolean, lp = -1): ItemRecord {
+  const { id, variant, prompt, target, meta } = base;
   return {
-    id: `${variant}-${i}`,
+    id,
     variant,
-    prompt: `${i}+${i}=`,
-    target: String(2 * i),
-    meta: { operation: 'add', digits, a: i, b: i },
+    prompt,
+    target,
+    meta,
     target_token_ids: [1, 2],
     target_logprobs: [lp / 2, lp / 2],
     target_is_argmax: [right, right],
-    output_text: right ? String(2 * i) : 'x',
+    output_text: right ? target : 'x',
     output_token_ids: right ? [1, 2] : [3],
     generated: !right,
     metrics: {
@@ -47,6 +47,12 @@ export function item(variant: string, i: number, right: boolean, lp = -1): ItemR
       predicted_exact_match: Math.exp(lp),
     },
   };
+}
+
+/** Item i of a variant is right when i < right (so the first k items hold min(k, right) right answers). */
+export function item(variant: string, i: number, right: boolean, lp = -1): ItemRecord {
+  const digits = Number(/(\d+)d$/.exec(variant)![1]);
+  return scoredItem({ id: `${variant}-${i}`, variant, prompt: `${i}+${i}=`, target: String(2 * i), meta: { operation: 'add', digits, a: i, b: i } }, right, lp);
 }
 
 export function modelRun(id: string, params: number | null, rightPerVariant: Record<string, number>, n = 12, lp = -1): ModelRun {

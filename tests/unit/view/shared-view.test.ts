@@ -5,40 +5,13 @@ import type { ItemRecord, ModelRun, RunResult } from '../../../src/lib/run/resul
 import { decodeShareLink, encodeShareLink } from '../../../src/lib/share/index.ts';
 import { sharedRunToView } from '../../../src/lib/share/shared-view.ts';
 import { generateArithmeticItems } from '../../../src/lib/tasks/arithmetic.ts';
-import { SPEC } from '../charts/fixtures.ts';
+import { scoredItem, SPEC } from '../charts/fixtures.ts';
 
 /** A run over the spec's real items: model k answers item i right when (i + k) % 3 !== 0. */
 function realRun(): RunResult {
   const items = generateArithmeticItems(SPEC.task);
   const models: ModelRun[] = SPEC.models.map((ref, k) => {
-    const records: ItemRecord[] = items.map((it, i) => {
-      const right = (i + k) % 3 !== 0;
-      const lp = -0.1 * ((i % 7) + 1);
-      return {
-        id: it.id,
-        variant: it.variant,
-        prompt: it.prompt,
-        target: it.target,
-        meta: it.meta,
-        target_token_ids: [5, 6],
-        target_logprobs: [lp / 2, lp / 2],
-        target_is_argmax: [right, right],
-        output_text: right ? it.target : '0',
-        output_token_ids: right ? [5, 6] : [7],
-        generated: !right,
-        metrics: {
-          exact_match: right ? 1 : 0,
-          token_edit_distance: right ? 0 : 2,
-          char_edit_distance: right ? 0 : it.target.length,
-          digit_accuracy: right ? 1 : 0,
-          target_logprob: lp,
-          mean_token_logprob: lp / 2,
-          per_token_prob: Math.exp(lp / 2),
-          greedy_consistency: right ? 1 : 0,
-          predicted_exact_match: Math.exp(lp),
-        },
-      };
-    });
+    const records: ItemRecord[] = items.map((it, i) => scoredItem(it, (i + k) % 3 !== 0, -0.1 * ((i % 7) + 1)));
     return { id: ref.id, params: 1000 * (k + 1), dtype: 'fp32', device: 'wasm', status: 'done', error: null, loadMs: 1, scoreMs: 2, items: records, aggregates: { variants: aggregateModelItems(records, SPEC.bootstrapSeed) } };
   });
   return {
