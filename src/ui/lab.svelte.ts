@@ -25,7 +25,7 @@ export type LabStatus = 'loading' | 'ready' | 'preparing' | 'running' | 'cancell
 /** Where the results on screen came from. */
 export type ResultOrigin =
   | { kind: 'live' }
-  | { kind: 'link'; shared: SharedRun; includesItems: boolean }
+  | { kind: 'link'; shared: SharedRun }
   | { kind: 'file'; name: string }
   | { kind: 'saved'; id: string; name: string };
 
@@ -305,8 +305,7 @@ export class Lab {
       this.notice = { tone: 'error', text: `This share link cannot be opened: ${why} Your saved runs are untouched.` };
       return false;
     }
-    const view = sharedRunToView(shared);
-    const shown = this.showResult(view.result, { kind: 'link', shared, includesItems: view.includesItems });
+    const shown = this.showResult(sharedRunToView(shared), { kind: 'link', shared });
     if (shown) this.notice = null;
     return shown;
   }

@@ -11,4 +11,4 @@ export { LOGPROB_STEPS, type LogprobSteps } from './item-columns.ts';
 export { expandSharedItems, sharedItemPrecision, type ExpandedItem, type ExpandedModelItems, type MetricPrecision } from './expand.ts';
 export { runToCsv, CSV_FIXED_COLUMNS } from './csv.ts';
 export { compareRuns, type AggregateDelta, type ModelComparison, type RunComparison } from './compare.ts';
-export { sharedRunToView, type SharedView } from './shared-view.ts';
+export { sharedRunToView } from './shared-view.ts';

@@ -2,7 +2,7 @@
  * A shared run as the lab shows it: a RunResult whose items carry the link's per-item metrics,
  * with prompts and targets regenerated from the spec (a link stores neither: the seeded task
  * generator makes the same items from the same spec). Model outputs are not in links, so
- * `output_text` is empty and `outputs` says so; aggregates and emergence scores are the
+ * `output_text` is empty (the page says so); aggregates and emergence scores are the
  * sender's, unchanged, so charts and tables show exactly the numbers that were shared.
  */
 import { RUN_FORMAT, RUN_VERSION, type ItemRecord, type ModelRun, type RunResult } from '../run/results.ts';
@@ -10,14 +10,6 @@ import { generateArithmeticItems } from '../tasks/arithmetic.ts';
 import type { GenerationItem } from '../tasks/types.ts';
 import { expandSharedItems } from './expand.ts';
 import type { SharedRun } from './shared-run.ts';
-
-export interface SharedView {
-  result: RunResult;
-  /** Always 'absent' today: links carry per-item metrics, never model outputs. */
-  outputs: 'absent';
-  /** Whether the link carried per-item results (else models have no items). */
-  includesItems: boolean;
-}
 
 function itemsOf(shared: SharedRun): Map<string, GenerationItem> {
   try {
@@ -28,7 +20,7 @@ function itemsOf(shared: SharedRun): Map<string, GenerationItem> {
   }
 }
 
-export function sharedRunToView(shared: SharedRun): SharedView {
+export function sharedRunToView(shared: SharedRun): RunResult {
   const generated = itemsOf(shared);
   const expanded = new Map(expandSharedItems(shared).map((e) => [e.modelIndex, e.items]));
   const models: ModelRun[] = shared.models.map((m, i) => {
@@ -52,9 +44,5 @@ export function sharedRunToView(shared: SharedRun): SharedView {
     });
     return { ...m, loadMs: 0, scoreMs: 0, items };
   });
-  return {
-    result: { format: RUN_FORMAT, version: RUN_VERSION, spec: shared.spec, env: shared.env, models, emergence: shared.emergence },
-    outputs: 'absent',
-    includesItems: shared.items !== undefined,
-  };
+  return { format: RUN_FORMAT, version: RUN_VERSION, spec: shared.spec, env: shared.env, models, emergence: shared.emergence };
 }

@@ -29,12 +29,10 @@ describe('sharedRunToView', () => {
     const run = realRun();
     const shared = decodeShareLink(encodeShareLink(run).fragment);
     const view = sharedRunToView(shared);
-    expect(view.includesItems).toBe(true);
-    expect(view.outputs).toBe('absent');
-    expect(view.result.spec).toEqual(run.spec);
-    expect(view.result.env).toEqual(run.env);
-    expect(view.result.emergence).toEqual(run.emergence);
-    view.result.models.forEach((m, i) => {
+    expect(view.spec).toEqual(run.spec);
+    expect(view.env).toEqual(run.env);
+    expect(view.emergence).toEqual(run.emergence);
+    view.models.forEach((m, i) => {
       const o = run.models[i];
       expect([m.id, m.params, m.dtype, m.status]).toEqual([o.id, o.params, o.dtype, o.status]);
       expect(m.aggregates).toEqual(o.aggregates);
@@ -48,8 +46,7 @@ describe('sharedRunToView', () => {
     const run = realRun();
     const shared = decodeShareLink(encodeShareLink(run, { items: false }).fragment);
     const view = sharedRunToView(shared);
-    expect(view.includesItems).toBe(false);
-    expect(view.result.models.every((m) => m.items.length === 0)).toBe(true);
-    expect(view.result.models.map((m) => m.aggregates)).toEqual(run.models.map((m) => m.aggregates));
+    expect(view.models.every((m) => m.items.length === 0)).toBe(true);
+    expect(view.models.map((m) => m.aggregates)).toEqual(run.models.map((m) => m.aggregates));
   });
 });
