@@ -15,10 +15,8 @@ import { validateRepoId } from '../lib/hub/repo.ts';
 import type { HubEvent, HubSession } from '../lib/hub/session.ts';
 import { cachedBytes, clearModelStore, deleteCachedModel, listCachedModels, type CachedModel } from '../lib/hub/store.ts';
 import type { ExperimentSpec } from '../lib/spec/schema.ts';
+import { errorText } from './error-text.ts';
 
-function message(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}
 
 export interface ProbeState {
   /** The id as typed. */
@@ -76,7 +74,7 @@ export class HubState {
       this.probe = { input: typed, status: 'ok', message: `Added ${model.repoId} (${model.modelType}; ${model.dtypes!.map((d) => d.dtype).join(', ')}).` };
       return model;
     } catch (err) {
-      if (this.probe?.input === typed) this.probe = { input: typed, status: 'error', message: err instanceof HubError ? err.message : `Could not probe ${typed}: ${message(err)}` };
+      if (this.probe?.input === typed) this.probe = { input: typed, status: 'error', message: err instanceof HubError ? err.message : `Could not probe ${typed}: ${errorText(err)}` };
       return null;
     }
   }
@@ -107,7 +105,7 @@ export class HubState {
           try {
             return [id, { ok: true, model: await this.inspect(id) }];
           } catch (err) {
-            return [id, { ok: false, message: err instanceof HubError ? err.message : `${id}: could not be checked: ${message(err)}` }];
+            return [id, { ok: false, message: err instanceof HubError ? err.message : `${id}: could not be checked: ${errorText(err)}` }];
           }
         }),
       );
@@ -175,7 +173,7 @@ export class HubState {
       const persisted = navigator.storage?.persisted ? await navigator.storage.persisted().catch(() => null) : null;
       this.storage = est ? { usage: est.usage ?? null, quota: est.quota ?? null, persisted } : null;
     } catch (err) {
-      this.cacheError = `The model cache could not be read: ${message(err)}`;
+      this.cacheError = `The model cache could not be read: ${errorText(err)}`;
     } finally {
       this.cacheBusy = false;
     }
@@ -188,7 +186,7 @@ export class HubState {
     try {
       await deleteCachedModel(store, repoId, revision);
     } catch (err) {
-      this.cacheError = `${repoId} could not be deleted from the cache: ${message(err)}`;
+      this.cacheError = `${repoId} could not be deleted from the cache: ${errorText(err)}`;
     } finally {
       this.cacheBusy = false;
     }
@@ -202,7 +200,7 @@ export class HubState {
     try {
       await clearModelStore(store);
     } catch (err) {
-      this.cacheError = `The model cache could not be cleared: ${message(err)}`;
+      this.cacheError = `The model cache could not be cleared: ${errorText(err)}`;
     } finally {
       this.cacheBusy = false;
     }

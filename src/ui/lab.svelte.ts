@@ -19,6 +19,7 @@ import type { Device } from '../lib/spec/schema.ts';
 import type { RunEvent } from '../lib/run/runner.ts';
 import { APP_VERSION } from '../lib/spec/defaults.ts';
 import type { ExperimentSpec } from '../lib/spec/schema.ts';
+import { errorText } from './error-text.ts';
 
 export type LabStatus = 'loading' | 'ready' | 'preparing' | 'running' | 'cancelling' | 'done' | 'cancelled' | 'failed' | 'viewing';
 
@@ -71,9 +72,6 @@ function generatedItemCount(spec: ExperimentSpec): number {
 
 export const LADDER_URL = 'models/arith/ladder.json';
 
-function message(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}
 
 function createWorker(): Worker {
   return new Worker(new URL('../worker/engine.worker.ts', import.meta.url), { type: 'module' });
@@ -138,7 +136,7 @@ export class Lab {
       if (!res.ok) throw new Error(`HTTP ${res.status} for ${url}`);
       return parseLadderManifest(await res.json());
     } catch (err) {
-      this.loadError = `The bundled model ladder could not be loaded: ${message(err)}`;
+      this.loadError = `The bundled model ladder could not be loaded: ${errorText(err)}`;
       return null;
     }
   }
@@ -198,7 +196,7 @@ export class Lab {
     try {
       prepared = await this.prepareRun(requested);
     } catch (err) {
-      this.runError = message(err);
+      this.runError = errorText(err);
       prepared = null;
     }
     if (!prepared) {
@@ -260,7 +258,7 @@ export class Lab {
       (err: unknown) => {
         if (this.handle !== handle) return;
         this.elapsedMs = performance.now() - t0;
-        this.runError = message(err);
+        this.runError = errorText(err);
         this.rungs = cancelPending(this.rungs);
         this.status = 'failed';
         this.handle = null;
@@ -301,7 +299,7 @@ export class Lab {
     try {
       shared = decodeShareLink(fragment);
     } catch (err) {
-      const why = err instanceof LinkDecodeError ? err.message : `unexpected error (${message(err)})`;
+      const why = err instanceof LinkDecodeError ? err.message : `unexpected error (${errorText(err)})`;
       this.notice = { tone: 'error', text: `This share link cannot be opened: ${why} Your saved runs are untouched.` };
       return false;
     }

@@ -8,10 +8,8 @@ import { parseRunFile, RunFileError } from '../lib/share/index.ts';
 import type { ItemRecord, RunResult } from '../lib/run/results.ts';
 import { RunStore, StorageError, type RunSummary, type StorageUsage } from '../lib/storage/index.ts';
 import type { Lab, RunListener } from './lab.svelte.ts';
+import { errorText } from './error-text.ts';
 
-function message(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}
 
 /**
  * A tab recording a run holds a Web Lock named after it, so other tabs of the lab see the run as
@@ -77,7 +75,7 @@ export class SavedRuns {
     try {
       this.store = await RunStore.open();
     } catch (err) {
-      this.unavailable = `Saved runs are unavailable in this browser (${message(err)}). Runs still work, but are not kept.`;
+      this.unavailable = `Saved runs are unavailable in this browser (${errorText(err)}). Runs still work, but are not kept.`;
       return;
     }
     this.lab.addRunListener(this.recorder());
@@ -94,7 +92,7 @@ export class SavedRuns {
       this.corrupt = list.corrupt;
       this.usage = usage;
     } catch (err) {
-      this.actionError = message(err);
+      this.actionError = errorText(err);
     }
   }
 
@@ -106,7 +104,7 @@ export class SavedRuns {
       try {
         await what(store);
       } catch (err) {
-        this.saveError = `This run is not being saved: ${message(err)}`;
+        this.saveError = `This run is not being saved: ${errorText(err)}`;
       }
     });
     return this.chain;
@@ -191,7 +189,7 @@ export class SavedRuns {
     try {
       await what(store);
     } catch (err) {
-      this.actionError = message(err);
+      this.actionError = errorText(err);
     }
     await this.refresh();
   }
@@ -237,7 +235,7 @@ export class SavedRuns {
     try {
       result = parseRunFile(await file.text());
     } catch (err) {
-      const why = err instanceof RunFileError ? err.message : `unexpected error (${message(err)})`;
+      const why = err instanceof RunFileError ? err.message : `unexpected error (${errorText(err)})`;
       this.lab.notice = { tone: 'error', text: `“${file.name}” cannot be imported: ${why} Your saved runs are untouched.` };
       return false;
     }
