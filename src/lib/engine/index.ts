@@ -2,5 +2,6 @@ export * from './errors.ts';
 export * from './types.ts';
 export type { ModelBackend, LogitsBatch } from './backend.ts';
 export { scoreItems } from './scoring.ts';
-export { encodePair, trimGreedyOutput } from './tokenize.ts';
+export { scoreChoiceItems } from './choices.ts';
+export { encodeContinuations, encodePair, trimGreedyOutput } from './tokenize.ts';
 export { planBatches } from './batching.ts';

@@ -26,6 +26,24 @@ export function encodePair(encode: (text: string) => number[], context: string, 
 }
 
 /**
+ * encodePair for several continuations of one context: the context is encoded once and each
+ * continuation is split off its own whole-string encoding, exactly as encodePair does.
+ */
+export function encodeContinuations(encode: (text: string) => number[], context: string, continuations: string[]): { contextIds: number[]; continuationIds: number[][] } {
+  const trimmed = context.replace(/\s+$/u, '');
+  const moved = context.slice(trimmed.length);
+  if (trimmed.length === 0) throw new EngineError('The item has an empty prompt: the model needs some context to score a target.');
+  const contextIds = encode(trimmed);
+  const continuationIds = continuations.map((continuation, i) => {
+    if (continuation.length === 0) throw new EngineError(`Choice ${i} is empty: there is nothing to score.`);
+    const ids = encode(trimmed + moved + continuation).slice(contextIds.length);
+    if (ids.length === 0) throw new EngineError(`Choice ${i} ("${continuation}") encodes to no tokens after the prompt; check the template.`);
+    return ids;
+  });
+  return { contextIds, continuationIds };
+}
+
+/**
  * Cut greedy output the same way for generated and teacher-forced-proven outputs:
  * keep ids through the first end token, stop before a token whose text starts with a stop
  * string, never more than `cap` ids; the text is cut at the first stop string.

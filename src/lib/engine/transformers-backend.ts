@@ -7,6 +7,7 @@ import { findHubError, isOutOfMemory } from '../hub/errors.ts';
 import type { ModelRef } from '../spec/schema.ts';
 import type { LogitsBatch, ModelBackend } from './backend.ts';
 import { CancelledError, EngineError, ModelLoadError } from './errors.ts';
+import { scoreChoiceItems } from './choices.ts';
 import { scoreItems } from './scoring.ts';
 import type { Engine, LoadOptions, LoadedModel, ModelInfo } from './types.ts';
 
@@ -232,6 +233,7 @@ export function createTransformersEngine(config: TransformersEngineConfig): Engi
       return {
         info,
         score: (items, scoreOptions) => scoreItems(backend, items, scoreOptions, ref.id),
+        scoreChoices: (items, choiceOptions) => scoreChoiceItems(backend, items, choiceOptions, ref.id),
         dispose: () => backend.dispose(),
       };
     },

@@ -54,9 +54,33 @@ export interface ScoreOptions {
   onBatch?: (results: RawItemResult[]) => void | Promise<void>;
 }
 
+/** One multiple-choice (log-likelihood) request: a prompt and the continuations to score after it. */
+export interface ChoiceRequest { itemId: string; prompt: string; choices: string[] }
+
+/** What the engine measured for one choice item (lm-evaluation-harness `loglikelihood` semantics). */
+export interface RawChoiceResult {
+  itemId: string;
+  promptTokenCount: number;
+  /** Per choice: token ids of the continuation (lm-eval split: encode(prompt+choice) whole, continuation = tokens after the prompt's tokens, as encodePair does). */
+  choiceTokenIds: number[][];
+  /** Per choice: natural-log prob of each continuation token. */
+  choiceTokenLogprobs: number[][];
+  /** Per choice: summed log-likelihood (lm-eval resps[i][0]). */
+  choiceLogprobs: number[];
+  /** Per choice: every continuation token is the argmax (lm-eval is_greedy, resps[i][1]). */
+  choiceIsGreedy: boolean[];
+}
+
+export interface ChoiceScoreOptions extends Omit<ScoreOptions, 'onBatch' | 'greedyMargin' | 'shortcut'> {
+  /** Called as items finish (every choice scored), in input order within the call. */
+  onBatch?: (results: RawChoiceResult[]) => void | Promise<void>;
+}
+
 export interface LoadedModel {
   readonly info: ModelInfo;
   score(items: GenerationItem[], options?: ScoreOptions): Promise<RawItemResult[]>;
+  /** Log-likelihood of every choice of every item; progress counts items. */
+  scoreChoices(items: ChoiceRequest[], options?: ChoiceScoreOptions): Promise<RawChoiceResult[]>;
   dispose(): Promise<void>;
 }
 
