@@ -116,7 +116,7 @@ describe('the default experiment in Node', () => {
       async load(ref, options) {
         const model = await real.load(ref, options);
         if (ref.id !== oomId) return model;
-        return { info: model.info, dispose: () => model.dispose(), score: () => Promise.reject(new Error("Non-zero status code returned while running MatMul node. Name:'/lm_head/MatMul' Status Message: Failed to allocate memory for requested buffer of size 805306368")) };
+        return { info: model.info, dispose: () => model.dispose(), scoreChoices: (items, o) => model.scoreChoices(items, o), score: () => Promise.reject(new Error("Non-zero status code returned while running MatMul node. Name:'/lm_head/MatMul' Status Message: Failed to allocate memory for requested buffer of size 805306368")) };
       },
     };
     const r = await runExperiment(spec, engine, { env: nodeEnvironment(), paramsOf: (ref) => paramsOfBundled(ladder, ref.id) });
