@@ -3,17 +3,32 @@
  * Runs a ladder on the CPU, prints a model x metric table with 95% intervals, writes the
  * results file (the same format the lab exports).
  */
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
+import { basename } from 'node:path';
 import { parseArgs } from 'node:util';
 import { defaultSpec, ladderModelId } from '../lib/catalog/ladder.ts';
 import { runExperiment } from '../lib/run/runner.ts';
 import { parseSpec } from '../lib/spec/parse.ts';
 import { createNodeEngine, loadLadder, nodeEnvironment } from './node-engine.ts';
 import { formatRunTable } from './format-table.ts';
-import { paramsOfBundled } from '../lib/catalog/ladder.ts';
+import { paramsOfBundled, type LadderManifest } from '../lib/catalog/ladder.ts';
+import { metricIdsOf } from '../lib/metrics/registry.ts';
+import type { ImportedTaskData } from '../lib/tasks/imported/data.ts';
+import { parseTaskFile } from '../lib/tasks/imported/parse.ts';
+import { taskRequestTypes } from '../lib/tasks/registry.ts';
+import type { TaskSpec } from '../lib/tasks/schema.ts';
 
-const USAGE = `usage: npm run eval -- [--ladder arith] [--task add|sub|mul] [--digits 1-5 | 1,3,5] [--n 40] [--seed 7]
-                    [--template arith-plain|qa|math-expr] [--kshot 0] [--models id,id] [--batch 32] [--out run.json]`;
+function defaultDigits(ladder: LadderManifest): number[] {
+  const [lo, hi] = ladder.digits;
+  return Array.from({ length: hi - lo + 1 }, (_, i) => lo + i);
+}
+
+const USAGE = `usage: npm run eval -- [--ladder arith] [--task add|sub|mul|add-choice | --task-file task.json|task.jsonl]
+                    [--digits 1-5 | 1,3,5] [--n 40] [--seed 7] [--choices 4] [--template arith-plain|qa|math-expr]
+                    [--kshot 0] [--models id,id] [--batch 32] [--out run.json]
+  --task add-choice   addition as multiple choice (the true sum among --choices typical wrong sums)
+  --task-file PATH    a BIG-bench JSON task or a JSONL file of {input, target} / {input, target_scores};
+                      --n is examples per variant, k-shot examples come from the file (seeded)`;
 
 export function parseDigits(text: string): number[] {
   const range = /^(\d+)-(\d+)$/.exec(text);
@@ -37,6 +52,8 @@ async function main() {
     options: {
       ladder: { type: 'string', default: 'arith' },
       task: { type: 'string', default: 'add' },
+      'task-file': { type: 'string' },
+      choices: { type: 'string' },
       digits: { type: 'string' },
       n: { type: 'string' },
       seed: { type: 'string' },
@@ -58,17 +75,33 @@ async function main() {
   const modelIds = values.models?.split(',').map((m) => (m.includes('/') ? m : `${ladder.id}/${m}`));
   const known = ladder.models.map((m) => ladderModelId(ladder, m));
   for (const id of modelIds ?? []) if (!known.includes(id)) throw new Error(`Unknown model "${id}". Ladder ${ladder.id} has: ${known.join(', ')}.`);
+  const common = {
+    perVariant: intArg('n', values.n, base.task.perVariant),
+    seed: intArg('seed', values.seed, base.task.seed),
+    kShot: intArg('kshot', values.kshot, base.task.kShot),
+  };
+  const digits = values.digits ? parseDigits(values.digits) : defaultDigits(ladder);
+  const template = values.template ?? 'arith-plain';
+  let taskData: ImportedTaskData | null = null;
+  let task: Record<string, unknown>;
+  if (values['task-file']) {
+    const path = values['task-file'];
+    const text = await readFile(path, 'utf8').catch((e: unknown) => {
+      throw new Error(`--task-file ${path}: cannot read it (${e instanceof Error ? e.message : String(e)}).`);
+    });
+    const parsed = parseTaskFile(text, basename(path));
+    taskData = parsed.data;
+    task = { kind: 'imported', name: parsed.data.name, format: parsed.data.format, hash: parsed.hash, ...common };
+  } else if (values.task === 'add-choice') {
+    task = { kind: 'add-choice', digits, ...common, choices: intArg('choices', values.choices, 4), template };
+  } else {
+    task = { kind: 'arithmetic', operation: values.task, digits, ...common, template };
+  }
+  const families = taskData ? taskRequestTypes(task as TaskSpec, { taskData }) : task.kind === 'add-choice' ? (['choice'] as const) : (['generation'] as const);
   const spec = parseSpec({
     ...base,
-    task: {
-      ...base.task,
-      operation: values.task,
-      digits: values.digits ? parseDigits(values.digits) : base.task.digits,
-      perVariant: intArg('n', values.n, base.task.perVariant),
-      seed: intArg('seed', values.seed, base.task.seed),
-      kShot: intArg('kshot', values.kshot, base.task.kShot),
-      template: values.template ?? base.task.template,
-    },
+    task,
+    metrics: families.flatMap((f) => [...metricIdsOf(f)]),
     models: modelIds ? base.models.filter((m) => modelIds.includes(m.id)) : base.models,
   });
   const engine = createNodeEngine();
@@ -77,6 +110,7 @@ async function main() {
     env: nodeEnvironment(),
     paramsOf: (ref) => paramsOfBundled(ladder, ref.id),
     score: values.batch ? { maxBatchSize: intArg('batch', values.batch, 32) } : undefined,
+    taskData,
     onEvent: (e) => {
       if (e.type === 'model-done') {
         const m = e.model;

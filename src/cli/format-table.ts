@@ -1,5 +1,5 @@
 import type { MeanCI } from '../lib/metrics/aggregate.ts';
-import type { RunResult } from '../lib/run/results.ts';
+import type { RunResult } from '../lib/results/types.ts';
 
 const COLUMNS: { id: string; label: string; digits: number }[] = [
   { id: 'exact_match', label: 'exact match', digits: 2 },

@@ -7,7 +7,7 @@ import { parseLadderManifest, type LadderManifest } from '../lib/catalog/ladder.
 import { createTransformersEngine } from '../lib/engine/transformers-backend.ts';
 import type { Engine } from '../lib/engine/types.ts';
 import { APP_VERSION } from '../lib/spec/defaults.ts';
-import type { RunEnvironment } from '../lib/run/results.ts';
+import type { RunEnvironment } from '../lib/results/types.ts';
 
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const MODELS_DIR = join(REPO_ROOT, 'static', 'models');

@@ -12,7 +12,7 @@ import { EngineClient, type RunHandle } from '../lib/run/client.ts';
 import { anyRunnable, pinSpecToPlan, runParams } from '../lib/run/hub-prepare.ts';
 import type { WorkerRunConfig } from '../lib/run/protocol.ts';
 import { HubState } from './hub.svelte.ts';
-import type { ModelRun, RunEnvironment, RunResult } from '../lib/run/results.ts';
+import type { ModelRun, RunEnvironment, RunResult } from '../lib/results/types.ts';
 import type { ResumeState } from '../lib/storage/run-store.ts';
 import { decodeShareLink, LinkDecodeError, sharedRunToView, type SharedRun } from '../lib/share/index.ts';
 import type { Device } from '../lib/spec/schema.ts';
@@ -20,6 +20,8 @@ import type { RunEvent } from '../lib/run/runner.ts';
 import { APP_VERSION } from '../lib/spec/defaults.ts';
 import type { ExperimentSpec } from '../lib/spec/schema.ts';
 import { errorText } from './error-text.ts';
+import type { ImportedTaskData } from '../lib/tasks/imported/data.ts';
+import { taskItemCount } from '../lib/tasks/registry.ts';
 
 export type LabStatus = 'loading' | 'ready' | 'preparing' | 'running' | 'cancelling' | 'done' | 'cancelled' | 'failed' | 'viewing';
 
@@ -57,6 +59,8 @@ export interface RunOptions {
   resume?: { savedId: string; state: ResumeState };
   /** Compare the new run with this one when it finishes ("Re-run here"). */
   compareWith?: Baseline;
+  /** An imported task's examples (a resumed saved run's); by default the form's or the shown run's. */
+  taskData?: ImportedTaskData | null;
 }
 
 export interface RunListener {
@@ -66,8 +70,12 @@ export interface RunListener {
   failed?(message: string): void;
 }
 
-function generatedItemCount(spec: ExperimentSpec): number {
-  return spec.task.digits.length * spec.task.perVariant;
+function generatedItemCount(spec: ExperimentSpec, taskData: ImportedTaskData | null = null): number {
+  try {
+    return taskItemCount(spec.task, { taskData });
+  } catch {
+    return 0; // an imported task without its file: the count is not known
+  }
 }
 
 export const LADDER_URL = 'models/arith/ladder.json';
@@ -141,6 +149,20 @@ export class Lab {
     }
   }
 
+  /**
+   * The examples of a spec's imported task: the form's open task file or the run on screen's
+   * embedded one, whichever has the spec's hash (both were checked against it when opened).
+   */
+  taskDataFor(spec: ExperimentSpec): ImportedTaskData | null {
+    const task = spec.task;
+    if (task.kind !== 'imported') return null;
+    const file = this.form?.taskFile;
+    if (file && file.hash === task.hash) return file.data;
+    const shown = this.result;
+    if (shown?.task_data && shown.spec.task.kind === 'imported' && shown.spec.task.hash === task.hash) return shown.task_data;
+    return null;
+  }
+
   paramsOf(modelId: string): number | null {
     return (this.ladder ? paramsOfBundled(this.ladder, modelId) : null) ?? paramsOfHub(modelId) ?? this.hub.plannedParams(modelId);
   }
@@ -151,7 +173,7 @@ export class Lab {
    * here, so the returned spec can differ from the one passed in. Returns null when the run must
    * not start (the visitor declined, or nothing can run); this.runError then says why.
    */
-  protected async prepareRun(spec: ExperimentSpec): Promise<PreparedRun | null> {
+  protected async prepareRun(spec: ExperimentSpec, taskData: ImportedTaskData | null = this.taskDataFor(spec)): Promise<PreparedRun | null> {
     const ladder = this.ladder;
     if (!ladder) return null;
     const bundledParams = (id: string) => paramsOfBundled(ladder, id);
@@ -163,7 +185,12 @@ export class Lab {
       },
       remoteHost: null,
       params: runParams(spec, null, bundledParams),
+      taskData,
     };
+    if (spec.task.kind === 'imported' && !config.taskData) {
+      this.runError = `This experiment uses the task file "${spec.task.name}", which is not open: open the task file (or the run's JSON file, which embeds it) and run again.`;
+      return null;
+    }
     if (!spec.models.some((m) => m.source === 'hub')) {
       this.hub.plan = null;
       return { spec, config };
@@ -194,7 +221,7 @@ export class Lab {
     this.runError = null;
     let prepared: PreparedRun | null;
     try {
-      prepared = await this.prepareRun(requested);
+      prepared = await this.prepareRun(requested, options.taskData ?? this.taskDataFor(requested));
     } catch (err) {
       this.runError = errorText(err);
       prepared = null;
@@ -215,7 +242,7 @@ export class Lab {
     this.runSpec = spec;
     this.origin = { kind: 'live' };
     this.baseline = options.compareWith ?? null;
-    this.rungs = initialRungs(spec.models, (id) => params[id] ?? null, generatedItemCount(spec));
+    this.rungs = initialRungs(spec.models, (id) => params[id] ?? null, generatedItemCount(spec, config.taskData ?? null));
     this.models = [];
     this.result = null;
     this.runError = null;
@@ -234,7 +261,7 @@ export class Lab {
       adapter: backend === 'webgpu' && cap ? { vendor: cap.vendor, architecture: cap.architecture, shaderF16: cap.shaderF16 } : null,
       startedAt: new Date().toISOString(),
     };
-    this.listeners.forEach((l) => l.started?.(spec, env, options));
+    this.listeners.forEach((l) => l.started?.(spec, env, { ...options, taskData: config.taskData ?? null }));
     const handle = this.client.start({
       spec,
       config,
@@ -280,7 +307,7 @@ export class Lab {
     this.runSpec = result.spec;
     this.result = result;
     this.models = result.models;
-    this.rungs = result.models.reduce(applyModelRun, initialRungs(result.spec.models, paramsOf, generatedItemCount(result.spec)));
+    this.rungs = result.models.reduce(applyModelRun, initialRungs(result.spec.models, paramsOf, generatedItemCount(result.spec, result.task_data ?? null)));
     this.origin = origin;
     this.baseline = null;
     this.runError = null;

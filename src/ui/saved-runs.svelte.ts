@@ -5,7 +5,7 @@
  * (private mode, quota) are shown and never stop a run.
  */
 import { parseRunFile, RunFileError } from '../lib/share/index.ts';
-import type { ItemRecord, RunResult } from '../lib/run/results.ts';
+import type { ItemRecord, RunResult } from '../lib/results/types.ts';
 import { RunStore, StorageError, type RunSummary, type StorageUsage } from '../lib/storage/index.ts';
 import type { Lab, RunListener } from './lab.svelte.ts';
 import { errorText } from './error-text.ts';
@@ -122,7 +122,7 @@ export class SavedRuns {
         if (resumed !== null) this.releaseLock = holdRunLock(resumed);
         void this.enqueue(async (store) => {
           if (resumed === null) {
-            this.recordingId = await store.createRun(spec, { ...env, transformersVersion: '' });
+            this.recordingId = await store.createRun(spec, { ...env, transformersVersion: '' }, undefined, options.taskData);
             this.releaseLock = holdRunLock(this.recordingId);
           }
         }).then(() => this.refresh());
@@ -205,7 +205,7 @@ export class SavedRuns {
     return this.act(async (store) => {
       if (this.lab.busy) throw new Error('A run is in progress: cancel it or wait for it before resuming another.');
       const [saved, state] = await Promise.all([store.getRun(summary.id), store.getResumeState(summary.id)]);
-      await this.lab.run({ spec: saved.spec, resume: { savedId: summary.id, state } });
+      await this.lab.run({ spec: saved.spec, resume: { savedId: summary.id, state }, taskData: saved.task_data ?? null });
     });
   }
 

@@ -98,7 +98,8 @@ scope.onmessage = async (e: MessageEvent<ToWorker>) => {
       signal: controller.signal,
       completed: msg.completed,
       partialItems: msg.partialItems,
-      score: msg.config.maxBatchSize ? { maxBatchSize: msg.config.maxBatchSize } : undefined,
+      score: { maxBatchSize: msg.config.maxBatchSize, logitsBudgetBytes: msg.config.logitsBudgetBytes },
+      taskData: msg.config.taskData ?? null,
       onEvent: (event) => post({ type: 'event', runId: msg.runId, event }),
     });
     post({ type: 'done', runId: msg.runId, result });

@@ -12,7 +12,7 @@ import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
 import { MODELS_DIR, REPO_ROOT } from '../../src/cli/node-engine.ts';
 import { formatBytes } from '../../src/lib/hub/downloads.ts';
-import type { RunResult } from '../../src/lib/run/results.ts';
+import type { RunResult } from '../../src/lib/results/types.ts';
 import { launchChromium, type LaunchedBrowser } from '../helpers/chromium.ts';
 import { startHubServer, type HubServer } from '../helpers/hub-server.ts';
 

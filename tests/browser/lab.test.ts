@@ -13,8 +13,9 @@ import { defaultSpec, modelsByScale, paramsOfBundled } from '../../src/lib/catal
 import { runResultJson } from '../../src/lib/charts/export.ts';
 import { modelsAtResolution } from '../../src/lib/charts/resolution.ts';
 import { GENERATION_METRIC_IDS } from '../../src/lib/metrics/registry.ts';
-import type { ItemRecord, ModelRun, RunResult } from '../../src/lib/run/results.ts';
-import { computeEmergence, runExperiment } from '../../src/lib/run/runner.ts';
+import type { ItemRecord, ModelRun, RunResult } from '../../src/lib/results/types.ts';
+import { runExperiment } from '../../src/lib/run/runner.ts';
+import { computeEmergence } from '../../src/lib/results/emergence.ts';
 import type { ExperimentSpec } from '../../src/lib/spec/schema.ts';
 import { launchChromium, type LaunchedBrowser } from '../helpers/chromium.ts';
 import { chartRows, chooseModels, exportJson, openLab, SCREENSHOTS, setItemsPerVariant, textOf, waitForRunEnd } from '../helpers/lab-page.ts';

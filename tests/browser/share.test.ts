@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { BrowserContext, Page } from 'playwright-core';
 import { encodeShareLink } from '../../src/lib/share/index.ts';
-import type { ModelRun, RunResult } from '../../src/lib/run/results.ts';
+import type { ModelRun, RunResult } from '../../src/lib/results/types.ts';
 import { launchChromium, type LaunchedBrowser } from '../helpers/chromium.ts';
 import { chartRows, chooseModels, exportJson, SCREENSHOTS, setItemsPerVariant, waitForRunEnd } from '../helpers/lab-page.ts';
 

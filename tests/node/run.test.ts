@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { defaultSpec, paramsOfBundled } from '../../src/lib/catalog/ladder.ts';
 import { GENERATION_METRIC_IDS } from '../../src/lib/metrics/registry.ts';
-import type { RunResult } from '../../src/lib/run/results.ts';
+import type { RunResult } from '../../src/lib/results/types.ts';
 import type { Engine } from '../../src/lib/engine/types.ts';
 import { runExperiment, type RunEvent } from '../../src/lib/run/runner.ts';
 import { createNodeEngine, loadLadder, nodeEnvironment, REPO_ROOT } from '../../src/cli/node-engine.ts';

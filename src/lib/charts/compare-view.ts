@@ -4,7 +4,7 @@
  * Agreement itself comes from compareRuns (src/lib/share/compare.ts).
  */
 import type { MeanCI } from '../metrics/aggregate.ts';
-import type { ItemRecord, ModelRun, RunResult } from '../run/results.ts';
+import { itemCorrect, itemOutput, type ItemRecord, type ModelRun, type RunResult } from '../results/types.ts';
 import { expandSharedItems, type ExpandedItem } from '../share/expand.ts';
 import type { ModelComparison } from '../share/compare.ts';
 import type { SharedRun } from '../share/shared-run.ts';
@@ -83,10 +83,10 @@ export function differingItems(a: AnyRun, b: RunResult, comparison: ModelCompari
       variant: ib?.variant ?? ia?.variant ?? '',
       prompt: ib?.prompt ?? '',
       target: ib?.target ?? '',
-      a: ia ? ia.metrics.exact_match : null,
-      b: ib ? ib.metrics.exact_match : null,
-      outputA: ia && 'output_text' in ia ? ia.output_text : null,
-      outputB: ib ? ib.output_text : null,
+      a: ia ? itemCorrect(ia as ItemRecord) : null,
+      b: ib ? itemCorrect(ib) : null,
+      outputA: ia && ('output_text' in ia || 'choices' in ia) ? itemOutput(ia as ItemRecord) : null,
+      outputB: ib ? itemOutput(ib) : null,
     };
   });
 }

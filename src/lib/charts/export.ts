@@ -1,5 +1,7 @@
 /** Files the lab downloads: the run results (same bytes as `npm run eval -- --out`) and names. */
-import type { RunResult } from '../run/results.ts';
+import type { RunResult } from '../results/types.ts';
+import { taskSlug } from '../tasks/imported/generate.ts';
+import { getTaskKind } from '../tasks/registry.ts';
 
 /** The results file text, formatted exactly as the CLI writes it. */
 export function runResultJson(result: RunResult): string {
@@ -12,7 +14,9 @@ function stamp(iso: string | null | undefined): string {
 }
 
 export function runFileName(result: RunResult): string {
-  return `emergence-run-${result.spec.task.operation}-${stamp(result.env.finishedAt ?? result.env.startedAt)}.json`;
+  const t = result.spec.task;
+  const task = t.kind === 'arithmetic' ? t.operation : taskSlug(t.kind === 'imported' ? t.name : getTaskKind(t).shortLabel);
+  return `emergence-run-${task}-${stamp(result.env.finishedAt ?? result.env.startedAt)}.json`;
 }
 
 export function chartFileName(panelId: string, resolution: number | 'all'): string {

@@ -13,8 +13,11 @@ import { chooseLadderDtypes, dtypeRunsOn, F16_DTYPES, ladderDtypeWarning, type D
 import { SpecError } from '../spec/errors.ts';
 import { parseSpec } from '../spec/parse.ts';
 import { DTYPES, type Dtype, type ExperimentSpec, type ModelRef } from '../spec/schema.ts';
-import { generateArithmeticItems } from '../tasks/arithmetic.ts';
+import { metricIdsOf } from '../metrics/registry.ts';
 import { TaskError } from '../tasks/errors.ts';
+import type { ParsedTaskFile } from '../tasks/imported/data.ts';
+import { generateItems, taskRequestTypes } from '../tasks/registry.ts';
+import type { TaskKindId, TaskSpec } from '../tasks/schema.ts';
 
 export type Backend = 'webgpu' | 'wasm';
 export type ModelSource = 'bundled' | 'hub';
@@ -38,10 +41,21 @@ export interface CustomHubModel {
 /** What checking a catalog model on the host found (its dtypes, or why it cannot be used). */
 export type HostCheck = { ok: true; model: CustomHubModel } | { ok: false; message: string };
 
+/** A task file the visitor opened (parsed, hashed) and the name it had on disk. */
+export interface FormTaskFile extends ParsedTaskFile {
+  fileName: string;
+}
+
 export interface ExperimentForm {
   /** Selected model ids ("arith/arith-l1-d12"); the spec lists them by scale whatever the order here. */
   models: string[];
+  /** Task kind from the registry (arithmetic, add-choice, imported). */
+  taskKind: TaskKindId;
   operation: string;
+  /** Choices per item (add-choice). */
+  choices: number | null | undefined;
+  /** The opened task file (imported), or null. */
+  taskFile: FormTaskFile | null;
   digits: number[];
   /** Number inputs give null (or undefined) when empty; the validator says so. */
   perVariant: number | null | undefined;
@@ -68,7 +82,7 @@ export interface FormEnvironment {
   shaderF16: boolean;
 }
 
-export type FormField = 'models' | 'operation' | 'digits' | 'perVariant' | 'seed' | 'kShot' | 'template' | 'backend' | 'dtype' | 'form';
+export type FormField = 'models' | 'taskKind' | 'choices' | 'taskFile' | 'operation' | 'digits' | 'perVariant' | 'seed' | 'kShot' | 'template' | 'backend' | 'dtype' | 'form';
 export type FormErrors = Partial<Record<FormField, string>>;
 
 export interface FormCheck {
@@ -93,19 +107,27 @@ export interface HubFormModel {
   custom: boolean;
 }
 
-export function formFromSpec(spec: ExperimentSpec, catalog: HubCatalog = HUB_CATALOG): ExperimentForm {
+/**
+ * A form for a spec. An imported task's examples are not in the spec: pass them (a run's
+ * task_data, checked against the spec's hash) or the form asks for the file again.
+ */
+export function formFromSpec(spec: ExperimentSpec, catalog: HubCatalog = HUB_CATALOG, taskFile: FormTaskFile | null = null): ExperimentForm {
+  const task = spec.task;
   const hub = spec.models.filter((m) => m.source === 'hub');
   const firstLadder = catalog.ladders[0];
   const ladderOf = hub.map((m) => findHubModel(m.id, catalog)?.ladder.id ?? null).find((id) => id !== null) ?? null;
   const dtypes = [...new Set(hub.map((m) => m.dtype))];
   return {
     models: spec.models.filter((m) => m.source === 'bundled').map((m) => m.id),
-    operation: spec.task.operation,
-    digits: [...spec.task.digits],
-    perVariant: spec.task.perVariant,
-    seed: spec.task.seed,
-    kShot: spec.task.kShot,
-    template: spec.task.template,
+    taskKind: task.kind,
+    operation: task.kind === 'arithmetic' ? task.operation : 'add',
+    choices: task.kind === 'add-choice' ? task.choices : 4,
+    taskFile: task.kind === 'imported' && taskFile && taskFile.hash === task.hash ? taskFile : null,
+    digits: task.kind === 'imported' ? [1, 2, 3, 4, 5] : [...task.digits],
+    perVariant: task.perVariant,
+    seed: task.seed,
+    kShot: task.kShot,
+    template: task.kind === 'imported' ? 'arith-plain' : task.template,
     backend: spec.models[0]?.device === 'webgpu' ? 'webgpu' : 'wasm',
     source: hub.length > 0 ? 'hub' : 'bundled',
     hubLadder: hub.length > 0 ? (ladderOf ?? CUSTOM_LADDER) : firstLadder.id,
@@ -176,6 +198,9 @@ export const FORM_DTYPES: readonly Dtype[] = DTYPES.filter((d) => !['int8', 'uin
 export { F16_DTYPES };
 
 const FIELD_OF_PATH: [RegExp, FormField][] = [
+  [/^task\.choices\b/, 'choices'],
+  [/^task\.(name|hash|format)\b/, 'taskFile'],
+  [/^task\.kind\b/, 'taskKind'],
   [/^task\.perVariant\b/, 'perVariant'],
   [/^task\.seed\b/, 'seed'],
   [/^task\.kShot\b/, 'kShot'],
@@ -209,6 +234,8 @@ export function specErrorsByField(err: SpecError): FormErrors {
 export function taskErrorField(err: TaskError): FormField {
   const m = err.message;
   if (/k-shot/i.test(m)) return 'kShot';
+  if (/task file/i.test(m)) return 'taskFile';
+  if (/choices per item/i.test(m)) return 'choices';
   if (/items per variant|distinct/i.test(m)) return 'perVariant';
   if (/digit count|digit/i.test(m)) return 'digits';
   if (/template/i.test(m)) return 'template';
@@ -313,17 +340,11 @@ export function checkForm(form: ExperimentForm, ladder: LadderManifest, env: boo
   const chosen = new Set(form.models);
   const hub = form.source === 'hub' ? hubFormModels(form, environment, catalog) : null;
   if (hub) Object.assign(errors, hub.errors);
+  if (form.taskKind === 'imported' && !form.taskFile) errors.taskFile = 'Open a task file (BIG-bench JSON or JSONL) first.';
   const candidate = {
     ...base,
-    task: {
-      ...base.task,
-      operation: form.operation,
-      digits: [...form.digits].sort((a, b) => a - b),
-      perVariant: orNull(form.perVariant),
-      seed: orNull(form.seed),
-      kShot: orNull(form.kShot),
-      template: form.template,
-    },
+    task: taskFromForm(form),
+    metrics: metricsForTask(form),
     models: hub
       ? hub.refs
       : modelsByScale(ladder)
@@ -341,11 +362,50 @@ export function checkForm(form: ExperimentForm, ladder: LadderManifest, env: boo
   }
   let itemCount = 0;
   try {
-    itemCount = generateArithmeticItems(spec.task).length;
+    itemCount = generateItems(spec.task, { taskData: form.taskFile?.data ?? null }).length;
   } catch (err) {
     if (err instanceof TaskError) return { spec: null, errors: { [taskErrorField(err)]: err.message, ...errors }, itemCount: 0, warnings, hubPlan };
     throw err;
   }
   if (Object.keys(errors).length > 0) return { spec: null, errors, itemCount, warnings, hubPlan };
   return { spec, errors, itemCount, warnings, hubPlan };
+}
+
+/** The spec's task from the form's fields for its kind (validated by parseSpec afterwards). */
+function taskFromForm(form: ExperimentForm): Record<string, unknown> {
+  const common = { perVariant: orNull(form.perVariant), seed: orNull(form.seed), kShot: orNull(form.kShot) };
+  const digits = [...form.digits].sort((a, b) => a - b);
+  switch (form.taskKind) {
+    case 'add-choice':
+      return { kind: 'add-choice', digits, ...common, choices: orNull(form.choices), template: form.template };
+    case 'imported': {
+      const f = form.taskFile;
+      return { kind: 'imported', name: f?.data.name ?? '', format: f?.data.format ?? 'bigbench', hash: f?.hash ?? '', ...common };
+    }
+    default:
+      return { kind: 'arithmetic', operation: form.operation, digits, ...common, template: form.template };
+  }
+}
+
+/** Every metric of the request types the task uses (generation, choice or both). */
+function metricsForTask(form: ExperimentForm): string[] {
+  const families = form.taskKind === 'arithmetic' ? (['generation'] as const) : form.taskKind === 'add-choice' ? (['choice'] as const) : null;
+  if (families) return families.flatMap((f) => [...metricIdsOf(f)]);
+  if (!form.taskFile) return [...metricIdsOf('generation')];
+  try {
+    const task = taskFromForm(form) as TaskSpec;
+    return taskRequestTypes(task, { taskData: form.taskFile.data }).flatMap((f) => [...metricIdsOf(f)]);
+  } catch {
+    return [...metricIdsOf('generation'), ...metricIdsOf('choice')];
+  }
+}
+
+/** Switch task kind; the template follows (add-choice keeps the arithmetic template). */
+export function withTaskKind(form: ExperimentForm, taskKind: TaskKindId): ExperimentForm {
+  return { ...form, taskKind };
+}
+
+/** Use an opened task file (the kind switches to imported). */
+export function withTaskFile(form: ExperimentForm, taskFile: FormTaskFile): ExperimentForm {
+  return { ...form, taskKind: 'imported', taskFile };
 }

@@ -1,5 +1,7 @@
 /** Number formatting shared by charts, tables and the item explorer. */
 import { EMERGENCE_EPSILON } from '../metrics/emergence.ts';
+import { variantLabelOf } from '../tasks/registry.ts';
+import type { TaskSpec } from '../tasks/schema.ts';
 
 /** Parameter counts as 2.4K, 26.8K, 799K, 1.2M, 7B. */
 export function formatParams(n: number): string {
@@ -28,10 +30,9 @@ export function formatValue(value: number | null | undefined, digits = 3): strin
   return value.toFixed(digits);
 }
 
-/** Variant keys such as "add/3d" as "3-digit"; anything else unchanged. */
-export function variantLabel(variant: string): string {
-  const m = /\/(\d+)d$/.exec(variant);
-  return m ? `${m[1]}-digit` : variant;
+/** A variant as visitors read it, as the task registry names it ("3-digit", "my-task (multiple choice)"). */
+export function variantLabel(variant: string, task?: TaskSpec | null): string {
+  return variantLabelOf(task ?? null, variant);
 }
 
 /** Short model name: the part after the ladder id ("arith/arith-l1-d12" → "arith-l1-d12"). */

@@ -1,7 +1,6 @@
 /** The item explorer's data: which items match the filters, and how each column reads. */
-import { getMetric } from '../metrics/registry.ts';
-import type { GenerationMetricId } from '../metrics/types.ts';
-import type { ItemRecord } from '../run/results.ts';
+import { getMetric, METRICS, type MetricId } from '../metrics/registry.ts';
+import { itemCorrect, itemOutput, pickedChoice, type ItemRecord } from '../results/types.ts';
 import { formatValue } from './format.ts';
 
 export type Correctness = 'all' | 'right' | 'wrong';
@@ -20,41 +19,54 @@ export function filterItems(items: readonly ItemRecord[], filter: ItemFilter): I
   const q = filter.query.trim().toLowerCase();
   return items.filter((item) => {
     if (filter.variant !== 'all' && item.variant !== filter.variant) return false;
-    if (filter.correctness === 'right' && item.metrics.exact_match !== 1) return false;
-    if (filter.correctness === 'wrong' && item.metrics.exact_match !== 0) return false;
-    if (q && ![item.prompt, item.target, item.output_text].some((t) => t.toLowerCase().includes(q))) return false;
+    if (filter.correctness === 'right' && itemCorrect(item) !== 1) return false;
+    if (filter.correctness === 'wrong' && itemCorrect(item) !== 0) return false;
+    if (q && ![item.prompt, item.target, itemOutput(item)].some((t) => t.toLowerCase().includes(q))) return false;
     return true;
   });
 }
 
 export interface MetricColumn {
-  id: GenerationMetricId;
+  id: MetricId;
   /** Short header; the full label goes in the header's title. */
   short: string;
   label: string;
   digits: number;
 }
 
-/** Every generation metric as an item-table column, in registry order. */
-export const ITEM_METRIC_COLUMNS: readonly MetricColumn[] = (
-  [
-    ['exact_match', 'EM', 0],
-    ['token_edit_distance', 'tok ED', 0],
-    ['char_edit_distance', 'char ED', 0],
-    ['digit_accuracy', 'digit acc', 2],
-    ['target_logprob', 'log-prob', 3],
-    ['mean_token_logprob', 'mean lp', 3],
-    ['per_token_prob', 'p', 3],
-    ['greedy_consistency', 'greedy', 0],
-    ['predicted_exact_match', 'p^L', 3],
-  ] as const
-).map(([id, short, digits]) => ({ id, short, label: getMetric(id).label, digits }));
+/** Every metric as an item-table column, in registry order (the table shows those its items have). */
+export const ITEM_METRIC_COLUMNS: readonly MetricColumn[] = METRICS.map((m) => ({
+  id: m.id,
+  short: m.shortLabel,
+  label: m.label,
+  // Per item, 0/1 grades and edit distances are whole numbers; means get the registry's decimals.
+  digits: m.binary || m.integer ? 0 : Math.max(m.decimals, 3),
+}));
 
-export function itemMetricText(item: ItemRecord, column: MetricColumn): string {
-  return formatValue(item.metrics[column.id], column.digits);
+/** The columns that apply to these items (generation, choice or both). */
+export function metricColumnsFor(items: readonly ItemRecord[]): MetricColumn[] {
+  const families = new Set(items.map((i) => (i.kind === 'choice' ? 'choice' : 'generation')));
+  return ITEM_METRIC_COLUMNS.filter((c) => families.has(getMetric(c.id).family));
 }
 
-/** Output as shown in a table cell: empty output is named, not left blank. */
+export function itemMetricText(item: ItemRecord, column: MetricColumn): string {
+  const values = item.metrics as Record<string, number | null | undefined>;
+  return formatValue(values[column.id], column.digits);
+}
+
+/** Output as shown in a table cell: empty output is named, not left blank; a choice item shows the preferred choice. */
 export function outputText(item: ItemRecord): string {
-  return item.output_text === '' ? '(empty)' : item.output_text;
+  const out = itemOutput(item);
+  return out === '' ? '(empty)' : out;
+}
+
+/** A choice item's choices with their probabilities (softmax over the choice log-likelihoods), for the explorer. */
+export function choiceRows(item: ItemRecord): { text: string; prob: number; logprob: number; correct: boolean; picked: boolean }[] {
+  if (item.kind !== 'choice') return [];
+  const lls = item.choice_logprobs;
+  const max = Math.max(...lls);
+  const exps = lls.map((l) => Math.exp(l - max));
+  const total = exps.reduce((a, b) => a + b, 0);
+  const picked = pickedChoice(item);
+  return item.choices.map((text, k) => ({ text, prob: exps[k] / total, logprob: lls[k], correct: k === item.answer_index, picked: k === picked }));
 }

@@ -2,7 +2,7 @@
  * Per-model progress of a run ("rungs" of the ladder), folded from the runner's events: loading
  * (bytes), then scoring (items, tokens/s, time left), then done / error / cancelled.
  */
-import type { ModelRun } from '../run/results.ts';
+import type { ModelRun } from '../results/types.ts';
 import type { RunEvent } from '../run/runner.ts';
 
 export type RungStatus = 'waiting' | 'loading' | 'scoring' | 'done' | 'error' | 'cancelled';

@@ -4,7 +4,7 @@
  */
 import { findHubModel } from '../catalog/hub-catalog.ts';
 export { formatBytes } from '../hub/downloads.ts';
-import type { RunEnvironment } from '../run/results.ts';
+import type { RunEnvironment } from '../results/types.ts';
 import type { ExperimentSpec, ModelRef } from '../spec/schema.ts';
 
 export interface EnvironmentLabel {

@@ -4,10 +4,10 @@
  * 0; raising k shows it. Re-aggregation reuses the runner's own aggregateModelItems, so k = all
  * reproduces the stored aggregates exactly.
  */
-import { computeEmergence } from '../run/runner.ts';
-import { aggregateModelItems } from '../run/score-model.ts';
+import { computeEmergence } from '../results/emergence.ts';
+import { aggregateModelItems } from '../results/records.ts';
 import type { GenerationMetricId } from '../metrics/types.ts';
-import type { ItemRecord, ModelRun, RunResult } from '../run/results.ts';
+import type { ItemRecord, ModelRun, RunResult } from '../results/types.ts';
 
 export type Resolution = number | 'all';
 

@@ -4,15 +4,17 @@
  * objects feed the Chart.js datasets and the accessible data tables, so both show one truth.
  */
 import { getMetric, METRICS, type MetricInfo, type MetricKind } from '../metrics/registry.ts';
-import type { GenerationMetricId } from '../metrics/types.ts';
-import type { ModelRun, RunResult } from '../run/results.ts';
+import type { MetricId } from '../metrics/registry.ts';
+import { taskVariants } from '../tasks/registry.ts';
+import type { TaskSpec } from '../tasks/schema.ts';
+import type { ModelRun, RunResult } from '../results/types.ts';
 import { variantLabel } from './format.ts';
 
 export interface ChartPoint {
   modelId: string;
   params: number;
   variant: string;
-  metric: GenerationMetricId;
+  metric: MetricId;
   mean: number;
   lo: number;
   hi: number;
@@ -23,7 +25,7 @@ export interface ChartSeries {
   /** Unique within a panel: "<metric>|<variant>". */
   key: string;
   variant: string;
-  metric: GenerationMetricId;
+  metric: MetricId;
   label: string;
   /** Index into the palette: the variant's position, so a variant has one colour everywhere. */
   colorIndex: number;
@@ -33,7 +35,7 @@ export interface ChartSeries {
 
 export interface EmergenceEntry {
   variant: string;
-  metric: GenerationMetricId;
+  metric: MetricId;
   score: number;
 }
 
@@ -51,18 +53,28 @@ export interface ChartPanel {
   emergence: EmergenceEntry[];
 }
 
-/** Generation metrics in registry order. */
-export const GENERATION_METRICS: readonly MetricInfo[] = METRICS.filter((m) => m.family === 'generation');
+/** Every metric in registry order (a run offers those its spec lists). */
+export const CHART_METRICS: readonly MetricInfo[] = METRICS;
 
-/** Panels shown when nothing else was chosen: a discontinuous metric paired with continuous ones. */
-export const DEFAULT_PANELS: readonly string[] = ['exact_match', 'token_edit_distance', 'per_token_prob', 'target_logprob', 'mirage'];
+/**
+ * Panels shown when nothing else was chosen: each discontinuous metric paired with continuous
+ * ones — exact match beside token edit distance, per-token probability and p^L; multiple-choice
+ * grade beside the Brier score and the probability of the correct choice.
+ */
+export const DEFAULT_PANELS: readonly string[] = ['exact_match', 'token_edit_distance', 'per_token_prob', 'target_logprob', 'mirage', 'mc_grade', 'brier_score', 'prob_correct'];
 
 export const MIRAGE_PANEL_ID = 'mirage';
 
-/** Variants in the order of the spec's digit counts, falling back to first appearance in results. */
-export function variantsOf(result: Pick<RunResult, 'models'> & { spec?: RunResult['spec'] }): string[] {
+/** Variants in the task registry's order for the spec, then any others in order of first appearance in results. */
+export function variantsOf(result: Pick<RunResult, 'models'> & { spec?: RunResult['spec']; task_data?: RunResult['task_data'] }): string[] {
   const out: string[] = [];
-  if (result.spec) for (const d of result.spec.task.digits) out.push(`${result.spec.task.operation}/${d}d`);
+  if (result.spec) {
+    try {
+      out.push(...taskVariants(result.spec.task, { taskData: result.task_data ?? null }));
+    } catch {
+      // An imported task without its file: the variants come from the results below.
+    }
+  }
   for (const m of result.models) for (const v of m.aggregates.variants) if (!out.includes(v.variant)) out.push(v.variant);
   return out;
 }
@@ -74,23 +86,23 @@ export function plottableModels(models: readonly ModelRun[]): (ModelRun & { para
     .sort((a, b) => a.params - b.params);
 }
 
-function seriesOf(models: readonly ModelRun[], variants: readonly string[], metric: GenerationMetricId, dashed: boolean, labelSuffix = ''): ChartSeries[] {
+function seriesOf(models: readonly ModelRun[], variants: readonly string[], metric: MetricId, dashed: boolean, labelSuffix = '', task: TaskSpec | null = null): ChartSeries[] {
   const ladder = plottableModels(models);
   return variants.map((variant, colorIndex) => ({
     key: `${metric}|${variant}`,
     variant,
     metric,
-    label: `${variantLabel(variant)}${labelSuffix}`,
+    label: `${variantLabel(variant, task)}${labelSuffix}`,
     colorIndex,
     dashed,
-    points: ladder.flatMap((m) => {
+    points: ladder.flatMap((m): ChartPoint[] => {
       const cell = m.aggregates.variants.find((v) => v.variant === variant)?.metrics[metric];
       return cell ? [{ modelId: m.id, params: m.params, variant, metric, mean: cell.mean, lo: cell.lo, hi: cell.hi, n: cell.n }] : [];
     }),
   }));
 }
 
-function emergenceOf(emergence: RunResult['emergence'], variants: readonly string[], metrics: readonly GenerationMetricId[]): EmergenceEntry[] {
+function emergenceOf(emergence: RunResult['emergence'], variants: readonly string[], metrics: readonly MetricId[]): EmergenceEntry[] {
   const out: EmergenceEntry[] = [];
   for (const metric of metrics) {
     for (const variant of variants) {
@@ -102,7 +114,7 @@ function emergenceOf(emergence: RunResult['emergence'], variants: readonly strin
 }
 
 /** One metric across the ladder: a series per variant. */
-export function metricPanel(models: readonly ModelRun[], variants: readonly string[], metricId: GenerationMetricId, emergence: RunResult['emergence']): ChartPanel {
+export function metricPanel(models: readonly ModelRun[], variants: readonly string[], metricId: MetricId, emergence: RunResult['emergence'], task: TaskSpec | null = null): ChartPanel {
   const info = getMetric(metricId);
   return {
     id: metricId,
@@ -112,7 +124,7 @@ export function metricPanel(models: readonly ModelRun[], variants: readonly stri
     yLabel: info.label,
     yMin: info.range.min,
     yMax: info.range.max,
-    series: seriesOf(models, variants, metricId, false),
+    series: seriesOf(models, variants, metricId, false, '', task),
     emergence: emergenceOf(emergence, variants, [metricId]),
   };
 }
@@ -122,9 +134,9 @@ export function metricPanel(models: readonly ModelRun[], variants: readonly stri
  * probability, p^L = exp(target log-prob) (dashed), per variant. If accuracy tracks p^L, the
  * "jump" is the nonlinearity of the metric, not of the model (Schaeffer et al. 2023).
  */
-export function miragePanel(models: readonly ModelRun[], variants: readonly string[], emergence: RunResult['emergence']): ChartPanel {
-  const observed = seriesOf(models, variants, 'exact_match', false, ' observed');
-  const predicted = seriesOf(models, variants, 'predicted_exact_match', true, ' p^L');
+export function miragePanel(models: readonly ModelRun[], variants: readonly string[], emergence: RunResult['emergence'], task: TaskSpec | null = null): ChartPanel {
+  const observed = seriesOf(models, variants, 'exact_match', false, ' observed', task);
+  const predicted = seriesOf(models, variants, 'predicted_exact_match', true, ' p^L', task);
   return {
     id: MIRAGE_PANEL_ID,
     title: 'Mirage overlay: exact match vs p^L',
@@ -141,18 +153,25 @@ export function miragePanel(models: readonly ModelRun[], variants: readonly stri
 /** Panels a run can show: one per metric it aggregated, and the overlay when it has both of its metrics. */
 export function availablePanels(metricIds: readonly string[]): string[] {
   const has = new Set(metricIds);
-  const metrics = GENERATION_METRICS.filter((m) => has.has(m.id)).map((m) => m.id as string);
+  const metrics = CHART_METRICS.filter((m) => has.has(m.id)).map((m) => m.id as string);
   return has.has('exact_match') && has.has('predicted_exact_match') ? [...metrics, MIRAGE_PANEL_ID] : metrics;
 }
 
 /** Every panel the view may show, discontinuous metrics first (the "paired" view), then the overlay. */
-export function buildPanels(models: readonly ModelRun[], variants: readonly string[], emergence: RunResult['emergence'], panelIds: readonly string[]): ChartPanel[] {
+export function buildPanels(models: readonly ModelRun[], variants: readonly string[], emergence: RunResult['emergence'], panelIds: readonly string[], task: TaskSpec | null = null): ChartPanel[] {
   const wanted = new Set(panelIds);
-  const byKind = (kind: MetricKind) =>
-    GENERATION_METRICS.filter((m) => m.kind === kind && wanted.has(m.id)).map((m) => metricPanel(models, variants, m.id as GenerationMetricId, emergence));
-  const panels = [...byKind('discontinuous'), ...byKind('continuous')];
-  if (wanted.has(MIRAGE_PANEL_ID)) panels.push(miragePanel(models, variants, emergence));
-  return panels;
+  // Per family (generation, then choice): discontinuous metrics first, then continuous ones — the paired view.
+  const panels: ChartPanel[] = [];
+  for (const family of ['generation', 'choice'] as const) {
+    for (const kind of ['discontinuous', 'continuous'] as MetricKind[]) {
+      for (const m of CHART_METRICS) {
+        if (m.family === family && m.kind === kind && wanted.has(m.id)) panels.push(metricPanel(models, variants, m.id as MetricId, emergence, task));
+      }
+    }
+    if (family === 'generation' && wanted.has(MIRAGE_PANEL_ID)) panels.push(miragePanel(models, variants, emergence, task));
+  }
+  // A panel whose metric no variant has (e.g. choice metrics of a generation task) would be empty.
+  return panels.filter((p) => p.series.some((s) => s.points.length > 0));
 }
 
 /** Rows of a panel's data table: by series, then by scale. */

@@ -37,7 +37,10 @@ export function prepareChoices(backend: ModelBackend, items: ChoiceRequest[]): {
       throw new EngineError(`Item ${req.itemId}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
     }
     const limit = backend.maxSequenceLength;
-    encoded.continuationIds.forEach((targetIds, choice) => {
+    const eos = backend.eosTokenIds[0];
+    if (req.endToken && eos === undefined) throw new EngineError(`Item ${req.itemId} needs an end token after each choice but the model's tokenizer has none.`);
+    encoded.continuationIds.forEach((ids, choice) => {
+      const targetIds = req.endToken ? [...ids, eos] : ids;
       const total = encoded.contextIds.length + targetIds.length;
       if (limit !== null && total > limit) {
         throw new EngineError(

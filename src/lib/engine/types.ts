@@ -55,7 +55,13 @@ export interface ScoreOptions {
 }
 
 /** One multiple-choice (log-likelihood) request: a prompt and the continuations to score after it. */
-export interface ChoiceRequest { itemId: string; prompt: string; choices: string[] }
+export interface ChoiceRequest {
+  itemId: string;
+  prompt: string;
+  choices: string[];
+  /** Append the model's end token to every choice (models trained with one, like the bundled ladder). */
+  endToken?: boolean;
+}
 
 /** What the engine measured for one choice item (lm-evaluation-harness `loglikelihood` semantics). */
 export interface RawChoiceResult {

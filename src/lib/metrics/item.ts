@@ -3,19 +3,9 @@
  * Validation is strict because a silent NaN would poison every aggregate downstream.
  */
 import { assertChoiceInput } from './choiceInput.ts';
-import { brierScore, mcGrade, mcGradeNorm, probCorrect } from './choice.ts';
-import { digitAccuracy, hasDigits } from './digitAccuracy.ts';
-import { charEditDistance, tokenEditDistance } from './editDistance.ts';
 import { MetricError } from './errors.ts';
-import { exactMatch } from './exactMatch.ts';
-import {
-  greedyConsistency,
-  meanTokenLogprob,
-  perTokenProb,
-  predictedExactMatch,
-  targetLogprob,
-  validTargetLogprobs,
-} from './likelihood.ts';
+import { validTargetLogprobs } from './likelihood.ts';
+import { METRICS, type CheckedGeneration } from './registry.ts';
 import type { ChoiceMetrics, ItemMetrics, RawChoiceOutput, RawGenerationOutput } from './types.ts';
 import { assertArray, assertIntegerArray, assertSameLength, assertString } from './validate.ts';
 
@@ -41,31 +31,19 @@ function validateGeneration(raw: RawGenerationOutput): number[] {
   return validTargetLogprobs(raw.targetLogprobs);
 }
 
-/** Every generation metric of one item. Throws MetricError on invalid input. */
+/** Every generation metric of one item (registry order). Throws MetricError on invalid input. */
 export function computeItemMetrics(raw: RawGenerationOutput): ItemMetrics {
-  const logprobs = validateGeneration(raw);
-  return {
-    exact_match: exactMatch(raw.target, raw.outputText),
-    token_edit_distance: tokenEditDistance(raw.targetTokenIds, raw.outputTokenIds),
-    char_edit_distance: charEditDistance(raw.target, raw.outputText),
-    digit_accuracy: hasDigits(raw.target) ? digitAccuracy(raw.target, raw.outputText) : null,
-    target_logprob: targetLogprob(logprobs),
-    mean_token_logprob: meanTokenLogprob(logprobs),
-    per_token_prob: perTokenProb(logprobs),
-    greedy_consistency: greedyConsistency(raw.targetIsArgmax),
-    predicted_exact_match: predictedExactMatch(logprobs),
-  };
+  const checked: CheckedGeneration = { ...raw, logprobs: validateGeneration(raw) };
+  const out = {} as ItemMetrics;
+  for (const m of METRICS) if (m.family === 'generation') out[m.id] = m.compute(checked);
+  return out;
 }
 
-/** Every multiple-choice metric of one item. Throws MetricError on invalid input. */
+/** Every multiple-choice metric of one item (registry order). Throws MetricError on invalid input. */
 export function computeChoiceMetrics(raw: RawChoiceOutput): ChoiceMetrics {
   if (typeof raw !== 'object' || raw === null) throw new MetricError('A multiple-choice output must be an object.');
   assertChoiceInput(raw.choiceLogprobs, raw.answerIndex, raw.choices);
-  const lls = raw.choiceLogprobs;
-  return {
-    mc_grade: mcGrade(lls, raw.answerIndex),
-    mc_grade_norm: mcGradeNorm(lls, raw.choices, raw.answerIndex),
-    brier_score: brierScore(lls, raw.answerIndex),
-    prob_correct: probCorrect(lls, raw.answerIndex),
-  };
+  const out = {} as ChoiceMetrics;
+  for (const m of METRICS) if (m.family === 'choice') out[m.id] = m.compute(raw);
+  return out;
 }

@@ -14,11 +14,16 @@ export interface RawGenerationOutput {
   outputText: string;
   /** Greedy output token ids (same tokenization as targetTokenIds, incl. end token if generated). */
   outputTokenIds: number[];
+  /** Other accepted answers: exact match counts any of them. */
+  alternatives?: string[];
 }
 
 /** One multiple-choice item. */
 export interface RawChoiceOutput {
-  /** Continuation texts exactly as scored (including any leading space), as in lm-eval-harness. */
+  /**
+   * Choice texts without the delimiter that precedes them in the scored continuation: lm-eval's
+   * acc_norm divides by len(choice) of doc_to_choice, which has no target_delimiter.
+   */
   choices: string[];
   /** Summed log-likelihood of each continuation given the context. */
   choiceLogprobs: number[];
@@ -28,31 +33,11 @@ export interface RawChoiceOutput {
 
 export type Binary = 0 | 1;
 
-/**
- * Scores of one generation item. Keys are snake_case ids shared with the METRICS registry.
- * A type alias (not an interface) so it is assignable to Record<string, number | null>.
- */
-export type ItemMetrics = {
-  exact_match: Binary;
-  token_edit_distance: number;
-  char_edit_distance: number;
-  /** null when the target contains no digit (digit accuracy does not apply, e.g. a word answer). */
-  digit_accuracy: number | null;
-  target_logprob: number;
-  mean_token_logprob: number;
-  per_token_prob: number;
-  greedy_consistency: Binary;
-  predicted_exact_match: number;
-};
+import type { ChoiceMetricId, GenerationMetricId } from './registry.ts';
+export type { ChoiceMetricId, GenerationMetricId, MetricId } from './registry.ts';
 
-/** Scores of one multiple-choice item (a type alias for the same reason). */
-export type ChoiceMetrics = {
-  mc_grade: Binary;
-  mc_grade_norm: Binary;
-  brier_score: number;
-  prob_correct: number;
-};
+/** Scores of one generation item, keyed by registry id (null: the metric does not apply). */
+export type ItemMetrics = { [K in GenerationMetricId]: number | null };
 
-export type GenerationMetricId = keyof ItemMetrics;
-export type ChoiceMetricId = keyof ChoiceMetrics;
-export type MetricId = GenerationMetricId | ChoiceMetricId;
+/** Scores of one multiple-choice item. */
+export type ChoiceMetrics = { [K in ChoiceMetricId]: number };

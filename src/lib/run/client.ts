@@ -4,7 +4,7 @@ import type { HubEvent } from '../hub/session.ts';
 import type { ExperimentSpec, ModelRef } from '../spec/schema.ts';
 import type { GenerationItem } from '../tasks/types.ts';
 import type { FromWorker, ToWorker, WorkerRunConfig } from './protocol.ts';
-import type { ItemRecord, ModelRun, RunEnvironment, RunResult } from './results.ts';
+import type { ItemRecord, ModelRun, RunEnvironment, RunResult } from '../results/types.ts';
 import type { RunEvent } from './runner.ts';
 
 export interface RunHandle {

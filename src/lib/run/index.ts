@@ -1,3 +1,3 @@
-export * from './results.ts';
+export * from '../results/types.ts';
 export * from './runner.ts';
-export * from './score-model.ts';
+export * from '../results/records.ts';

@@ -3,8 +3,9 @@ import type { ModelInfo, RawItemResult } from '../engine/types.ts';
 import type { DownloadPlan } from '../hub/plan.ts';
 import type { HubEvent } from '../hub/session.ts';
 import type { ExperimentSpec, ModelRef } from '../spec/schema.ts';
+import type { ImportedTaskData } from '../tasks/imported/data.ts';
 import type { GenerationItem } from '../tasks/types.ts';
-import type { ItemRecord, ModelRun, RunEnvironment, RunResult } from './results.ts';
+import type { ItemRecord, ModelRun, RunEnvironment, RunResult } from '../results/types.ts';
 import type { RunEvent } from './runner.ts';
 
 export interface WorkerRunConfig {
@@ -17,6 +18,10 @@ export interface WorkerRunConfig {
   /** Parameter counts of the spec's models, from the catalog (the worker has no catalog). */
   params: Record<string, number | null>;
   maxBatchSize?: number;
+  /** Largest logits tensor the engine may hold at once, in bytes (the page's memory setting). */
+  logitsBudgetBytes?: number;
+  /** The examples of an imported task (checked against the spec's hash by the page). */
+  taskData?: ImportedTaskData | null;
   /**
    * Hub models: the page's build-time model host and the download plan the visitor agreed to.
    * The worker grants exactly this plan to its hub session. Absent or null: bundled models only.

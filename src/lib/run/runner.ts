@@ -1,17 +1,19 @@
 /**
- * Orchestrate one experiment: items from the spec, then each model in turn (load, score in
- * batches, metrics, aggregates). A model that fails is recorded with its error and the rest of
- * the ladder still runs; cancellation stops at the next batch boundary.
+ * Orchestrate one experiment: items from the spec (through the task registry), then each model
+ * in turn (load, score in batches by request type, metrics, aggregates). A model that fails is
+ * recorded with its error and the rest of the ladder still runs; cancellation stops at the next
+ * batch boundary.
  */
 import { CancelledError, describeModelError } from '../engine/errors.ts';
 import type { Engine, LoadedModel, ScoreOptions } from '../engine/types.ts';
-import { emergenceScores } from '../metrics/emergence.ts';
 import { GENERATION_METRIC_IDS } from '../metrics/registry.ts';
+import { computeEmergence } from '../results/emergence.ts';
+import { aggregateModelItems, toChoiceRecord, toItemRecord } from '../results/records.ts';
+import { RUN_FORMAT, RUN_VERSION, type ItemRecord, type ModelRun, type RunEnvironment, type RunResult } from '../results/types.ts';
 import type { ExperimentSpec, ModelRef } from '../spec/schema.ts';
-import { generateArithmeticItems } from '../tasks/arithmetic.ts';
-import type { GenerationItem } from '../tasks/types.ts';
-import { RUN_FORMAT, RUN_VERSION, type ItemRecord, type ModelRun, type RunEnvironment, type RunResult } from './results.ts';
-import { aggregateModelItems, toItemRecord } from './score-model.ts';
+import type { ImportedTaskData } from '../tasks/imported/data.ts';
+import { generateItems } from '../tasks/registry.ts';
+import { continuationOf, type ChoiceItem, type GenerationItem, type TaskItem } from '../tasks/types.ts';
 
 export type RunEvent =
   | { type: 'items'; count: number }
@@ -32,16 +34,20 @@ export interface RunOptions {
   completed?: ModelRun[];
   /** Items already scored for the model in flight (resume), keyed by item id. */
   partialItems?: Record<string, ItemRecord[]>;
+  /** The examples of an imported task (spec.task.kind "imported"), already checked against its hash. */
+  taskData?: ImportedTaskData | null;
 }
 
 function emptyModelRun(ref: ModelRef, params: number | null): ModelRun {
   return { id: ref.id, params, dtype: ref.dtype, device: ref.device, status: 'done', error: null, loadMs: 0, scoreMs: 0, items: [], aggregates: { variants: [] } };
 }
 
-async function runModel(engine: Engine, spec: ExperimentSpec, ref: ModelRef, items: GenerationItem[], opts: RunOptions): Promise<ModelRun> {
+async function runModel(engine: Engine, spec: ExperimentSpec, ref: ModelRef, items: TaskItem[], opts: RunOptions): Promise<ModelRun> {
   const run = emptyModelRun(ref, opts.paramsOf(ref));
   const done = new Map((opts.partialItems?.[ref.id] ?? []).map((r) => [r.id, r]));
   const todo = items.filter((i) => !done.has(i.id));
+  const generation = todo.filter((i): i is GenerationItem => i.kind === 'generation');
+  const choice = todo.filter((i): i is ChoiceItem => i.kind === 'choice');
   // Items a resumed run already had; `done` grows as batches land, so it can't be added to progress.
   const resumedCount = items.length - todo.length;
   let model: LoadedModel | null = null;
@@ -54,16 +60,35 @@ async function runModel(engine: Engine, spec: ExperimentSpec, ref: ModelRef, ite
     run.loadMs = Date.now() - t0;
     const t1 = Date.now();
     const byId = new Map(items.map((i) => [i.id, i]));
-    await model.score(todo, {
-      ...opts.score,
-      signal: opts.signal,
-      onProgress: (p) => void opts.onEvent?.({ type: 'score-progress', ...p, itemsDone: p.itemsDone + resumedCount, itemsTotal: items.length }),
-      onBatch: async (batch) => {
-        const records = batch.map((raw) => toItemRecord(byId.get(raw.itemId)!, raw));
-        for (const r of records) done.set(r.id, r);
-        await opts.onEvent?.({ type: 'batch', modelId: ref.id, items: records });
-      },
-    });
+    const land = async (records: ItemRecord[]) => {
+      for (const r of records) done.set(r.id, r);
+      await opts.onEvent?.({ type: 'batch', modelId: ref.id, items: records });
+    };
+    // Progress over both request types: choice items are scored after generation items.
+    let before = resumedCount;
+    const progress = (p: { itemsDone: number; tokensProcessed: number; elapsedMs: number; modelId: string }) =>
+      void opts.onEvent?.({ type: 'score-progress', ...p, itemsDone: p.itemsDone + before, itemsTotal: items.length });
+    if (generation.length > 0) {
+      await model.score(generation, {
+        ...opts.score,
+        signal: opts.signal,
+        onProgress: progress,
+        onBatch: (batch) => land(batch.map((raw) => toItemRecord(byId.get(raw.itemId) as GenerationItem, raw))),
+      });
+    }
+    before += generation.length;
+    if (choice.length > 0) {
+      await model.scoreChoices(
+        choice.map((i) => ({ itemId: i.id, prompt: i.prompt, choices: i.choices.map((_, k) => continuationOf(i, k)), endToken: i.endToken })),
+        {
+          maxBatchSize: opts.score?.maxBatchSize,
+          logitsBudgetBytes: opts.score?.logitsBudgetBytes,
+          signal: opts.signal,
+          onProgress: progress,
+          onBatch: (batch) => land(batch.map((raw) => toChoiceRecord(byId.get(raw.itemId) as ChoiceItem, raw))),
+        },
+      );
+    }
     run.scoreMs = Date.now() - t1;
   } catch (err) {
     run.status = err instanceof CancelledError ? 'cancelled' : 'error';
@@ -77,24 +102,8 @@ async function runModel(engine: Engine, spec: ExperimentSpec, ref: ModelRef, ite
   return run;
 }
 
-/** Emergence score per variant and metric across finished models ordered by parameter count. */
-export function computeEmergence(models: ModelRun[]): RunResult['emergence'] {
-  const ladder = models.filter((m) => m.status === 'done' && m.params !== null).sort((a, b) => a.params! - b.params!);
-  const out: RunResult['emergence'] = {};
-  if (ladder.length < 2) return out;
-  for (const { variant } of ladder[0].aggregates.variants) {
-    const perModel = ladder.map((m) => {
-      const agg = m.aggregates.variants.find((x) => x.variant === variant);
-      return Object.fromEntries(Object.entries(agg?.metrics ?? {}).map(([k, s]) => [k, s.mean]));
-    });
-    const ids = GENERATION_METRIC_IDS.filter((id) => perModel.every((values) => id in values));
-    out[variant] = emergenceScores(perModel, ids);
-  }
-  return out;
-}
-
 export async function runExperiment(spec: ExperimentSpec, engine: Engine, opts: RunOptions): Promise<RunResult> {
-  const items = generateArithmeticItems(spec.task);
+  const items = generateItems(spec.task, { taskData: opts.taskData });
   await opts.onEvent?.({ type: 'items', count: items.length });
   const models: ModelRun[] = [];
   for (const [index, ref] of spec.models.entries()) {
@@ -119,5 +128,6 @@ export async function runExperiment(spec: ExperimentSpec, engine: Engine, opts: 
     env: { ...opts.env, finishedAt: new Date().toISOString() },
     models,
     emergence: computeEmergence(models),
+    ...(spec.task.kind === 'imported' && opts.taskData ? { task_data: opts.taskData } : {}),
   };
 }

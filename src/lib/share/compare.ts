@@ -5,8 +5,8 @@
  * there "same output" means the same edit distances and digit accuracy against the target
  * (basis 'metrics'), which different outputs rarely share.
  */
-import type { ItemMetrics } from '../metrics/types.ts';
-import type { RunResult, VariantAggregate } from '../run/results.ts';
+import type { ChoiceMetrics, ItemMetrics } from '../metrics/types.ts';
+import { itemCorrect, itemOutput, type RunResult, type VariantAggregate } from '../results/types.ts';
 import { expandSharedItems } from './expand.ts';
 import type { SharedRun } from './shared-run.ts';
 
@@ -51,7 +51,9 @@ function isSharedRun(x: RunResult | SharedRun): x is SharedRun {
   return 'precision' in x;
 }
 
-const metricFingerprint = (m: ItemMetrics): string => `${m.exact_match}|${m.token_edit_distance}|${m.char_edit_distance}|${m.digit_accuracy}`;
+/** The exactly stored per-item values a link carries: generation items' counts, choice items' grades. */
+const metricFingerprint = (m: ItemMetrics | ChoiceMetrics): string =>
+  'mc_grade' in m ? `${m.mc_grade}|${m.mc_grade_norm}` : `${m.exact_match}|${m.token_edit_distance}|${m.char_edit_distance}|${m.digit_accuracy}`;
 
 function sidesOf(run: RunResult | SharedRun, basis: 'output' | 'metrics'): Side[] {
   if (isSharedRun(run)) {
@@ -68,7 +70,7 @@ function sidesOf(run: RunResult | SharedRun, basis: 'output' | 'metrics'): Side[
     items:
       m.items.length === 0
         ? null
-        : new Map(m.items.map((it) => [it.id, basis === 'output' ? JSON.stringify([it.metrics.exact_match, it.output_text]) : metricFingerprint(it.metrics)])),
+        : new Map(m.items.map((it) => [it.id, basis === 'output' ? JSON.stringify([itemCorrect(it), itemOutput(it)]) : metricFingerprint(it.metrics)])),
   }));
 }
 

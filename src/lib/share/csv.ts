@@ -8,7 +8,7 @@
  * -3.25e-7: a number cannot be a formula, and subtraction targets and log-probs must stay
  * numbers. Metric columns are always numbers written by String(x) (shortest exact form).
  */
-import type { RunResult } from '../run/results.ts';
+import { itemOutput, type RunResult } from '../results/types.ts';
 
 export const CSV_FIXED_COLUMNS = ['model', 'params', 'dtype', 'device', 'item_id', 'variant', 'prompt', 'target', 'output'] as const;
 
@@ -49,7 +49,7 @@ export function runToCsv(result: RunResult): string {
           csvTextCell(item.variant),
           csvTextCell(item.prompt),
           csvTextCell(item.target),
-          csvTextCell(item.output_text),
+          csvTextCell(itemOutput(item)),
           ...metrics.map((k) => csvNumberCell(values[k] ?? null)),
         ].join(','),
       );

@@ -2,7 +2,7 @@
 export * from './errors.ts';
 export * from './limits.ts';
 export { parseRunFile, serializeRunFile, validateRunResult } from './run-file.ts';
-export { RunResultSchema } from './run-schema.ts';
+export { RunResultSchema } from '../results/schema.ts';
 export type { SharedItems, SharedModel, SharedModelItems, SharedRun } from './shared-run.ts';
 export { encodeShareLink, type ShareLink, type ShareLinkOptions } from './link-encode.ts';
 export { decodeShareLink } from './link-decode.ts';

@@ -4,7 +4,7 @@
  * run across models (all exact-match bits, then all edit distances, …) because similar
  * bytes next to each other deflate best.
  */
-import type { ModelRun } from '../run/results.ts';
+import type { ModelRun } from '../results/types.ts';
 import { PayloadError, type ByteReader, type ByteWriter } from './bytes.ts';
 import type { SharedModelItems } from './shared-run.ts';
 
@@ -56,22 +56,28 @@ export function compactModelItems(model: ModelRun, index: number[], steps: Logpr
     targetLogprobQ: [],
   };
   for (const item of model.items) {
+    // Multiple-choice items have no compact layout: such a model's link carries aggregates only.
+    if (item.kind === 'choice') return null;
     const m = item.metrics;
     const L = item.target_token_ids.length;
     if ((m.exact_match !== 0 && m.exact_match !== 1) || (m.greedy_consistency !== 0 && m.greedy_consistency !== 1)) return null;
-    if (!(Number.isInteger(m.token_edit_distance) && m.token_edit_distance >= 0)) return null;
-    if (!(Number.isInteger(m.char_edit_distance) && m.char_edit_distance >= 0)) return null;
-    if (!(L >= 1 && L <= SMALL_INT_MAX) || !(m.target_logprob <= 0) || !Number.isFinite(m.target_logprob)) return null;
+    const ted = m.token_edit_distance;
+    const ced = m.char_edit_distance;
+    const lp = m.target_logprob;
+    if (ted === null || ced === null || lp === null) return null;
+    if (!(Number.isInteger(ted) && ted >= 0)) return null;
+    if (!(Number.isInteger(ced) && ced >= 0)) return null;
+    if (!(L >= 1 && L <= SMALL_INT_MAX) || !(lp <= 0) || !Number.isFinite(lp)) return null;
     const da = m.digit_accuracy === null ? { num: 0, den: 0 } : smallFraction(m.digit_accuracy);
     if (!da) return null;
-    out.exactMatch.push(m.exact_match);
-    out.greedyConsistency.push(m.greedy_consistency);
-    out.tokenEditDistance.push(Math.min(m.token_edit_distance, SMALL_INT_MAX));
-    out.charEditDistance.push(Math.min(m.char_edit_distance, SMALL_INT_MAX));
+    out.exactMatch.push(m.exact_match as 0 | 1);
+    out.greedyConsistency.push(m.greedy_consistency as 0 | 1);
+    out.tokenEditDistance.push(Math.min(ted, SMALL_INT_MAX));
+    out.charEditDistance.push(Math.min(ced, SMALL_INT_MAX));
     out.digitAccuracyNum.push(da.num);
     out.digitAccuracyDen.push(da.den);
     out.targetTokens.push(L);
-    out.targetLogprobQ.push(Math.min(Math.round(-m.target_logprob * steps) + 0, LOGPROB_Q_MAX));
+    out.targetLogprobQ.push(Math.min(Math.round(-lp * steps) + 0, LOGPROB_Q_MAX));
   }
   return out;
 }

@@ -3,7 +3,7 @@
  * as runs "prefix + counter" where ids follow that pattern (the arithmetic ids "add-3d-0"…
  * cost a few bytes per variant instead of a few bytes per item).
  */
-import type { ModelRun } from '../run/results.ts';
+import type { ModelRun } from '../results/types.ts';
 import { PayloadError } from './bytes.ts';
 import type { ItemGroup } from './link-header.ts';
 import { MAX_RUN_ITEMS } from './limits.ts';

@@ -8,7 +8,7 @@
  * result says what the link holds). With per-item results, the aggregates the decoder can
  * recompute from them bit for bit are left out (docs/share-format.md).
  */
-import type { RunResult } from '../run/results.ts';
+import type { RunResult } from '../results/types.ts';
 import { encodeBase64url } from './base64url.ts';
 import { LinkDecodeError, LinkEncodeError } from './errors.ts';
 import { deflateMax } from './inflate.ts';
@@ -47,6 +47,8 @@ export interface ShareLink {
    * recomputes them bit for bit from the per-item results and aggregates (format 2).
    */
   recomputed?: number;
+  /** Whether the link carries the imported task's examples (else the task file must be shared too). */
+  includesTask?: boolean;
 }
 
 function compactItems(result: RunResult, logprobSteps: LogprobSteps): PayloadInput['items'] {
@@ -72,9 +74,12 @@ function attempts(result: RunResult, withItems: boolean): Attempt[] {
   const items = withItems ? LOGPROB_STEPS.map((steps) => compactItems(result, steps)) : [];
   const out: Attempt[] = [];
   const both = (a: Omit<Attempt, 'recompute' | 'version'>) => out.push({ ...a, version: LINK_VERSION, recompute: true }, { ...a, version: LINK_VERSION, recompute: false });
-  for (const precision of ['exact', 'float32'] as const) for (const it of items) if (it) both({ items: it, precision });
-  both({ items: null, precision: 'exact' });
-  both({ items: null, precision: 'float32' });
+  // An imported task's examples come first (without them the link cannot be re-run), then items.
+  for (const withTask of result.task_data ? [true, false] : [false]) {
+    for (const precision of ['exact', 'float32'] as const) for (const it of items) if (it) both({ items: it, precision, withTask });
+    both({ items: null, precision: 'exact', withTask });
+    both({ items: null, precision: 'float32', withTask });
+  }
   return out;
 }
 
@@ -149,6 +154,7 @@ export function encodeShareLink(result: RunResult, opts: ShareLinkOptions = {}):
     return {
       fragment,
       includesItems: attempt.items !== null,
+      includesTask: Boolean(attempt.withTask),
       logprobSteps: attempt.items?.logprobSteps ?? null,
       precision: attempt.precision,
       bytes: fragment.length,

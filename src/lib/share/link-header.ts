@@ -4,9 +4,10 @@
  */
 import * as v from 'valibot';
 import { ExperimentSpecSchema } from '../spec/schema.ts';
+import { ImportedTaskDataSchema } from '../tasks/imported/schema.ts';
 import { LOGPROB_STEPS } from './item-columns.ts';
 import { MAX_METRICS, MAX_MODEL_ITEMS, MAX_MODELS, MAX_RUN_ITEMS, MAX_VARIANTS } from './limits.ts';
-import { intIn, MetricIdSchema, modelMetaEntries, NameSchema, RunEnvironmentSchema, text } from './run-schema.ts';
+import { intIn, MetricIdSchema, modelMetaEntries, NameSchema, RunEnvironmentSchema, text } from '../results/schema.ts';
 
 /** Bit i set ⇔ metrics[i] present. */
 const MaskSchema = intIn(0, 2 ** MAX_METRICS - 1);
@@ -34,6 +35,8 @@ export const HeaderSchema = v.object({
     v.maxLength(MAX_MODELS),
   ),
   emergence: v.pipe(v.array(v.tuple([NameSchema, MaskSchema])), v.maxLength(MAX_VARIANTS)),
+  /** The examples of an imported task, when they fit the link (checked against spec.task.hash on decode). */
+  task: v.optional(ImportedTaskDataSchema),
   precision: v.picklist(['exact', 'float32'] as const),
   items: v.nullable(
     v.object({

@@ -6,8 +6,8 @@
  */
 import * as v from 'valibot';
 import type { MeanCI } from '../metrics/aggregate.ts';
-import type { RunResult, VariantAggregate } from '../run/results.ts';
-import { computeEmergence } from '../run/runner.ts';
+import type { RunResult, VariantAggregate } from '../results/types.ts';
+import { computeEmergence } from '../results/emergence.ts';
 import { SPEC_FORMAT, SPEC_VERSION } from '../spec/schema.ts';
 import { ByteReader, PayloadError } from './bytes.ts';
 import { crc32 } from './crc32.ts';
@@ -20,8 +20,9 @@ import { MAX_RECOMPUTE_WORK } from './limits.ts';
 import { isDeferred, NumberReader, resolveDeferred, type Deferred, type NumberVersion } from './numbers.ts';
 import { cellValues, isGenerationMetric, itemsByVariant, recomputeCells, recomputeWork } from './recompute.ts';
 import { findReservedKey } from './reserved-keys.ts';
-import { describeIssues, EmergenceSchema, NameSchema, VariantAggregateSchema } from './run-schema.ts';
+import { describeIssues, EmergenceSchema, NameSchema, VariantAggregateSchema } from '../results/schema.ts';
 import type { SharedItems, SharedModel, SharedRun } from './shared-run.ts';
+import { verifyTaskData } from '../tasks/imported/schema.ts';
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
@@ -201,6 +202,15 @@ export function readPayload(payload: Uint8Array, version: NumberVersion): Shared
   const models = buildModels(header, rawAggregates);
   const emergence = resolveEmergence(rawEmergence, models);
   const shared: SharedRun = { spec: header.spec, env: header.env, models, emergence, precision: header.precision };
+  if (header.task) {
+    const task = header.spec.task;
+    if (task.kind !== 'imported') throw invalid('header', ['the link carries a task file but its experiment does not use one']);
+    try {
+      shared.taskData = verifyTaskData(header.task, task.hash);
+    } catch (e) {
+      throw invalid('task file', [e instanceof Error ? e.message : String(e)]);
+    }
+  }
   if (items) shared.items = items;
   return shared;
 }

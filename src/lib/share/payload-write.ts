@@ -7,8 +7,8 @@
  */
 import type { MeanCI } from '../metrics/aggregate.ts';
 import type { GenerationMetricId } from '../metrics/types.ts';
-import type { ModelRun, RunResult } from '../run/results.ts';
-import { computeEmergence } from '../run/runner.ts';
+import type { ModelRun, RunResult } from '../results/types.ts';
+import { computeEmergence } from '../results/emergence.ts';
 import { ByteWriter } from './bytes.ts';
 import { crc32 } from './crc32.ts';
 import { expandModelColumns } from './expand.ts';
@@ -25,6 +25,8 @@ export interface PayloadInput {
   precision: 'exact' | 'float32';
   /** Item table and compact columns, or null for an aggregates-only link. */
   items: { table: ItemTable; columns: (SharedModelItems | null)[]; logprobSteps: LogprobSteps } | null;
+  /** Embed an imported task's examples (result.task_data) in the header. */
+  withTask?: boolean;
   /** Link format: 1 writes the r1 layout (every number stored), 2 the r2 layout. */
   version: 1 | 2;
   /**
@@ -105,7 +107,7 @@ function estimate(result: RunResult, items: NonNullable<PayloadInput['items']>):
 
 const sameCell = (a: MeanCI, b: MeanCI): boolean => Object.is(a.mean, b.mean) && Object.is(a.lo, b.lo) && Object.is(a.hi, b.hi) && a.n === b.n;
 
-export function writePayload({ result, precision, items, version, recompute, estimates: cache }: PayloadInput): Payload {
+export function writePayload({ result, precision, items, version, recompute, estimates: cache, withTask }: PayloadInput): Payload {
   const metrics = metricList(result);
   const header: LinkHeader = {
     spec: result.spec,
@@ -122,6 +124,7 @@ export function writePayload({ result, precision, items, version, recompute, est
     })),
     emergence: Object.entries(result.emergence).map(([variant, scores]) => [variant, maskOf(Object.keys(scores), metrics)] as [string, number]),
     precision,
+    ...(withTask && result.task_data ? { task: result.task_data } : {}),
     items: items && {
       groups: groupItemIds(items.table.ids, items.table.variants),
       logprobSteps: items.logprobSteps,

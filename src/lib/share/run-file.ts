@@ -3,12 +3,12 @@
  * a file is a stranger's data and everything downstream (charts, storage) trusts it after this.
  */
 import * as v from 'valibot';
-import { RUN_FORMAT, RUN_VERSION, type RunResult } from '../run/results.ts';
+import { RUN_FORMAT, RUN_VERSION, type RunResult } from '../results/types.ts';
 import { SPEC_FORMAT, SPEC_VERSION } from '../spec/schema.ts';
 import { RunFileError } from './errors.ts';
 import { MAX_RUN_FILE_CHARS, MAX_RUN_ITEMS } from './limits.ts';
 import { findReservedKey } from './reserved-keys.ts';
-import { describeIssues, RunResultSchema } from './run-schema.ts';
+import { describeIssues, RunResultSchema } from '../results/schema.ts';
 
 function isRecord(x: unknown): x is Record<string, unknown> {
   return typeof x === 'object' && x !== null && !Array.isArray(x);
@@ -57,7 +57,8 @@ export function validateRunResult(data: unknown): RunResult {
     const more = issues.length > 3 ? ` (and ${issues.length - 3} more)` : '';
     throw new RunFileError(`This run file is damaged or was edited by hand: ${issues.slice(0, 3).join('; ')}${more}.`, 'invalid', issues);
   }
-  return r.output;
+  // The schema checks metric ids against the registry at run time; their static types are the registry's.
+  return r.output as RunResult;
 }
 
 /** Parse and validate the text of a run file. Throws RunFileError with a message to show. */

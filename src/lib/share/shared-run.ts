@@ -1,6 +1,7 @@
 /** What a share link carries: a RunResult without raw per-item outputs, items in compact form. */
-import type { ModelRun, RunEnvironment, RunResult } from '../run/results.ts';
+import type { ModelRun, RunEnvironment, RunResult } from '../results/types.ts';
 import type { ExperimentSpec } from '../spec/schema.ts';
+import type { ImportedTaskData } from '../tasks/imported/data.ts';
 
 /** A model of a shared run: ModelRun without timings and raw items. */
 export type SharedModel = Omit<ModelRun, 'loadMs' | 'scoreMs' | 'items'>;
@@ -51,4 +52,6 @@ export interface SharedRun {
    */
   precision: 'exact' | 'float32';
   items?: SharedItems;
+  /** The examples of an imported task when they fit the link (hash checked); otherwise the task file is needed. */
+  taskData?: ImportedTaskData;
 }

@@ -5,17 +5,17 @@
  * `output_text` is empty (the page says so); aggregates and emergence scores are the
  * sender's, unchanged, so charts and tables show exactly the numbers that were shared.
  */
-import { RUN_FORMAT, RUN_VERSION, type ItemRecord, type ModelRun, type RunResult } from '../run/results.ts';
-import { generateArithmeticItems } from '../tasks/arithmetic.ts';
-import type { GenerationItem } from '../tasks/types.ts';
+import { RUN_FORMAT, RUN_VERSION, type ItemRecord, type ModelRun, type RunResult } from '../results/types.ts';
+import { generateItems } from '../tasks/registry.ts';
+import type { TaskItem } from '../tasks/types.ts';
 import { expandSharedItems } from './expand.ts';
 import type { SharedRun } from './shared-run.ts';
 
-function itemsOf(shared: SharedRun): Map<string, GenerationItem> {
+function itemsOf(shared: SharedRun): Map<string, TaskItem> {
   try {
-    return new Map(generateArithmeticItems(shared.spec.task).map((i) => [i.id, i]));
+    return new Map(generateItems(shared.spec.task, { taskData: shared.taskData ?? null }).map((i) => [i.id, i]));
   } catch {
-    // The spec passed validation, so this should not happen; items then show ids only.
+    // An imported task whose examples did not fit the link: items then show ids only.
     return new Map();
   }
 }
@@ -26,13 +26,13 @@ export function sharedRunToView(shared: SharedRun): RunResult {
   const models: ModelRun[] = shared.models.map((m, i) => {
     const items: ItemRecord[] = (expanded.get(i) ?? []).map((it) => {
       const source = generated.get(it.id);
-      const meta = source?.meta ?? { operation: shared.spec.task.operation, digits: 0, a: 0, b: 0 };
+      // Links carry compact items only for generation tasks (choice runs share aggregates).
       return {
         id: it.id,
         variant: it.variant,
         prompt: source?.prompt ?? '',
-        target: source?.target ?? '',
-        meta,
+        target: source?.kind === 'generation' ? source.target : '',
+        meta: source?.meta ?? {},
         target_token_ids: [],
         target_logprobs: [],
         target_is_argmax: [],
@@ -44,5 +44,13 @@ export function sharedRunToView(shared: SharedRun): RunResult {
     });
     return { ...m, loadMs: 0, scoreMs: 0, items };
   });
-  return { format: RUN_FORMAT, version: RUN_VERSION, spec: shared.spec, env: shared.env, models, emergence: shared.emergence };
+  return {
+    format: RUN_FORMAT,
+    version: RUN_VERSION,
+    spec: shared.spec,
+    env: shared.env,
+    models,
+    emergence: shared.emergence,
+    ...(shared.taskData ? { task_data: shared.taskData } : {}),
+  };
 }

@@ -2,7 +2,7 @@
  * From validated records to what the app uses: a RunResult (finished or partial) and the
  * resume state that runExperiment takes (RunOptions.completed / partialItems).
  */
-import { RUN_FORMAT, RUN_VERSION, type ItemRecord, type ModelRun, type RunResult } from '../run/results.ts';
+import { RUN_FORMAT, RUN_VERSION, type ItemRecord, type ModelRun, type RunResult } from '../results/types.ts';
 import type { ModelRef } from '../spec/schema.ts';
 import type { BatchRecord, ModelRecord, RunRecord } from './records.ts';
 
@@ -51,7 +51,15 @@ export function assembleRun(run: RunRecord, models: readonly ModelRecord[], batc
     run.status === 'done'
       ? [...models].sort((a, b) => a.slot - b.slot).map((m) => m.model)
       : run.spec.models.map((ref, slot) => bySlot.get(slot) ?? unfinishedModel(ref, partial.get(ref.id) ?? []));
-  return { format: RUN_FORMAT, version: RUN_VERSION, spec: run.spec, env: run.env, models: ordered, emergence: run.emergence ?? {} };
+  return {
+    format: RUN_FORMAT,
+    version: RUN_VERSION,
+    spec: run.spec,
+    env: run.env,
+    models: ordered,
+    emergence: run.emergence ?? {},
+    ...(run.task_data ? { task_data: run.task_data } : {}),
+  };
 }
 
 export function resumeState(models: readonly ModelRecord[], batches: readonly BatchRecord[]): ResumeState {

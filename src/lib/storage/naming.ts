@@ -1,6 +1,7 @@
 /** Run ids, default names, and where a model run belongs in its spec. */
-import type { ModelRun } from '../run/results.ts';
+import type { ModelRun } from '../results/types.ts';
 import type { ExperimentSpec } from '../spec/schema.ts';
+import { describeTask } from '../tasks/registry.ts';
 
 export function randomId(): string {
   const bytes = new Uint8Array(6);
@@ -9,9 +10,8 @@ export function randomId(): string {
 }
 
 export function defaultName(spec: ExperimentSpec): string {
-  const { operation, digits } = spec.task;
-  const range = digits.length > 1 ? `${Math.min(...digits)}–${Math.max(...digits)}` : `${digits[0]}`;
-  return `${operation}, ${range} digits, ${spec.models.length} model${spec.models.length === 1 ? '' : 's'}`;
+  const task = describeTask(spec.task).replace(/, \d+ per variant$|, up to \d+ examples per variant$/, '');
+  return `${task}, ${spec.models.length} model${spec.models.length === 1 ? '' : 's'}`;
 }
 
 /** Index in spec.models of a model run: same id, dtype and device, else the same id. */

@@ -8,10 +8,12 @@
  */
 import * as v from 'valibot';
 import type { DBSchema } from 'idb';
-import type { ItemRecord, ModelRun, RunEnvironment } from '../run/results.ts';
+import type { ItemRecord, ModelRun, RunEnvironment } from '../results/types.ts';
 import type { ExperimentSpec } from '../spec/schema.ts';
+import type { ImportedTaskData } from '../tasks/imported/data.ts';
+import { ImportedTaskDataSchema } from '../tasks/imported/schema.ts';
 import { ExperimentSpecSchema } from '../spec/schema.ts';
-import { EmergenceSchema, intIn, ItemRecordSchema, ModelRunSchema, RunEnvironmentSchema } from '../share/run-schema.ts';
+import { EmergenceSchema, intIn, ItemRecordSchema, ModelRunSchema, RunEnvironmentSchema } from '../results/schema.ts';
 import { MAX_MODEL_ITEMS, MAX_MODELS } from '../share/limits.ts';
 
 export const DB_NAME = 'emergence-lab';
@@ -35,6 +37,8 @@ export interface RunRecord {
   modelsTotal: number;
   /** Approximate stored size: JSON length of everything saved for the run. */
   bytes: number;
+  /** The examples of an imported task (resume and reopening need them). */
+  task_data?: ImportedTaskData;
 }
 
 export interface ModelRecord {
@@ -77,6 +81,7 @@ export const RunRecordSchema = v.object({
   modelsDone: intIn(0, MAX_MODELS),
   modelsTotal: intIn(1, MAX_MODELS),
   bytes: intIn(0, Number.MAX_SAFE_INTEGER),
+  task_data: v.optional(ImportedTaskDataSchema),
 });
 
 export const ModelRecordSchema = v.object({

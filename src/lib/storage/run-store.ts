@@ -5,9 +5,10 @@
  * Only explicit calls write: decoding a link or parsing a file never touches the store.
  */
 import type { IDBPDatabase } from 'idb';
-import type { ItemRecord, ModelRun, RunEnvironment, RunResult } from '../run/results.ts';
+import type { ItemRecord, ModelRun, RunEnvironment, RunResult } from '../results/types.ts';
 import { parseSpec } from '../spec/parse.ts';
 import { SpecError } from '../spec/errors.ts';
+import type { ImportedTaskData } from '../tasks/imported/data.ts';
 import type { ExperimentSpec } from '../spec/schema.ts';
 import { assembleRun, resumeState, type ResumeState } from './assemble.ts';
 import { openRunDb, type OpenOptions } from './db.ts';
@@ -87,7 +88,7 @@ export class RunStore {
     return new StorageError('This saved run no longer exists (it may have been deleted in another tab).', 'not-found', id);
   }
 
-  async createRun(spec: ExperimentSpec, env: Omit<RunEnvironment, 'finishedAt'>, name?: string): Promise<string> {
+  async createRun(spec: ExperimentSpec, env: Omit<RunEnvironment, 'finishedAt'>, name?: string, taskData?: ImportedTaskData | null): Promise<string> {
     let valid: ExperimentSpec;
     try {
       valid = parseSpec(spec);
@@ -111,6 +112,7 @@ export class RunStore {
       modelsDone: 0,
       modelsTotal: valid.models.length,
       bytes: 0,
+      ...(valid.task.kind === 'imported' && taskData ? { task_data: taskData } : {}),
     };
     record.bytes = jsonBytes(record);
     await this.guard('saving the new run', id, () => this.db.add('runs', record));
@@ -195,6 +197,7 @@ export class RunStore {
       modelsDone: 0,
       modelsTotal: valid.spec.models.length,
       bytes: 0,
+      ...(valid.task_data ? { task_data: valid.task_data } : {}),
     };
     await this.guard('importing the run', id, async () => {
       const tx = this.db.transaction(['runs', 'models', 'batches'], 'readwrite');

@@ -1,6 +1,6 @@
 /** Reading records back: validate, and turn any problem into a StorageError naming the run. */
 import * as v from 'valibot';
-import { describeIssues } from '../share/run-schema.ts';
+import { describeIssues } from '../results/schema.ts';
 import { StorageError } from './errors.ts';
 import { BatchRecordSchema, ModelRecordSchema, RECORD_VERSION, RunRecordSchema, type BatchRecord, type ModelRecord, type RunRecord } from './records.ts';
 
@@ -22,8 +22,9 @@ function checked<T>(schema: v.GenericSchema<unknown, T>, raw: unknown, what: str
 }
 
 export const checkRun = (raw: unknown, runId: string | null): RunRecord => checked(RunRecordSchema, raw, 'run record', runId);
-export const checkModel = (raw: unknown, runId: string): ModelRecord => checked(ModelRecordSchema, raw, 'finished model', runId);
-export const checkBatch = (raw: unknown, runId: string): BatchRecord => checked(BatchRecordSchema, raw, 'saved batch', runId);
+// The schemas check metric ids against the registry at run time; their static types are the registry's.
+export const checkModel = (raw: unknown, runId: string): ModelRecord => checked(ModelRecordSchema, raw, 'finished model', runId) as ModelRecord;
+export const checkBatch = (raw: unknown, runId: string): BatchRecord => checked(BatchRecordSchema, raw, 'saved batch', runId) as BatchRecord;
 
 /** The id of a run record that may be anything, for error reports. */
 export function rawRunId(raw: unknown, key: IDBValidKey): string {

@@ -1,6 +1,6 @@
 /** Writes shared by finishModel, finishRun and importRun, inside the caller's transaction. */
 import type { IDBPTransaction } from 'idb';
-import type { RunResult } from '../run/results.ts';
+import type { RunResult } from '../results/types.ts';
 import { RunFileError } from '../share/errors.ts';
 import { validateRunResult } from '../share/run-file.ts';
 import { StorageError } from './errors.ts';

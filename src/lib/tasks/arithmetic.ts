@@ -3,7 +3,7 @@
  * operands include 0). Each digit count has its own PRNG stream derived from (seed, operation,
  * digits), so adding a digit count to a spec never changes the items of the others.
  */
-import { MAX_DIGITS, MAX_ITEMS_PER_VARIANT, MAX_K_SHOT, MIN_DIGITS, OPERATIONS, type ArithmeticTask, type Operation } from '../spec/schema.ts';
+import { MAX_DIGITS, MAX_ITEMS_PER_VARIANT, MAX_K_SHOT, MIN_DIGITS, OPERATIONS, type ArithmeticTask, type Operation } from './schema.ts';
 import { TaskError } from './errors.ts';
 import { createRng, deriveSeed, type Rng } from './prng.ts';
 import { getTemplate, renderPrompt, type TemplateParts } from './templates.ts';
@@ -29,7 +29,7 @@ export function problemSpaceSize(digits: number): number {
   return perOperand * perOperand;
 }
 
-function operand(rng: Rng, digits: number): number {
+export function operand(rng: Rng, digits: number): number {
   return digits === 1 ? rng.int(0, 9) : rng.int(10 ** (digits - 1), 10 ** digits - 1);
 }
 
@@ -37,7 +37,8 @@ export function variantKey(op: Operation, digits: number): string {
   return `${op}/${digits}d`;
 }
 
-function validate(task: ArithmeticTask): void {
+/** Checks shared by the arithmetic kinds (operation, digits, items per variant, k-shot). */
+export function validateArithmetic(task: Pick<ArithmeticTask, 'operation' | 'digits' | 'perVariant' | 'kShot'>): void {
   if (!(OPERATIONS as readonly string[]).includes(task.operation)) {
     throw new TaskError(`Unknown arithmetic operation "${task.operation}". Use one of: ${OPERATIONS.join(', ')}.`);
   }
@@ -57,7 +58,7 @@ function validate(task: ArithmeticTask): void {
 
 /** Generate every item of the task, variants in the order of `task.digits`. */
 export function generateArithmeticItems(task: ArithmeticTask): GenerationItem[] {
-  validate(task);
+  validateArithmetic(task);
   const template = getTemplate(task.template);
   const items: GenerationItem[] = [];
   for (const digits of task.digits) {

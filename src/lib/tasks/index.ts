@@ -1,5 +1,12 @@
 export * from './types.ts';
 export * from './errors.ts';
+export * from './schema.ts';
 export * from './templates.ts';
 export * from './arithmetic.ts';
+export * from './add-choice.ts';
+export * from './registry.ts';
+export * from './imported/data.ts';
+export { parseTaskFile, parseBigBenchTask, parseJsonlTask, TaskFileError, hashTaskData } from './imported/parse.ts';
+export { generateImportedItems, importedVariants, taskSlug } from './imported/generate.ts';
+export { verifyTaskData, ImportedTaskDataSchema } from './imported/schema.ts';
 export { createRng, deriveSeed, type Rng } from './prng.ts';

@@ -3,7 +3,7 @@
  * models do better with natural language. Following lm-evaluation-harness, the context never
  * ends in a space: a separating space belongs to the continuation (target).
  */
-import type { Operation, TemplateId } from '../spec/schema.ts';
+import type { Operation, TemplateId } from './schema.ts';
 import { TaskError } from './errors.ts';
 
 const SYMBOL: Record<Operation, string> = { add: '+', sub: '-', mul: '*' };

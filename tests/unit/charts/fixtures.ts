@@ -1,9 +1,9 @@
 /** Synthetic run results (no model): items with hand-set metrics, aggregated like the runner. */
 import { GENERATION_METRIC_IDS } from '../../../src/lib/metrics/registry.ts';
 import { parseLadderManifest, type LadderManifest } from '../../../src/lib/catalog/ladder.ts';
-import { computeEmergence } from '../../../src/lib/run/runner.ts';
-import { aggregateModelItems } from '../../../src/lib/run/score-model.ts';
-import type { ItemRecord, ModelRun, RunResult } from '../../../src/lib/run/results.ts';
+import { computeEmergence } from '../../../src/lib/results/emergence.ts';
+import { aggregateModelItems } from '../../../src/lib/results/records.ts';
+import type { ItemRecord, ModelRun, RunResult } from '../../../src/lib/results/types.ts';
 import type { ExperimentSpec } from '../../../src/lib/spec/schema.ts';
 
 export const SPEC: ExperimentSpec = {

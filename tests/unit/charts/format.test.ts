@@ -3,9 +3,9 @@ import { formatDuration, formatParams, formatRate, formatScore, formatValue, mod
 import { chartFileName, runFileName, runResultJson } from '../../../src/lib/charts/export.ts';
 import { OKABE_ITO, seriesColor, seriesPointStyle, withAlpha } from '../../../src/lib/charts/palette.ts';
 import { logTicks, tickMantissas, toPlotDatasets } from '../../../src/lib/charts/plot.ts';
-import { filterItems, ITEM_METRIC_COLUMNS, itemMetricText, outputText } from '../../../src/lib/charts/items.ts';
+import { filterItems, ITEM_METRIC_COLUMNS, itemMetricText, metricColumnsFor, outputText } from '../../../src/lib/charts/items.ts';
 import { miragePanel, variantsOf } from '../../../src/lib/charts/series.ts';
-import { GENERATION_METRIC_IDS } from '../../../src/lib/metrics/registry.ts';
+import { CHOICE_METRIC_IDS, GENERATION_METRIC_IDS } from '../../../src/lib/metrics/registry.ts';
 import { item, ladderResult } from './fixtures.ts';
 
 describe('formatting', () => {
@@ -65,8 +65,9 @@ describe('item explorer', () => {
     expect(filterItems(items, { variant: 'all', correctness: 'wrong', query: '' })).toHaveLength(2);
     expect(filterItems(items, { variant: 'all', correctness: 'all', query: '12+' }).map((i) => i.id)).toEqual(['add/2d-12']);
   });
-  it('has a column for every generation metric', () => {
-    expect(ITEM_METRIC_COLUMNS.map((c) => c.id)).toEqual([...GENERATION_METRIC_IDS]);
+  it('has a column for every metric, and generation items get the generation ones', () => {
+    expect(ITEM_METRIC_COLUMNS.map((c) => c.id)).toEqual([...GENERATION_METRIC_IDS, ...CHOICE_METRIC_IDS]);
+    expect(metricColumnsFor(items).map((c) => c.id)).toEqual([...GENERATION_METRIC_IDS]);
     expect(itemMetricText(items[0], ITEM_METRIC_COLUMNS[0])).toBe('1');
     expect(outputText({ ...items[0], output_text: '' })).toBe('(empty)');
   });

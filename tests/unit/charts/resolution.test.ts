@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { emergenceAtResolution, firstKPerVariant, modelsAtResolution, resolutionOptions } from '../../../src/lib/charts/resolution.ts';
 import { metricPanel, variantsOf } from '../../../src/lib/charts/series.ts';
-import { aggregateModelItems } from '../../../src/lib/run/score-model.ts';
+import { aggregateModelItems } from '../../../src/lib/results/records.ts';
 import { ladderResult, SPEC } from './fixtures.ts';
 
 describe('resolution: aggregates over the first k items', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { aggregateModelItems } from '../../../src/lib/run/score-model.ts';
+import { aggregateModelItems } from '../../../src/lib/results/records.ts';
 import { modelsAtResolution } from '../../../src/lib/charts/resolution.ts';
 import { ladderResult } from '../charts/fixtures.ts';
 

@@ -10,7 +10,7 @@ import {
   sharedItemPrecision,
   type SharedRun,
 } from '../../../src/lib/share/index.ts';
-import type { RunResult } from '../../../src/lib/run/results.ts';
+import type { RunResult } from '../../../src/lib/results/types.ts';
 import type { GenerationMetricId } from '../../../src/lib/metrics/types.ts';
 import { EXACT_ITEM_METRICS } from '../../../src/lib/share/recompute.ts';
 import { syntheticRun } from './synthetic-run.ts';

@@ -9,7 +9,7 @@ import { xoroshiro128plus } from 'pure-rand/generator/xoroshiro128plus';
 import { describe, expect, it } from 'vitest';
 import { meanWithBootstrapCI } from '../../../src/lib/metrics/aggregate.ts';
 import { GENERATION_METRIC_IDS } from '../../../src/lib/metrics/registry.ts';
-import { aggregateModelItems } from '../../../src/lib/run/score-model.ts';
+import { aggregateModelItems } from '../../../src/lib/results/records.ts';
 import { bootstrapSharedDraws, cellValues, IndexStream, itemsByVariant, recomputeCells, recomputeWork, RECOMPUTE_RESAMPLES } from '../../../src/lib/share/recompute.ts';
 import { syntheticRun } from './synthetic-run.ts';
 

@@ -6,9 +6,9 @@
 import { GENERATION_METRIC_IDS } from '../../../src/lib/metrics/registry.ts';
 import { createRng, deriveSeed, type Rng } from '../../../src/lib/tasks/prng.ts';
 import { generateArithmeticItems } from '../../../src/lib/tasks/arithmetic.ts';
-import { aggregateModelItems, toItemRecord } from '../../../src/lib/run/score-model.ts';
-import { computeEmergence } from '../../../src/lib/run/runner.ts';
-import { RUN_FORMAT, RUN_VERSION, type ModelRun, type RunResult } from '../../../src/lib/run/results.ts';
+import { aggregateModelItems, toItemRecord } from '../../../src/lib/results/records.ts';
+import { computeEmergence } from '../../../src/lib/results/emergence.ts';
+import { RUN_FORMAT, RUN_VERSION, type ModelRun, type RunResult } from '../../../src/lib/results/types.ts';
 import { SPEC_FORMAT, SPEC_VERSION, type ExperimentSpec } from '../../../src/lib/spec/schema.ts';
 import type { GenerationItem } from '../../../src/lib/tasks/types.ts';
 

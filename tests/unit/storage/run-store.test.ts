@@ -106,7 +106,7 @@ describe('RunStore', { timeout: 60_000 }, () => {
     const a = await store.createRun(result.spec, env);
     const b = await store.createRun(result.spec, env, 'second');
     await saveProgress(store, a, 1, 1);
-    expect((await store.listRuns()).runs.map((r) => r.name)).toEqual(['second', 'add, 1–2 digits, 3 models']);
+    expect((await store.listRuns()).runs.map((r) => r.name)).toEqual(['second', 'addition, 1–2 digits, 3 models']);
     await store.renameRun(a, '  my run  ');
     expect((await store.listRuns()).runs.find((r) => r.id === a)?.name).toBe('my run');
     expect(await code(store.renameRun(a, '   '))).toBe('invalid-input');
@@ -126,7 +126,7 @@ describe('RunStore', { timeout: 60_000 }, () => {
     const store = await RunStore.open(options());
     const id = await store.importRun(parseRunFile(JSON.stringify(result)));
     expect(await store.getRun(id)).toEqual(result);
-    expect((await store.listRuns()).runs[0]).toMatchObject({ id, status: 'done', source: 'import', name: 'Imported: add, 1–2 digits, 3 models' });
+    expect((await store.listRuns()).runs[0]).toMatchObject({ id, status: 'done', source: 'import', name: 'Imported: addition, 1–2 digits, 3 models' });
     const bad = structuredClone(result);
     bad.models[0].items[0].metrics.exact_match = 3 as 0;
     expect(await code(store.importRun(bad))).toBe('invalid-input');

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { differingItems, sideBySide } from '../../../src/lib/charts/compare-view.ts';
 import { compareRuns } from '../../../src/lib/share/compare.ts';
-import { aggregateModelItems } from '../../../src/lib/run/score-model.ts';
-import type { RunResult } from '../../../src/lib/run/results.ts';
+import { aggregateModelItems } from '../../../src/lib/results/records.ts';
+import type { RunResult } from '../../../src/lib/results/types.ts';
 import { ladderResult } from '../charts/fixtures.ts';
 
 /** The same run with one model's first `flip` items of one variant answered the other way. */

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { computeEmergence } from '../../../src/lib/run/runner.ts';
-import { aggregateModelItems } from '../../../src/lib/run/score-model.ts';
-import type { ItemRecord, ModelRun, RunResult } from '../../../src/lib/run/results.ts';
+import { computeEmergence } from '../../../src/lib/results/emergence.ts';
+import { aggregateModelItems } from '../../../src/lib/results/records.ts';
+import type { ItemRecord, ModelRun, RunResult } from '../../../src/lib/results/types.ts';
 import { decodeShareLink, encodeShareLink } from '../../../src/lib/share/index.ts';
 import { sharedRunToView } from '../../../src/lib/share/shared-view.ts';
 import { generateArithmeticItems } from '../../../src/lib/tasks/arithmetic.ts';

@@ -4,8 +4,11 @@
  * Every number must be finite and every collection and string is bounded (limits.ts).
  */
 import * as v from 'valibot';
-import { RUN_FORMAT, RUN_VERSION } from '../run/results.ts';
-import { DEVICES, ExperimentSpecSchema, ModelRefSchema, OPERATIONS, MAX_DIGITS, MIN_DIGITS } from '../spec/schema.ts';
+import { RUN_FORMAT, RUN_VERSION } from './types.ts';
+import { METRICS, type MetricInfo } from '../metrics/registry.ts';
+import { DEVICES, ExperimentSpecSchema, ModelRefSchema } from '../spec/schema.ts';
+import { hashTaskData } from '../tasks/imported/parse.ts';
+import { ImportedTaskDataSchema } from '../tasks/imported/schema.ts';
 import { MAX_METRICS, MAX_MODEL_ITEMS, MAX_MODELS, MAX_TEXT, MAX_TOKENS, MAX_VARIANTS } from './limits.ts';
 
 /** Keys that would touch Object.prototype if ever assigned to a plain object. */
@@ -43,32 +46,45 @@ export const VariantAggregateSchema = v.object({
   ),
 });
 
-export const ItemMetricsSchema = v.object({
-  exact_match: bit,
-  token_edit_distance: intIn(0, 1e6),
-  char_edit_distance: intIn(0, 1e6),
-  digit_accuracy: v.nullable(finiteIn(0, 1)),
-  target_logprob: finiteIn(-1e9, 0),
-  mean_token_logprob: finiteIn(-1e9, 0),
-  per_token_prob: finiteIn(0, 1),
-  greedy_consistency: bit,
-  predicted_exact_match: finiteIn(0, 1),
-});
+/** A stored per-item value of a metric: its range, 0/1 or whole numbers, null only where it may not apply (from the registry). */
+function metricValueSchema(m: MetricInfo) {
+  const lo = m.range.min ?? -1e9;
+  const hi = m.range.max ?? 1e9;
+  const base = m.binary ? bit : m.integer ? intIn(lo, hi) : finiteIn(lo, hi);
+  return m.nullable ? v.nullable(base) : base;
+}
+
+/** Per-item metrics of one family: exactly the registry's ids (an unknown or misspelt id is refused). */
+function metricsSchemaOf(family: MetricInfo['family']) {
+  return v.strictObject(Object.fromEntries(METRICS.filter((m) => m.family === family).map((m) => [m.id, metricValueSchema(m)])), (issue) =>
+    issue.expected === 'never' ? `unknown metric "${String(issue.input === undefined ? v.getDotPath(issue) : issue.received)}"` : issue.message,
+  );
+}
+
+export const ItemMetricsSchema = metricsSchemaOf('generation');
+export const ChoiceMetricsSchema = metricsSchemaOf('choice');
 
 const tokenIds = v.pipe(v.array(intIn(0, 2 ** 31 - 1)), v.maxLength(MAX_TOKENS));
 
-export const ItemRecordSchema = v.pipe(
+/** Facts about an item (operands, example index): short keys, short text or finite numbers. */
+const ItemMetaSchema = v.pipe(
+  v.record(v.pipe(v.string(), v.regex(/^[A-Za-z][A-Za-z0-9_]{0,39}$/, 'meta keys are short identifiers'), notReserved), v.union([text(200), finite])),
+  v.check((m) => Object.keys(m).length <= 16, 'at most 16 meta fields'),
+);
+
+const itemBase = {
+  id: NameSchema,
+  variant: NameSchema,
+  prompt: text(MAX_TEXT.prompt),
+  meta: ItemMetaSchema,
+};
+
+export const GenerationItemRecordSchema = v.pipe(
   v.object({
-    id: NameSchema,
-    variant: NameSchema,
-    prompt: text(MAX_TEXT.prompt),
+    ...itemBase,
+    kind: v.optional(v.literal('generation')),
     target: v.pipe(text(MAX_TEXT.target), v.minLength(1, 'the target is empty')),
-    meta: v.object({
-      operation: v.picklist(OPERATIONS),
-      digits: intIn(MIN_DIGITS, MAX_DIGITS),
-      a: intIn(0, Number.MAX_SAFE_INTEGER),
-      b: intIn(0, Number.MAX_SAFE_INTEGER),
-    }),
+    alternatives: v.optional(v.pipe(v.array(v.pipe(text(MAX_TEXT.target), v.minLength(1))), v.maxLength(64))),
     target_token_ids: v.pipe(tokenIds, v.minLength(1, 'the target has no tokens')),
     target_logprobs: v.pipe(v.array(rawLogprob), v.maxLength(MAX_TOKENS)),
     target_is_argmax: v.pipe(v.array(v.boolean()), v.maxLength(MAX_TOKENS)),
@@ -82,6 +98,31 @@ export const ItemRecordSchema = v.pipe(
     'target_token_ids, target_logprobs and target_is_argmax must have the same length',
   ),
 );
+
+const MAX_ITEM_CHOICES = 20;
+
+export const ChoiceItemRecordSchema = v.pipe(
+  v.object({
+    ...itemBase,
+    kind: v.literal('choice'),
+    target: text(MAX_TEXT.target),
+    choices: v.pipe(v.array(v.pipe(text(MAX_TEXT.target), v.minLength(1, 'a choice is empty'))), v.minLength(2), v.maxLength(MAX_ITEM_CHOICES)),
+    target_delimiter: text(20),
+    answer_index: intIn(0, MAX_ITEM_CHOICES - 1),
+    target_scores: v.nullable(v.pipe(v.array(finite), v.maxLength(MAX_ITEM_CHOICES))),
+    choice_logprobs: v.pipe(v.array(finiteIn(-1e9, 1e-3)), v.maxLength(MAX_ITEM_CHOICES)),
+    choice_token_counts: v.pipe(v.array(intIn(1, MAX_TOKENS)), v.maxLength(MAX_ITEM_CHOICES)),
+    choice_is_greedy: v.pipe(v.array(v.boolean()), v.maxLength(MAX_ITEM_CHOICES)),
+    metrics: ChoiceMetricsSchema,
+  }),
+  v.check((i) => {
+    const k = i.choices.length;
+    return i.choice_logprobs.length === k && i.choice_token_counts.length === k && i.choice_is_greedy.length === k && (i.target_scores === null || i.target_scores.length === k);
+  }, 'choices, choice_logprobs, choice_token_counts, choice_is_greedy (and target_scores) must have one entry per choice'),
+  v.check((i) => i.answer_index < i.choices.length, 'answer_index must point at a choice'),
+);
+
+export const ItemRecordSchema = v.variant('kind', [ChoiceItemRecordSchema, GenerationItemRecordSchema]);
 
 export const ModelStatusSchema = v.picklist(['done', 'error', 'cancelled'] as const, 'status must be done, error or cancelled');
 
@@ -136,7 +177,13 @@ export const RunResultSchema = v.pipe(
     env: RunEnvironmentSchema,
     models: v.pipe(v.array(ModelRunSchema), v.maxLength(MAX_MODELS, `at most ${MAX_MODELS} models`)),
     emergence: EmergenceSchema,
+    task_data: v.optional(ImportedTaskDataSchema),
   }),
+  v.check((r) => r.task_data === undefined || r.spec.task.kind === 'imported', 'task_data belongs only to runs of an imported task'),
+  v.check(
+    (r) => r.task_data === undefined || (r.spec.task.kind === 'imported' && hashTaskData(r.task_data) === r.spec.task.hash),
+    'task_data is not the task file the spec names (its SHA-256 differs from spec.task.hash)',
+  ),
   v.check((r) => {
     const ids = new Set(r.spec.models.map((m) => m.id));
     return r.models.every((m) => ids.has(m.id));

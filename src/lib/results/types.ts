@@ -1,0 +1,122 @@
+/**
+ * The run results format (also the lab's JSON export). Field names follow the issue that
+ * defined it (snake_case per item); `target_is_argmax` and `generated` keep every generation
+ * metric a pure function of stored outputs, and choice items keep lm-eval's `resps` (summed
+ * log-likelihood and is-greedy per choice) so every multiple-choice metric is too.
+ */
+import type { MeanCI } from '../metrics/aggregate.ts';
+import type { ChoiceMetrics, ItemMetrics } from '../metrics/types.ts';
+import type { ExperimentSpec } from '../spec/schema.ts';
+import type { ImportedTaskData } from '../tasks/imported/data.ts';
+import type { ItemMeta } from '../tasks/types.ts';
+
+export const RUN_FORMAT = 'emergence-lab/run';
+export const RUN_VERSION = 1;
+
+export interface RunEnvironment {
+  app: string;
+  /** navigator.userAgent in a browser, "node <version>" in Node. */
+  runtime: string;
+  backend: 'webgpu' | 'wasm' | 'cpu';
+  adapter: { vendor: string | null; architecture: string | null; shaderF16: boolean } | null;
+  transformersVersion: string;
+  startedAt: string;
+  finishedAt: string | null;
+}
+
+interface ItemRecordBase {
+  id: string;
+  variant: string;
+  prompt: string;
+  /** What the item shows: for choice items the correct choice's text. */
+  target: string;
+  meta: ItemMeta;
+}
+
+/** A generation item (files from before multiple choice have no `kind`: they are all generation). */
+export interface GenerationItemRecord extends ItemRecordBase {
+  kind?: 'generation';
+  /** Other accepted answers (exact match counts any of them). */
+  alternatives?: string[];
+  target_token_ids: number[];
+  target_logprobs: number[];
+  target_is_argmax: boolean[];
+  output_text: string;
+  output_token_ids: number[];
+  generated: boolean;
+  metrics: ItemMetrics;
+}
+
+/** A multiple-choice item: one log-likelihood per choice (lm-eval `loglikelihood` requests). */
+export interface ChoiceItemRecord extends ItemRecordBase {
+  kind: 'choice';
+  choices: string[];
+  /** Prepended to each choice in the scored continuation (lm-eval target_delimiter). */
+  target_delimiter: string;
+  answer_index: number;
+  /** BIG-bench target_scores in choice order, or null (one right answer). */
+  target_scores: number[] | null;
+  /** Summed log-likelihood of each continuation (lm-eval resps[i][0]). */
+  choice_logprobs: number[];
+  /** Tokens of each continuation. */
+  choice_token_counts: number[];
+  /** Every token of the continuation is the argmax (lm-eval resps[i][1]). */
+  choice_is_greedy: boolean[];
+  metrics: ChoiceMetrics;
+}
+
+export type ItemRecord = GenerationItemRecord | ChoiceItemRecord;
+
+export function isChoiceRecord(item: ItemRecord): item is ChoiceItemRecord {
+  return item.kind === 'choice';
+}
+
+export interface VariantAggregate {
+  variant: string;
+  n: number;
+  metrics: Record<string, MeanCI>;
+}
+
+export type ModelStatus = 'done' | 'error' | 'cancelled';
+
+export interface ModelRun {
+  id: string;
+  params: number | null;
+  dtype: string;
+  device: string;
+  status: ModelStatus;
+  error: string | null;
+  loadMs: number;
+  scoreMs: number;
+  items: ItemRecord[];
+  aggregates: { variants: VariantAggregate[] };
+}
+
+export interface RunResult {
+  format: typeof RUN_FORMAT;
+  version: typeof RUN_VERSION;
+  spec: ExperimentSpec;
+  env: RunEnvironment;
+  models: ModelRun[];
+  /** Emergence score (Srivastava et al. 2022) per variant per metric across finished models by scale. */
+  emergence: Record<string, Record<string, number>>;
+  /** The examples of an imported task (spec.task.kind "imported"): the JSON export embeds the task file. */
+  task_data?: ImportedTaskData;
+}
+
+/** Index of the choice the model prefers (highest log-likelihood, first on ties: lm-eval's argmax). */
+export function pickedChoice(item: ChoiceItemRecord): number {
+  let best = 0;
+  for (let k = 1; k < item.choice_logprobs.length; k++) if (item.choice_logprobs[k] > item.choice_logprobs[best]) best = k;
+  return best;
+}
+
+/** Whether the model got the item right: exact match for generation, MC grade for choice. */
+export function itemCorrect(item: ItemRecord): number | null {
+  return item.kind === 'choice' ? item.metrics.mc_grade : item.metrics.exact_match;
+}
+
+/** What the model answered: its greedy output, or the text of the choice it prefers. */
+export function itemOutput(item: ItemRecord): string {
+  return item.kind === 'choice' ? (item.choices[pickedChoice(item)] ?? '') : item.output_text;
+}
