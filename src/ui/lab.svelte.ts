@@ -6,7 +6,10 @@
 import { probeGpu, type GpuCapability } from '../lib/capability/webgpu.ts';
 import { defaultSpec, paramsOfBundled, parseLadderManifest, type LadderManifest } from '../lib/catalog/ladder.ts';
 import { paramsOfHub } from '../lib/catalog/hub-catalog.ts';
-import { checkForm, formFromSpec, type ExperimentForm, type FormCheck } from '../lib/charts/form.ts';
+import { checkForm, formFromSpec, withTaskFile, type ExperimentForm, type FormCheck } from '../lib/charts/form.ts';
+import { MAX_TASK_FILE_CHARS } from '../lib/tasks/imported/data.ts';
+import { parseTaskFile } from '../lib/tasks/imported/parse.ts';
+import { TaskError } from '../lib/tasks/errors.ts';
 import { applyModelRun, applyRunEvent, cancelPending, initialRungs, type Rung } from '../lib/charts/progress.ts';
 import { EngineClient, type RunHandle } from '../lib/run/client.ts';
 import { anyRunnable, pinSpecToPlan, runParams } from '../lib/run/hub-prepare.ts';
@@ -157,10 +160,35 @@ export class Lab {
     const task = spec.task;
     if (task.kind !== 'imported') return null;
     const file = this.form?.taskFile;
-    if (file && file.hash === task.hash) return file.data;
+    // A plain copy: the form's state is a reactive proxy, which cannot be posted to the worker.
+    if (file && file.hash === task.hash) return $state.snapshot(file.data) as ImportedTaskData;
     const shown = this.result;
     if (shown?.task_data && shown.spec.task.kind === 'imported' && shown.spec.task.hash === task.hash) return shown.task_data;
     return null;
+  }
+
+  /** Why the last task file could not be opened (shown next to the file picker), or null. */
+  taskFileError = $state<string | null>(null);
+
+  /**
+   * Open a task file the visitor picked or dropped (BIG-bench JSON or JSONL): parsed, checked
+   * and hashed here; the form switches to it. A bad file changes nothing but the message.
+   */
+  async openTaskFile(file: { name: string; size: number; text(): Promise<string> }): Promise<boolean> {
+    const name = file.name.slice(0, 200);
+    if (file.size > MAX_TASK_FILE_CHARS) {
+      this.taskFileError = `${name} is ${(file.size / 2 ** 20).toFixed(1)} MB; the lab opens task files up to ${MAX_TASK_FILE_CHARS / 2 ** 20} MB.`;
+      return false;
+    }
+    try {
+      const parsed = parseTaskFile(await file.text(), name);
+      if (this.form) this.form = withTaskFile(this.form, { ...parsed, fileName: name });
+      this.taskFileError = null;
+      return true;
+    } catch (err) {
+      this.taskFileError = `${name}: ${err instanceof TaskError ? err.message : `could not be read (${errorText(err)}).`}`;
+      return false;
+    }
   }
 
   paramsOf(modelId: string): number | null {

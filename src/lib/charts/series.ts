@@ -51,6 +51,8 @@ export interface ChartPanel {
   yMax: number | null;
   series: ChartSeries[];
   emergence: EmergenceEntry[];
+  /** Each variant as visitors read it (from the task registry). */
+  variantLabels: Record<string, string>;
 }
 
 /** Every metric in registry order (a run offers those its spec lists). */
@@ -113,6 +115,10 @@ function emergenceOf(emergence: RunResult['emergence'], variants: readonly strin
   return out;
 }
 
+function labelsOf(variants: readonly string[], task: TaskSpec | null): Record<string, string> {
+  return Object.fromEntries(variants.map((v) => [v, variantLabel(v, task)]));
+}
+
 /** One metric across the ladder: a series per variant. */
 export function metricPanel(models: readonly ModelRun[], variants: readonly string[], metricId: MetricId, emergence: RunResult['emergence'], task: TaskSpec | null = null): ChartPanel {
   const info = getMetric(metricId);
@@ -126,6 +132,7 @@ export function metricPanel(models: readonly ModelRun[], variants: readonly stri
     yMax: info.range.max,
     series: seriesOf(models, variants, metricId, false, '', task),
     emergence: emergenceOf(emergence, variants, [metricId]),
+    variantLabels: labelsOf(variants, task),
   };
 }
 
@@ -147,6 +154,7 @@ export function miragePanel(models: readonly ModelRun[], variants: readonly stri
     yMax: 1,
     series: variants.flatMap((_, i) => [observed[i], predicted[i]]),
     emergence: emergenceOf(emergence, variants, ['exact_match', 'predicted_exact_match']),
+    variantLabels: labelsOf(variants, task),
   };
 }
 
