@@ -20,9 +20,9 @@
  * probability by Wilson's upper end. Otherwise a constant sample gives a zero-width interval:
  * the data show no spread and the metric has no bound to argue from.
  *
- * Speed: values in a Float64Array, sorted once; resample indices drawn straight from
- * pure-rand's xoroshiro128plus with uniformInt's own rejection rule (same draws as uniformInt,
- * without a function call and object per draw); one reused buffer for the resample means.
+ * Speed: values in a Float64Array, sorted once; resample indices drawn from pure-rand's
+ * xoroshiro128plus with its state in local variables, two 16-bit draws per output
+ * (resampleMeans); no allocation per draw or per resample; one reused buffer for the means.
  */
 import { xoroshiro128plus } from 'pure-rand/generator/xoroshiro128plus';
 import { normalCdf, normalQuantile, studentTQuantile } from './distributions.ts';
@@ -60,21 +60,60 @@ function quantileTyped(sorted: Float64Array, q: number): number {
   return Math.min(Math.max(a * (1 - w) + b * w, a), b);
 }
 
+/** Largest n drawn from 16-bit halves (rejection rate n/65536 ≤ 6.25%); larger n use 32-bit draws. */
+const HALF_DRAWS_UP_TO = 4096;
+
 /**
- * Resample means into `out`: out[b] = mean of n values drawn with replacement from `xs`.
- * Index draws follow pure-rand's uniformInt(rng, 0, n − 1) exactly (rejection above the
- * largest multiple of n below 2³²), so the stream is documented by pure-rand itself.
+ * Resample means into `out`: out[b] = mean of n values drawn uniformly with replacement from
+ * `xs`. Randomness is pure-rand's xoroshiro128plus(seed), its state held in local variables
+ * (the same 32-bit outputs as XoroShiro128Plus.next(), without a property write per draw).
+ * For n ≤ 4096 each 32-bit output gives two 16-bit draws (high half first), each accepted
+ * below the largest multiple of n under 2¹⁶ and reduced mod n: exactly uniform, half the
+ * generator steps. Larger n use uniformInt's own rule on the whole 32 bits.
  */
 export function resampleMeans(xs: Float64Array, seed: number, out: Float64Array): void {
   const n = xs.length;
-  const rng = xoroshiro128plus(seed);
-  const limit = n > 2 ? ~~(4294967296 / n) * n : 4294967296;
+  const state = xoroshiro128plus(seed).getState();
+  let s01 = state[0];
+  let s00 = state[1];
+  let s11 = state[2];
+  let s10 = state[3];
+  const half = n <= HALF_DRAWS_UP_TO;
+  const limit = half ? Math.floor(65536 / n) * n : n > 2 ? ~~(4294967296 / n) * n : 4294967296;
+  const invN = 1 / n;
+  let pending = -1;
   for (let b = 0; b < out.length; b++) {
     let sum = 0;
     for (let i = 0; i < n; i++) {
-      let d = rng.next() + 2147483648;
-      while (d >= limit) d = rng.next() + 2147483648;
-      sum += xs[d - Math.floor(d / n) * n];
+      let d: number;
+      do {
+        if (pending >= 0) {
+          d = pending;
+          pending = -1;
+        } else {
+          // xoroshiro128+ step, as pure-rand's XoroShiro128Plus.next().
+          const next = (s00 + s10) | 0;
+          const a0 = s10 ^ s00;
+          const a1 = s11 ^ s01;
+          const o00 = s00;
+          const o01 = s01;
+          s00 = (o00 << 24) ^ (o01 >>> 8) ^ a0 ^ (a0 << 16);
+          s01 = (o01 << 24) ^ (o00 >>> 8) ^ a1 ^ ((a1 << 16) | (a0 >>> 16));
+          s10 = (a1 << 5) ^ (a0 >>> 27);
+          s11 = (a0 << 5) ^ (a1 >>> 27);
+          if (half) {
+            d = next >>> 16;
+            pending = next & 0xffff;
+          } else {
+            d = next + 2147483648;
+          }
+        }
+      } while (d >= limit);
+      // d mod n without a division: the quotient estimate is off by at most one, then corrected.
+      let r = d - Math.floor(d * invN) * n;
+      if (r >= n) r -= n;
+      else if (r < 0) r += n;
+      sum += xs[r];
     }
     out[b] = sum / n;
   }
