@@ -103,6 +103,12 @@ export interface AggregateOptions {
    * same indices (correlated intervals): pass it.
    */
   model?: string;
+  /**
+   * 'standard' (default): Wilson / BCa ∪ t (intervals.ts). 'legacy-percentile': the lab's first
+   * method, meanWithBootstrapCI for every metric with seed deriveSeed(seed, variant, metric)
+   * (`model` ignored), for runs and share links (r1/r2) made before issue 12.
+   */
+  intervals?: 'standard' | 'legacy-percentile';
 }
 
 /**
@@ -116,7 +122,7 @@ export interface AggregateOptions {
  */
 export function aggregateItems(items: readonly ScoredItem[], metricIds: readonly string[], seed: number, opts: AggregateOptions = {}): AggregateTable {
   if (!Number.isSafeInteger(seed)) throw new MetricError(`The aggregation seed must be an integer, got ${seed}.`);
-  const { model, ...bootstrap } = opts;
+  const { model, intervals = 'standard', ...bootstrap } = opts;
   const groups = new Map<string, Map<string, number[]>>();
   items.forEach((item, index) => {
     let cells = groups.get(item.variant);
@@ -139,14 +145,17 @@ export function aggregateItems(items: readonly ScoredItem[], metricIds: readonly
     const row: Record<string, MeanCI> = Object.create(null) as Record<string, MeanCI>;
     for (const [id, values] of cells) {
       if (values.length === 0) continue;
-      const cellSeed = model === undefined ? deriveSeed(seed, variant, id) : deriveSeed(seed, model, variant, id);
+      const legacy = intervals === 'legacy-percentile';
+      const cellSeed = model === undefined || legacy ? deriveSeed(seed, variant, id) : deriveSeed(seed, model, variant, id);
       try {
-        row[id] = meanWithInterval(values, {
-          ...bootstrap,
-          method: intervalMethodFor(id),
-          bounds: boundsFor(id),
-          seed: deriveSeed(cellSeed, 'bootstrap'),
-        });
+        row[id] = legacy
+          ? meanWithBootstrapCI(values, { ...bootstrap, seed: cellSeed })
+          : meanWithInterval(values, {
+              ...bootstrap,
+              method: intervalMethodFor(id),
+              bounds: boundsFor(id),
+              seed: deriveSeed(cellSeed, 'bootstrap'),
+            });
       } catch (e) {
         if (e instanceof MetricError) throw new MetricError(`Variant "${variant}", metric "${id}": ${e.message}`);
         throw e;

@@ -122,6 +122,12 @@ describe('aggregateItems', () => {
     );
   });
 
+  it("intervals: 'legacy-percentile' reproduces the first method (share links r1/r2)", () => {
+    const t = aggregateItems(items, ['exact_match', 'digit_accuracy'], 42, { intervals: 'legacy-percentile', model: 'ignored' });
+    expect(t.small.digit_accuracy).toEqual(meanWithBootstrapCI([0.5, 0.25], { seed: deriveSeed(42, 'small', 'digit_accuracy') }));
+    expect(t.large.exact_match).toEqual({ mean: 1, lo: 1, hi: 1, n: 2 });
+  });
+
   it('a variant with one item still gets an interval with width for a proportion', () => {
     const t = aggregateItems([{ variant: 'v', metrics: { exact_match: 1, per_token_prob: 0.4 } }], ['exact_match', 'per_token_prob'], 1);
     expect(t.v.exact_match.hi - t.v.exact_match.lo).toBeGreaterThan(0.5);
