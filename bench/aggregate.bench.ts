@@ -1,16 +1,19 @@
 /**
- * npm run bench:aggregate [-- --models 7 --items 250 --reps 5]
+ * npm run bench:aggregate [-- --models 7 --items 250 --reps 5] [-- --coverage]
  * Aggregation time per model: today's aggregateItems (Wilson for proportions, BCa ∪ t bootstrap
  * on typed arrays, constant cells skipped) against the lab's first aggregateItems (percentile
  * bootstrap of every metric through pure-rand's uniformInt, number[] resamples), kept below
  * verbatim as the baseline. Same synthetic items (every generation metric, 5 variants); prints
  * ms per model for both and their ratio. A benchmark, not a test: numbers vary by machine.
+ * --coverage instead simulates the coverage of the continuous-metric interval (new and old) for
+ * the distributions of docs/metrics.md (1,000 datasets per cell; about a minute).
  */
 import { parseArgs } from 'node:util';
 import { uniformInt } from 'pure-rand/distribution/uniformInt';
 import { uniformFloat64 } from 'pure-rand/distribution/uniformFloat64';
 import { xoroshiro128plus } from 'pure-rand/generator/xoroshiro128plus';
-import { aggregateItems, type ScoredItem } from '../src/lib/metrics/aggregate.ts';
+import { aggregateItems, meanWithBootstrapCI, type ScoredItem } from '../src/lib/metrics/aggregate.ts';
+import { meanWithInterval } from '../src/lib/metrics/intervals.ts';
 import { mean, quantileSorted } from '../src/lib/metrics/numeric.ts';
 import { GENERATION_METRIC_IDS } from '../src/lib/metrics/registry.ts';
 import { deriveSeed } from '../src/lib/metrics/seed.ts';
@@ -63,7 +66,43 @@ function oldAggregateItems(items: readonly ScoredItem[], metricIds: readonly str
 }
 // --------------------------------------------------------------------------------------------
 
-const { values: args } = parseArgs({ options: { models: { type: 'string', default: '7' }, items: { type: 'string', default: '250' }, reps: { type: 'string', default: '5' } } });
+const { values: args } = parseArgs({
+  options: { models: { type: 'string', default: '7' }, items: { type: 'string', default: '250' }, reps: { type: 'string', default: '5' }, coverage: { type: 'boolean', default: false } },
+});
+
+/** Simulated coverage of the continuous-metric interval, new (BCa ∪ t) and old (percentile). */
+function coverageTable(): void {
+  const rng = xoroshiro128plus(123);
+  const u = (): number => uniformFloat64(rng);
+  const normal = (): number => Math.sqrt(-2 * Math.log(1 - u())) * Math.cos(2 * Math.PI * u());
+  const dists: [string, () => number, number, { min: number | null; max: number | null }][] = [
+    ['edit-distance-like 0/1/2/5', () => { const r = u(); return r < 0.7 ? 0 : r < 0.85 ? 1 : r < 0.95 ? 2 : 5; }, 0.6, { min: 0, max: null }],
+    ['U^4 on [0, 1]', () => u() ** 4, 0.2, { min: 0, max: 1 }],
+    ['lognormal(0, 1)', () => Math.exp(normal()), Math.exp(0.5), { min: null, max: null }],
+    ['exponential(1)', () => -Math.log(1 - u()), 1, { min: 0, max: null }],
+    ['rare large errors 0/1/6', () => { const r = u(); return r < 0.9 ? 0 : r < 0.97 ? 1 : 6; }, 0.25, { min: 0, max: null }],
+  ];
+  const R = 1000;
+  for (const [name, draw, truth, bounds] of dists) {
+    const cells = [10, 20, 50, 250].map((n) => {
+      let covNew = 0;
+      let covOld = 0;
+      for (let r = 0; r < R; r++) {
+        const xs = Array.from({ length: n }, draw);
+        const a = meanWithInterval(xs, { method: 'bootstrap', seed: r, bounds });
+        const b = meanWithBootstrapCI(xs, { seed: r });
+        if (a.lo <= truth && truth <= a.hi) covNew++;
+        if (b.lo <= truth && truth <= b.hi) covOld++;
+      }
+      return `n=${n}: ${((100 * covNew) / R).toFixed(1)} (${((100 * covOld) / R).toFixed(1)})`;
+    });
+    console.log(`${name}: ${cells.join(' | ')}`);
+  }
+}
+if (args.coverage) {
+  coverageTable();
+  process.exit(0);
+}
 const M = Number(args.models);
 const N = Number(args.items);
 const reps = Number(args.reps);
