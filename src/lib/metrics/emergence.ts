@@ -96,6 +96,8 @@ export function emergenceScores(
 
 export { breakthroughness, isUndefined, jumpShare, type JumpSharePoint, type PointMeasure, type Undefined } from './jump.ts';
 export {
+  measuresWithIntervals,
+  mirageRatioWithInterval,
   variantEmergence,
   type EmergenceMeasure,
   type EmergenceOptions as EmergenceMeasureOptions,
@@ -105,5 +107,6 @@ export {
   type MeasureWithoutInterval,
   type MetricEmergence,
   type MirageRatio,
+  type SingleMeasureOptions,
   type VariantEmergence,
 } from './emergenceIntervals.ts';

@@ -107,6 +107,20 @@ function summarize<T extends PointMeasure>(point: T, draws: Float64Array, define
   return { value: point.value, lo: Math.min(lo, point.value), hi: Math.max(hi, point.value) };
 }
 
+function checkOptions(seed: number, resamples: number, level: number): void {
+  if (!Number.isSafeInteger(seed)) throw new MetricError(`The bootstrap seed must be an integer, got ${seed}.`);
+  if (!Number.isSafeInteger(resamples) || resamples < 1) throw new MetricError(`The number of bootstrap resamples must be a positive integer, got ${resamples}.`);
+  if (!(level > 0 && level < 1)) throw new MetricError(`The confidence level must be strictly between 0 and 1, got ${level}.`);
+}
+
+/** Per-model arrays of one metric's per-item values as a column (NaN marks null). */
+function columnOf(values: readonly (number | null)[], where: string): Float64Array {
+  return Float64Array.from(values, (x, i) => {
+    if (x !== null && !Number.isFinite(x)) throw new MetricError(`${where}, item ${i} is ${x}; metric values must be finite numbers.`);
+    return x === null ? NaN : x;
+  });
+}
+
 /**
  * Breakthroughness and jump share of each metric (models in `ladder` ordered by increasing
  * scale), with bootstrap intervals, and the mirage ratios of each continuous metric against
@@ -115,40 +129,107 @@ function summarize<T extends PointMeasure>(point: T, draws: Float64Array, define
  */
 export function variantEmergence(ladder: readonly LadderRung[], metricIds: readonly string[], opts: EmergenceOptions): VariantEmergence {
   const { seed, variant, resamples = 1000, level = 0.95, reference = REFERENCE } = opts;
-  if (!Number.isSafeInteger(seed)) throw new MetricError(`The bootstrap seed must be an integer, got ${seed}.`);
-  if (!Number.isSafeInteger(resamples) || resamples < 1) throw new MetricError(`The number of bootstrap resamples must be a positive integer, got ${resamples}.`);
-  if (!(level > 0 && level < 1)) throw new MetricError(`The confidence level must be strictly between 0 and 1, got ${level}.`);
-  const K = metricIds.length;
-  const M = ladder.length;
+  checkOptions(seed, resamples, level);
   const info = metricIds.map(orientationOf);
-
-  // Per model: a column per metric (NaN marks null; real NaN input was rejected).
   const columns = ladder.map((rung, j) =>
-    metricIds.map((id) => {
-      const col = new Float64Array(rung.items.length);
-      rung.items.forEach((item, i) => {
-        const x = Object.hasOwn(item, id) ? item[id] : undefined;
-        if (x === undefined) throw new MetricError(`Model "${rung.model}" (rung ${j}), item ${i} has no value for metric "${id}"; score it first.`);
-        if (x !== null && !Number.isFinite(x)) throw new MetricError(`Model "${rung.model}", item ${i}, metric "${id}" is ${x}; metric values must be finite numbers.`);
-        col[i] = x === null ? NaN : x;
-      });
-      return col;
-    }),
+    metricIds.map((id) =>
+      columnOf(
+        rung.items.map((item, i) => {
+          const x = Object.hasOwn(item, id) ? item[id] : undefined;
+          if (x === undefined) throw new MetricError(`Model "${rung.model}" (rung ${j}), item ${i} has no value for metric "${id}"; score it first.`);
+          return x;
+        }),
+        `Model "${rung.model}", metric "${id}"`,
+      ),
+    ),
   );
+  return ladderCore(
+    columns,
+    ladder.map((r) => r.model),
+    metricIds,
+    info,
+    metricIds.indexOf(reference),
+    { seed: deriveSeed(seed, 'emergence', variant), resamples, level },
+  );
+}
+
+export interface SingleMeasureOptions {
+  seed: number;
+  resamples?: number;
+  level?: number;
+  /** false for metrics where lower is better (breakthroughness is oriented; jump share is not). */
+  higherIsBetter?: boolean;
+}
+
+/**
+ * Breakthroughness and jump share of one metric with bootstrap intervals, from per-model arrays
+ * of per-item values (models ordered by scale; null = the metric does not apply to that item).
+ */
+export function measuresWithIntervals(perModel: readonly (readonly (number | null)[])[], opts: SingleMeasureOptions): MetricEmergence {
+  const { seed, resamples = 1000, level = 0.95, higherIsBetter = true } = opts;
+  checkOptions(seed, resamples, level);
+  const columns = perModel.map((values, j) => [columnOf(values, `Model ${j}`)]);
+  const names = perModel.map((_, j) => `${j + 1}`);
+  return ladderCore(columns, names, ['metric'], [{ higherIsBetter, continuous: true }], -1, { seed: deriveSeed(seed, 'emergence'), resamples, level }).metrics.metric;
+}
+
+/**
+ * Mirage ratios measure(exact match) / measure(metric) with bootstrap intervals, from per-model
+ * arrays of per-item values of both metrics on the same items (equal lengths per model: items
+ * are resampled in pairs).
+ */
+export function mirageRatioWithInterval(
+  exactPerModel: readonly (readonly (number | null)[])[],
+  metricPerModel: readonly (readonly (number | null)[])[],
+  opts: SingleMeasureOptions,
+): MirageRatio {
+  const { seed, resamples = 1000, level = 0.95, higherIsBetter = true } = opts;
+  checkOptions(seed, resamples, level);
+  if (exactPerModel.length !== metricPerModel.length) {
+    throw new MetricError(`Exact match has ${exactPerModel.length} models and the metric ${metricPerModel.length}; give both for the same ladder.`);
+  }
+  const columns = exactPerModel.map((em, j) => {
+    if (em.length !== metricPerModel[j].length) {
+      throw new MetricError(`Model ${j}: ${em.length} exact-match values but ${metricPerModel[j].length} metric values; the ratio pairs them item by item.`);
+    }
+    return [columnOf(em, `Model ${j}, exact match`), columnOf(metricPerModel[j], `Model ${j}, metric`)];
+  });
+  const names = exactPerModel.map((_, j) => `${j + 1}`);
+  const info = [
+    { higherIsBetter: true, continuous: false },
+    { higherIsBetter, continuous: true },
+  ];
+  return ladderCore(columns, names, ['exact_match', 'metric'], info, 0, { seed: deriveSeed(seed, 'emergence'), resamples, level }).mirage.metric;
+}
+
+/**
+ * The shared engine: columns[j][k] holds model j's per-item values of metric k (NaN = null),
+ * `r` the index of the reference metric, exact match (−1: no mirage ratios), `rngSeed` the PRNG seed.
+ */
+function ladderCore(
+  columns: readonly (readonly Float64Array[])[],
+  modelNames: readonly string[],
+  metricIds: readonly string[],
+  info: readonly { higherIsBetter: boolean; continuous: boolean }[],
+  r: number,
+  { seed: rngSeed, resamples, level }: { seed: number; resamples: number; level: number },
+): VariantEmergence {
+  const K = metricIds.length;
+  const M = columns.length;
   const missing = (k: number): string | null => {
-    for (let j = 0; j < M; j++) if (!columns[j][k].some((x) => !Number.isNaN(x))) return `model "${ladder[j].model}" has no items with this metric`;
+    for (let j = 0; j < M; j++) if (!columns[j][k].some((x) => !Number.isNaN(x))) return `model "${modelNames[j]}" has no items with this metric`;
     return null;
   };
-  const pointMeans = metricIds.map((_, k) => ladder.map((_, j) => mean(Array.from(columns[j][k]).filter((x) => !Number.isNaN(x)))));
+  const pointMeans = metricIds.map((_, k) => columns.map((_, j) => mean(Array.from(columns[j][k]).filter((x) => !Number.isNaN(x)))));
 
   // Resample means: boot[k][b·M + j] (NaN where a resample of model j has no value for metric k).
   const boot = metricIds.map(() => new Float64Array(resamples * M));
-  const rng = xoroshiro128plus(deriveSeed(seed, 'emergence', variant));
+  const rng = xoroshiro128plus(rngSeed);
   const sums = new Float64Array(K);
   const counts = new Int32Array(K);
   for (let b = 0; b < resamples; b++) {
     for (let j = 0; j < M; j++) {
-      const n = ladder[j].items.length;
+      const n = columns[j].length > 0 ? columns[j][0].length : 0;
       sums.fill(0);
       counts.fill(0);
       const limit = n > 2 ? ~~(4294967296 / n) * n : 4294967296;
@@ -205,21 +286,20 @@ export function variantEmergence(ladder: readonly LadderRung[], metricIds: reado
   });
 
   const mirage: Record<string, MirageRatio> = Object.create(null) as Record<string, MirageRatio>;
-  const r = metricIds.indexOf(reference);
   if (r >= 0) {
     metricIds.forEach((id, k) => {
       if (k === r || !info[k].continuous) return;
-      const pointB = ratio(points[r].b, points[k].b, reference, id);
-      const pointJ = ratio(points[r].j, points[k].j, reference, id);
+      const pointB = ratio(points[r].b, points[k].b, metricIds[r], id);
+      const pointJ = ratio(points[r].j, points[k].j, metricIds[r], id);
       let nb = 0;
       let nj = 0;
       for (let b = 0; b < resamples; b++) {
         const yr = resampleOf(r, b);
         const yk = resampleOf(k, b);
         if (!yr || !yk) continue;
-        const rb = ratio(breakthroughness(yr, { higherIsBetter: info[r].higherIsBetter }), breakthroughness(yk, { higherIsBetter: info[k].higherIsBetter }), reference, id);
+        const rb = ratio(breakthroughness(yr, { higherIsBetter: info[r].higherIsBetter }), breakthroughness(yk, { higherIsBetter: info[k].higherIsBetter }), metricIds[r], id);
         if (!isUndefined(rb)) bDraws[nb++] = rb.value;
-        const rj = ratio(jumpShare(yr), jumpShare(yk), reference, id);
+        const rj = ratio(jumpShare(yr), jumpShare(yk), metricIds[r], id);
         if (!isUndefined(rj)) jDraws[nj++] = rj.value;
       }
       mirage[id] = {

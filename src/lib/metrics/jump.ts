@@ -64,9 +64,11 @@ export function breakthroughness(ys: ArrayLike<number>, opts: BreakthroughnessOp
   const sign = opts.higherIsBetter === false ? -1 : 1;
   const scale = maxAbs(ys);
   if (scale === 0) return FLAT;
-  const z = new Float64Array(m);
-  for (let i = 0; i < m; i++) z[i] = (sign * ys[i]) / scale;
-  const { iMax, iMin } = argExtremes(z);
+  const oriented = new Float64Array(m);
+  for (let i = 0; i < m; i++) oriented[i] = sign * ys[i];
+  // Extremes are located before scaling, which could round distinct tiny values together.
+  const { iMax, iMin } = argExtremes(oriented);
+  const z = oriented.map((y) => y / scale);
   const range = z[iMax] - z[iMin];
   if (range === 0) return FLAT;
   const sq = new Float64Array(m - 1);

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { emergenceScore, MetricError } from '../../../src/lib/metrics/index.ts';
 import { breakthroughness, jumpShare } from '../../../src/lib/metrics/jump.ts';
-import { variantEmergence, type LadderRung } from '../../../src/lib/metrics/emergenceIntervals.ts';
+import { measuresWithIntervals, mirageRatioWithInterval, variantEmergence, type LadderRung } from '../../../src/lib/metrics/emergenceIntervals.ts';
 
 describe('breakthroughness (BIG-bench, Srivastava et al. 2022 appendix B)', () => {
   it('hand-computed values', () => {
@@ -31,6 +31,9 @@ describe('breakthroughness (BIG-bench, Srivastava et al. 2022 appendix B)', () =
       }),
       { numRuns: 300 },
     );
+  });
+  it('locates the extremes before scaling (subnormals), as the old score does', () => {
+    expect(breakthroughness([0, 14, -5e-324], { higherIsBetter: false })).toEqual({ value: emergenceScore([0, 14, -5e-324], { higherIsBetter: false }) });
   });
   it('finite for extreme values', () => {
     const b = breakthroughness([-1.7e308, 0, 1.7e308]);
@@ -127,5 +130,26 @@ describe('variantEmergence', () => {
     (bad[1].items[0] as Record<string, number>).per_token_prob = NaN;
     expect(() => variantEmergence(bad, ids, { seed: 1, variant: 'v' })).toThrow(MetricError);
     expect(() => variantEmergence(syntheticLadder(), ['nope'], { seed: 1, variant: 'v' })).toThrow(/Unknown metric/);
+  });
+});
+
+describe('single-metric helpers', () => {
+  const ladder = syntheticLadder();
+  const column = (id: string): number[][] => ladder.map((r) => r.items.map((it) => it[id] as number));
+  it('measuresWithIntervals equals the point measures and brackets them', () => {
+    const m = measuresWithIntervals(column('per_token_prob'), { seed: 5, resamples: 300 });
+    const means = column('per_token_prob').map((xs) => xs.reduce((a, b) => a + b) / xs.length);
+    const point = jumpShare(means);
+    expect('value' in m.jumpShare && 'value' in point && m.jumpShare.value).toBeCloseTo('value' in point ? point.value : NaN, 12);
+    expect(m.jumpShare).toMatchObject({ lo: expect.any(Number), hi: expect.any(Number) });
+    const edits = measuresWithIntervals(column('token_edit_distance'), { seed: 5, resamples: 300, higherIsBetter: false });
+    expect('value' in edits.breakthroughness && edits.breakthroughness.value).toBeGreaterThan(0);
+  });
+  it('mirageRatioWithInterval pairs items and matches variantEmergence', () => {
+    const r = mirageRatioWithInterval(column('exact_match'), column('per_token_prob'), { seed: 5, resamples: 300 });
+    const full = variantEmergence(ladder, ['exact_match', 'per_token_prob'], { seed: 5, variant: 'v', resamples: 300 }).mirage.per_token_prob;
+    expect('value' in r.jumpShare && 'value' in full.jumpShare && r.jumpShare.value).toBe('value' in full.jumpShare ? full.jumpShare.value : NaN);
+    expect(() => mirageRatioWithInterval(column('exact_match'), column('per_token_prob').map((xs) => xs.slice(1)), { seed: 1 })).toThrow(/pairs them item by item/);
+    expect(mirageRatioWithInterval([[0], [0]], [[0.1], [0.2]], { seed: 1 }).jumpShare).toEqual({ undefined: expect.stringMatching(/at least 3 models/) });
   });
 });
