@@ -1,6 +1,8 @@
 /**
- * Aggregation over items: the mean with a percentile-bootstrap confidence interval
- * (Efron & Tibshirani 1993; lm-evaluation-harness also bootstraps its standard errors).
+ * Aggregation over items: per (model, variant, metric) the mean with a 95% interval.
+ * aggregateItems uses the methods of intervals.ts (Wilson for proportions, BCa ∪ t bootstrap
+ * otherwise). meanWithBootstrapCI is the lab's first method, the plain percentile bootstrap,
+ * kept unchanged because share links r1/r2 replay it bit for bit (src/lib/share/recompute.ts).
  * Randomness comes only from pure-rand's seeded xoroshiro128plus, so a run's intervals are
  * reproducible from its seed.
  */
@@ -8,6 +10,7 @@ import { uniformInt } from 'pure-rand/distribution/uniformInt';
 import { xoroshiro128plus } from 'pure-rand/generator/xoroshiro128plus';
 import { MetricError } from './errors.ts';
 import { mean, quantileSorted } from './numeric.ts';
+import { boundsFor, intervalMethodFor, meanWithInterval } from './intervals.ts';
 import { deriveSeed } from './seed.ts';
 import { assertFiniteArray } from './validate.ts';
 
@@ -46,7 +49,7 @@ function checkOptions(opts: BootstrapOptions): { resamples: number; level: numbe
 }
 
 /**
- * Mean of `values` with a percentile-bootstrap interval:
+ * Legacy (share links r1/r2): mean of `values` with a percentile-bootstrap interval:
  *   for b = 1..B: draw n values with replacement, m_b = their mean;
  *   [lo, hi] = [quantile(m, α/2), quantile(m, 1 − α/2)], α = 1 − level (type-7 quantiles).
  * The values are sorted first, so the result depends on the multiset of values and the seed,
@@ -87,21 +90,39 @@ export interface ScoredItem {
 /** variant → metric id → mean and interval. */
 export type AggregateTable = Record<string, Record<string, MeanCI>>;
 
+/** Options of aggregateItems beyond the seed. */
+export interface AggregateOptions {
+  /** Bootstrap resamples B of the continuous metrics (default 1000). */
+  resamples?: number;
+  /** Confidence level (default 0.95). */
+  level?: number;
+  /**
+   * The model these items belong to. It enters every cell's seed, deriveSeed(seed, model,
+   * variant, metric), so the models of a ladder resample independently. Without it the seed
+   * is deriveSeed(seed, variant, metric) and every model with the same item count draws the
+   * same indices (correlated intervals): pass it.
+   */
+  model?: string;
+  /**
+   * 'standard' (default): Wilson / BCa ∪ t (intervals.ts). 'legacy-percentile': the lab's first
+   * method, meanWithBootstrapCI for every metric with seed deriveSeed(seed, variant, metric)
+   * (`model` ignored), for runs and share links (r1/r2) made before issue 12.
+   */
+  intervals?: 'standard' | 'legacy-percentile';
+}
+
 /**
- * Group items by variant and summarize each requested metric with meanWithBootstrapCI.
- * Each (variant, metric) cell gets its own seed, deriveSeed(seed, variant, metric), so a cell's
+ * Group items by variant and give each requested metric its mean and 95% interval
+ * (meanWithInterval): Wilson for the binary metrics, BCa ∪ t bootstrap for the others
+ * (intervals.ts has the rule). Each (model, variant, metric) cell has its own seed, so a cell's
  * interval depends neither on item order nor on which other variants or metrics are present.
  * Items where a metric is null are left out of that cell (n counts the rest); a cell with no
  * values at all is omitted. A metric missing from an item (undefined) is an error.
  * Variants appear in order of first occurrence.
  */
-export function aggregateItems(
-  items: readonly ScoredItem[],
-  metricIds: readonly string[],
-  seed: number,
-  opts: Omit<BootstrapOptions, 'seed'> = {},
-): AggregateTable {
+export function aggregateItems(items: readonly ScoredItem[], metricIds: readonly string[], seed: number, opts: AggregateOptions = {}): AggregateTable {
   if (!Number.isSafeInteger(seed)) throw new MetricError(`The aggregation seed must be an integer, got ${seed}.`);
+  const { model, intervals = 'standard', ...bootstrap } = opts;
   const groups = new Map<string, Map<string, number[]>>();
   items.forEach((item, index) => {
     let cells = groups.get(item.variant);
@@ -124,8 +145,17 @@ export function aggregateItems(
     const row: Record<string, MeanCI> = Object.create(null) as Record<string, MeanCI>;
     for (const [id, values] of cells) {
       if (values.length === 0) continue;
+      const legacy = intervals === 'legacy-percentile';
+      const cellSeed = model === undefined || legacy ? deriveSeed(seed, variant, id) : deriveSeed(seed, model, variant, id);
       try {
-        row[id] = meanWithBootstrapCI(values, { ...opts, seed: deriveSeed(seed, variant, id) });
+        row[id] = legacy
+          ? meanWithBootstrapCI(values, { ...bootstrap, seed: cellSeed })
+          : meanWithInterval(values, {
+              ...bootstrap,
+              method: intervalMethodFor(id),
+              bounds: boundsFor(id),
+              seed: deriveSeed(cellSeed, 'bootstrap'),
+            });
       } catch (e) {
         if (e instanceof MetricError) throw new MetricError(`Variant "${variant}", metric "${id}": ${e.message}`);
         throw e;

@@ -1,4 +1,9 @@
 /**
+ * Legacy emergence score (share links r1/r2 replay it; keep its behaviour). New code should use
+ * the measures re-exported at the end of this file: breakthroughness (the same formula without
+ * the floor: "undefined" with a reason instead of 1e6), jump share, their bootstrap intervals
+ * and the mirage ratios (jump.ts, emergenceIntervals.ts).
+ *
  * Emergence score of Srivastava et al. 2022 (BIG-bench, "Beyond the Imitation Game",
  * arXiv:2206.04615, appendix on emergence / breakthroughness): for values y_1..y_n ordered by
  * increasing model scale,
@@ -88,3 +93,20 @@ export function emergenceScores(
   }
   return scores;
 }
+
+export { breakthroughness, isUndefined, jumpShare, type JumpSharePoint, type PointMeasure, type Undefined } from './jump.ts';
+export {
+  measuresWithIntervals,
+  mirageRatioWithInterval,
+  variantEmergence,
+  type EmergenceMeasure,
+  type EmergenceOptions as EmergenceMeasureOptions,
+  type JumpShareMeasure,
+  type LadderRung,
+  type MeasureWithInterval,
+  type MeasureWithoutInterval,
+  type MetricEmergence,
+  type MirageRatio,
+  type SingleMeasureOptions,
+  type VariantEmergence,
+} from './emergenceIntervals.ts';

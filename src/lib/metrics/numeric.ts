@@ -5,7 +5,7 @@
  * (1e308 + 1e308), in which case we sum x/n instead, whose total is bounded by max |x|.
  * The result is clamped to [min, max], removing rounding such as mean([c, c, c]) ≠ c.
  */
-export function mean(xs: readonly number[]): number {
+export function mean(xs: readonly number[] | Float64Array): number {
   let sum = 0;
   let min = Infinity;
   let max = -Infinity;

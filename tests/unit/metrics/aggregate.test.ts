@@ -1,8 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { aggregateItems, MetricError, meanWithBootstrapCI, type ScoredItem } from '../../../src/lib/metrics/index.ts';
+import { meanWithInterval } from '../../../src/lib/metrics/intervals.ts';
+import { deriveSeed } from '../../../src/lib/metrics/seed.ts';
+import { wilsonInterval } from '../../../src/lib/metrics/wilson.ts';
 
-describe('meanWithBootstrapCI', () => {
+// meanWithBootstrapCI is the legacy percentile bootstrap that share links r1/r2 replay: its
+// behaviour must not change.
+describe('meanWithBootstrapCI (legacy)', () => {
   it('n = 1 gives lo = hi = mean', () => {
     expect(meanWithBootstrapCI([0.3], { seed: 7 })).toEqual({ mean: 0.3, lo: 0.3, hi: 0.3, n: 1 });
   });
@@ -91,8 +96,42 @@ describe('aggregateItems', () => {
     expect(t.small.exact_match.n).toBe(3);
     expect(t.small.digit_accuracy.mean).toBeCloseTo(0.375, 12); // (0.5 + 0.25) / 2, null skipped
     expect(t.small.digit_accuracy.n).toBe(2);
-    expect(t.large.exact_match).toEqual({ mean: 1, lo: 1, hi: 1, n: 2 });
+    // 2 of 2 exact: a Wilson interval, not the zero-width [1, 1] of the old bootstrap.
+    expect(t.large.exact_match).toEqual({ mean: 1, ...wilsonInterval(2, 2), n: 2 });
+    expect(t.large.exact_match.lo).toBeLessThan(0.5);
     expect(t.large.digit_accuracy.mean).toBeCloseTo(0.875, 12);
+  });
+
+  it('binary metrics get Wilson, continuous ones the bootstrap (intervalMethodFor)', () => {
+    const t = aggregateItems(items, ['exact_match', 'digit_accuracy'], 42);
+    expect(t.small.exact_match).toEqual({ mean: t.small.exact_match.mean, ...wilsonInterval(1, 3), n: 3 });
+    const cell = meanWithInterval([0.5, 0.25], { method: 'bootstrap', seed: deriveSeed(deriveSeed(42, 'small', 'digit_accuracy'), 'bootstrap'), bounds: { min: 0, max: 1 } });
+    expect(t.small.digit_accuracy).toEqual(cell);
+  });
+
+  it('with a model id, models resample independently; without, the seed is as before', () => {
+    const many: ScoredItem[] = Array.from({ length: 60 }, (_, i) => ({ variant: 'v', metrics: { per_token_prob: ((i * 7919) % 101) / 100 } }));
+    const a = aggregateItems(many, ['per_token_prob'], 5, { model: 'model-a' });
+    const b = aggregateItems(many, ['per_token_prob'], 5, { model: 'model-b' });
+    const none = aggregateItems(many, ['per_token_prob'], 5);
+    expect(a.v.per_token_prob.mean).toBe(b.v.per_token_prob.mean);
+    expect([a.v.per_token_prob.lo, a.v.per_token_prob.hi]).not.toEqual([b.v.per_token_prob.lo, b.v.per_token_prob.hi]);
+    expect(aggregateItems(many, ['per_token_prob'], 5, { model: 'model-a' })).toEqual(a);
+    expect(none.v.per_token_prob).toEqual(
+      meanWithInterval(many.map((i) => i.metrics.per_token_prob as number), { method: 'bootstrap', seed: deriveSeed(deriveSeed(5, 'v', 'per_token_prob'), 'bootstrap'), bounds: { min: 0, max: 1 } }),
+    );
+  });
+
+  it("intervals: 'legacy-percentile' reproduces the first method (share links r1/r2)", () => {
+    const t = aggregateItems(items, ['exact_match', 'digit_accuracy'], 42, { intervals: 'legacy-percentile', model: 'ignored' });
+    expect(t.small.digit_accuracy).toEqual(meanWithBootstrapCI([0.5, 0.25], { seed: deriveSeed(42, 'small', 'digit_accuracy') }));
+    expect(t.large.exact_match).toEqual({ mean: 1, lo: 1, hi: 1, n: 2 });
+  });
+
+  it('a variant with one item still gets an interval with width for a proportion', () => {
+    const t = aggregateItems([{ variant: 'v', metrics: { exact_match: 1, per_token_prob: 0.4 } }], ['exact_match', 'per_token_prob'], 1);
+    expect(t.v.exact_match.hi - t.v.exact_match.lo).toBeGreaterThan(0.5);
+    expect(t.v.per_token_prob).toEqual({ mean: 0.4, lo: 0.4, hi: 0.4, n: 1 });
   });
 
   it('does not depend on item order or on the other variants and metrics', () => {
