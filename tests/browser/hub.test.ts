@@ -212,7 +212,7 @@ describe('Hub models in the browser', () => {
     expect(result.spec.models.map((m) => [m.id, m.source, m.revision, m.dtype, m.device])).toEqual(
       ['Xenova/pythia-14m', 'Xenova/pythia-31m', 'Xenova/pythia-70m'].map((id) => [id, 'hub', server.sha, 'fp32', 'wasm']),
     );
-    expect(result.spec.task.template).toBe('math-expr');
+    expect(result.spec.task).toMatchObject({ kind: 'arithmetic', template: 'math-expr' });
     expect(result.models.map((m) => m.params)).toEqual([14067712, 30494720, 70426624]);
     expect(await page.locator('[data-testid=rung-commit]').first().textContent()).toBe('commit 0123456 · fp32');
     // "main" is asked of the API only; every file request names the commit.

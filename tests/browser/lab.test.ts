@@ -13,7 +13,8 @@ import { defaultSpec, modelsByScale, paramsOfBundled } from '../../src/lib/catal
 import { runResultJson } from '../../src/lib/charts/export.ts';
 import { modelsAtResolution } from '../../src/lib/charts/resolution.ts';
 import { GENERATION_METRIC_IDS } from '../../src/lib/metrics/registry.ts';
-import type { ItemRecord, ModelRun, RunResult } from '../../src/lib/results/types.ts';
+import type { GenerationItemRecord, ItemRecord, ModelRun, RunResult } from '../../src/lib/results/types.ts';
+import { taskVariants } from '../../src/lib/tasks/registry.ts';
 import { runExperiment } from '../../src/lib/run/runner.ts';
 import { computeEmergence } from '../../src/lib/results/emergence.ts';
 import type { ExperimentSpec } from '../../src/lib/spec/schema.ts';
@@ -23,8 +24,11 @@ import { chartRows, chooseModels, exportJson, openLab, SCREENSHOTS, setItemsPerV
 const ladder = await loadLadder('arith');
 const POLL = { timeout: 20_000, interval: 100 };
 function variantsOf(spec: ExperimentSpec): string[] {
-  return spec.task.digits.map((d) => `${spec.task.operation}/${d}d`);
+  return taskVariants(spec.task);
 }
+
+/** The lab's arithmetic runs hold generation items only. */
+const gen = (items: readonly ItemRecord[]): GenerationItemRecord[] => items as GenerationItemRecord[];
 
 /** Every chart shows one point per finished model per variant, with the aggregates of `models`. */
 export async function expectChartsToMatch(page: Page, spec: ExperimentSpec, models: ModelRun[]): Promise<number> {
@@ -73,8 +77,8 @@ function expectSameAsNode(browser: RunResult, node: RunResult, tol: number): { m
   browser.models.forEach((bm, mi) => {
     const nm = node.models[mi];
     expect(bm.items.map((i) => i.id)).toEqual(nm.items.map((i) => i.id));
-    bm.items.forEach((bi: ItemRecord, ii) => {
-      const ni = nm.items[ii];
+    gen(bm.items).forEach((bi, ii) => {
+      const ni = gen(nm.items)[ii];
       const where = `${bm.id} ${bi.id}`;
       expect([bi.prompt, bi.target, bi.output_text], where).toEqual([ni.prompt, ni.target, ni.output_text]);
       expect(bi.target_token_ids, where).toEqual(ni.target_token_ids);
@@ -82,7 +86,7 @@ function expectSameAsNode(browser: RunResult, node: RunResult, tol: number): { m
       bi.target_logprobs.forEach((lp, j) => (maxLogprobDiff = Math.max(maxLogprobDiff, Math.abs(lp - ni.target_logprobs[j]))));
       const L = bi.target_token_ids.length;
       for (const id of GENERATION_METRIC_IDS) {
-        const [b, n] = [bi.metrics[id], ni.metrics[id]];
+        const [b, n] = [bi.metrics[id as keyof typeof bi.metrics], ni.metrics[id as keyof typeof ni.metrics]];
         if (DISCRETE.has(id)) expect(b, `${where} ${id}`).toBe(n);
         else expect(Math.abs((b as number) - (n as number)), `${where} ${id}`).toBeLessThanOrEqual(tol * L);
       }
@@ -94,7 +98,7 @@ function expectSameAsNode(browser: RunResult, node: RunResult, tol: number): { m
         const [b, n] = [bv.metrics[id], nv.metrics[id]];
         if (DISCRETE.has(id)) expect(b, `${bm.id} ${bv.variant} ${id}`).toEqual(n);
         else {
-          const L = Math.max(...bm.items.filter((i) => i.variant === bv.variant).map((i) => i.target_token_ids.length));
+          const L = Math.max(...gen(bm.items).filter((i) => i.variant === bv.variant).map((i) => i.target_token_ids.length));
           for (const k of ['mean', 'lo', 'hi'] as const) expect(Math.abs(b[k] - n[k]), `${bm.id} ${bv.variant} ${id} ${k}`).toBeLessThanOrEqual(2 * tol * L);
         }
       }
@@ -206,7 +210,7 @@ describe.each([
     const summary = page.getByTestId('explorer-summary');
     await expect.poll(() => summary.getAttribute('data-variant'), POLL).toBe(variant);
     expect(await summary.getAttribute('data-model')).toBe(model.id);
-    const items = model.items.filter((i) => i.variant === variant);
+    const items = gen(model.items).filter((i) => i.variant === variant);
     expect(Number(await summary.getAttribute('data-count'))).toBe(items.length);
     const first = page.getByTestId('item-row').first();
     expect(await first.getAttribute('data-item')).toBe(items[0].id);

@@ -6,6 +6,7 @@
  * page working and saved runs untouched; untrusted text stays text.
  */
 import { mkdirSync, readFileSync } from 'node:fs';
+import { taskVariants } from '../../src/lib/tasks/registry.ts';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { BrowserContext, Page } from 'playwright-core';
@@ -181,7 +182,7 @@ describe('share links, saved runs, import (WASM)', () => {
     expect(Number(await summary.getAttribute('data-agreement'))).toBe(1);
     expect(Number(await summary.getAttribute('data-compared'))).toBe(original.models.reduce((s, m) => s + m.items.length, 0));
     const compareRows = await page.$$eval('[data-testid=compare-row]', (trs) => trs.map((t) => [t.getAttribute('data-a'), t.getAttribute('data-b')]));
-    expect(compareRows.length).toBe(MODELS.length * original.spec.task.digits.length);
+    expect(compareRows.length).toBe(MODELS.length * taskVariants(original.spec.task).length);
     for (const [a, b] of compareRows) expect(a).toBe(b);
     const { text } = await exportJson(page);
     const rerun = JSON.parse(text) as RunResult;

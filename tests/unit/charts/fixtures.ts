@@ -3,7 +3,7 @@ import { GENERATION_METRIC_IDS } from '../../../src/lib/metrics/registry.ts';
 import { parseLadderManifest, type LadderManifest } from '../../../src/lib/catalog/ladder.ts';
 import { computeEmergence } from '../../../src/lib/results/emergence.ts';
 import { aggregateModelItems } from '../../../src/lib/results/records.ts';
-import type { ItemRecord, ModelRun, RunResult } from '../../../src/lib/results/types.ts';
+import type { GenerationItemRecord, ItemRecord, ModelRun, RunResult } from '../../../src/lib/results/types.ts';
 import type { ExperimentSpec } from '../../../src/lib/spec/schema.ts';
 
 export const SPEC: ExperimentSpec = {
@@ -21,7 +21,7 @@ export const SPEC: ExperimentSpec = {
 };
 
 /** A scored item with hand-set metrics: right or wrong, target log-prob lp over two tokens. */
-export function scoredItem(base: Pick<ItemRecord, 'id' | 'variant' | 'prompt' | 'target' | 'meta'>, right: boolean, lp = -1): ItemRecord {
+export function scoredItem(base: Pick<ItemRecord, 'id' | 'variant' | 'prompt' | 'target' | 'meta'>, right: boolean, lp = -1): GenerationItemRecord {
   const { id, variant, prompt, target, meta } = base;
   return {
     id,
@@ -50,7 +50,7 @@ export function scoredItem(base: Pick<ItemRecord, 'id' | 'variant' | 'prompt' | 
 }
 
 /** Item i of a variant is right when i < right (so the first k items hold min(k, right) right answers). */
-export function item(variant: string, i: number, right: boolean, lp = -1): ItemRecord {
+export function item(variant: string, i: number, right: boolean, lp = -1): GenerationItemRecord {
   const digits = Number(/(\d+)d$/.exec(variant)![1]);
   return scoredItem({ id: `${variant}-${i}`, variant, prompt: `${i}+${i}=`, target: String(2 * i), meta: { operation: 'add', digits, a: i, b: i } }, right, lp);
 }

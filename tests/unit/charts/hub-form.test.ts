@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import type { ArithmeticTask } from '../../../src/lib/tasks/schema.ts';
 import { HUB_CATALOG } from '../../../src/lib/catalog/hub-catalog.ts';
 import { defaultSpec } from '../../../src/lib/catalog/ladder.ts';
 import {
@@ -151,7 +152,7 @@ describe('model source in the experiment form', () => {
   it('a pinned Hub spec round-trips through the form (commits kept until "latest" is asked for)', () => {
     const spec: ExperimentSpec = {
       ...defaultSpec(ladder, 'wasm'),
-      task: { ...defaultSpec(ladder, 'wasm').task, template: 'math-expr' },
+      task: { ...(defaultSpec(ladder, 'wasm').task as ArithmeticTask), template: 'math-expr' },
       models: [
         { id: 'Xenova/pythia-14m', source: 'hub', revision: SHA, dtype: 'q8', device: 'wasm' },
         { id: 'Xenova/pythia-31m', source: 'hub', revision: SHA, dtype: 'q8', device: 'wasm' },

@@ -10,7 +10,7 @@ describe('ExperimentSpec validation', () => {
   it('accepts the default spec and round-trips it through JSON', () => {
     expect(parseSpec(JSON.parse(JSON.stringify(spec)))).toEqual(spec);
     expect(spec.models.length).toBe(ladder.models.length);
-    expect(spec.task.digits).toEqual([1, 2, 3, 4, 5]);
+    expect(spec.task).toMatchObject({ kind: 'arithmetic', digits: [1, 2, 3, 4, 5] });
   });
 
   it('rejects out-of-range and malformed fields with the field named', () => {

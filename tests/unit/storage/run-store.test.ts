@@ -128,7 +128,7 @@ describe('RunStore', { timeout: 60_000 }, () => {
     expect(await store.getRun(id)).toEqual(result);
     expect((await store.listRuns()).runs[0]).toMatchObject({ id, status: 'done', source: 'import', name: 'Imported: addition, 1–2 digits, 3 models' });
     const bad = structuredClone(result);
-    bad.models[0].items[0].metrics.exact_match = 3 as 0;
+    (bad.models[0].items[0].metrics as Record<string, number>).exact_match = 3;
     expect(await code(store.importRun(bad))).toBe('invalid-input');
     expect((await store.listRuns()).runs).toHaveLength(1);
   });

@@ -35,7 +35,7 @@ describe('seeded arithmetic items', () => {
         expect(new Set(items.map((i) => i.prompt)).size).toBe(10);
         for (const i of items) {
           for (const x of [i.meta.a, i.meta.b]) expect(String(x)).toHaveLength(digits);
-          expect(i.target).toBe(applyOperation(operation, i.meta.a, i.meta.b));
+          expect(i.target).toBe(applyOperation(operation, Number(i.meta.a), Number(i.meta.b)));
           expect(i.variant).toBe(`${operation}/${digits}d`);
         }
       }),
@@ -52,7 +52,7 @@ describe('seeded arithmetic items', () => {
     const [item] = generateArithmeticItems(task({ template: 'qa', kShot: 3, digits: [2], perVariant: 1 }));
     expect(item.prompt.split('\n\n')).toHaveLength(4);
     expect(item.prompt.endsWith(`Q: What is ${item.meta.a} plus ${item.meta.b}?\nA:`)).toBe(true);
-    expect(item.target).toBe(` ${item.meta.a + item.meta.b}`);
+    expect(item.target).toBe(` ${Number(item.meta.a) + Number(item.meta.b)}`);
     expect(item.endToken).toBe(false);
   });
 
