@@ -50,6 +50,35 @@ function serveOrtWasm(): Plugin {
 }
 
 /**
+ * onnxruntime-web names its WASM file with `new URL(..., import.meta.url)` as a fallback for
+ * when no wasmPaths are set, so the bundler copies the 27 MB file into assets/ a second time.
+ * The lab always sets wasmPaths to dist/ort/ (served with the right headers), so the hashed copy
+ * is never requested: drop it and point the fallback at the same file in ort/.
+ */
+function dropDuplicateOrtWasm(): Plugin {
+  return {
+    name: 'emergence-lab:drop-duplicate-ort-wasm',
+    apply: 'build',
+    generateBundle(_options, bundle) {
+      for (const [fileName, output] of Object.entries(bundle)) {
+        if (output.type !== 'asset' || !/^assets\/ort-wasm[^/]*\.wasm$/.test(fileName)) continue;
+        const hashed = fileName.slice('assets/'.length);
+        const original = ORT_FILES.find((f) => f.endsWith('.wasm'))!;
+        delete bundle[fileName];
+        const target = `../ort/${original}`;
+        for (const out of Object.values(bundle)) {
+          // Worker bundles arrive here as JavaScript assets, the page's code as chunks.
+          if (out.type === 'chunk' && out.code.includes(hashed)) out.code = out.code.split(hashed).join(target);
+          if (out.type === 'asset' && out.fileName.endsWith('.js') && typeof out.source === 'string' && out.source.includes(hashed)) {
+            out.source = out.source.split(hashed).join(target);
+          }
+        }
+      }
+    },
+  };
+}
+
+/**
  * Content-Security-Policy of the production build (a <meta> tag, so any static host gets it):
  * scripts only from the app itself plus 'wasm-unsafe-eval' for WebAssembly, no eval, and
  * connections only to the app and the configured model host.
@@ -88,7 +117,7 @@ const CONSENT_THRESHOLD = process.env.VITE_CONSENT_THRESHOLD_BYTES ?? '';
 export default defineConfig({
   base: './',
   publicDir: 'static',
-  plugins: [svelte(), serveOrtWasm(), injectCsp(MODEL_HOST)],
+  plugins: [svelte(), serveOrtWasm(), dropDuplicateOrtWasm(), injectCsp(MODEL_HOST)],
   define: {
     'import.meta.env.VITE_MODEL_HOST': JSON.stringify(MODEL_HOST),
     'import.meta.env.VITE_CONSENT_THRESHOLD_BYTES': JSON.stringify(CONSENT_THRESHOLD),

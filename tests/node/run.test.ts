@@ -134,7 +134,7 @@ describe('npm run eval (CLI)', () => {
       const out = join(dir, 'run.json');
       const r = cli(['--ladder', 'arith', '--task', 'add', '--digits', '1-2', '--n', '4', '--seed', '3', '--out', out]);
       expect(r.status, r.stderr).toBe(0);
-      expect(r.stdout).toMatch(/add\/1d \(n=4 per model, mean \[95% bootstrap CI\]\)/);
+      expect(r.stdout).toMatch(/1-digit \[add\/1d\] \(n=4 per model, mean \[95% CI\]\)/);
       expect(r.stdout).toMatch(/exact match/);
       const saved = JSON.parse(readFileSync(out, 'utf8')) as RunResult;
       expect(saved.spec.task).toMatchObject({ digits: [1, 2], perVariant: 4, seed: 3 });
