@@ -11,11 +11,11 @@
  * in Node, with a MemoryModelStore or DirectoryModelStore.
  */
 import type { ModelRef } from '../spec/schema.ts';
-import { probeDtypes, readModelConfig, resolveRevision, type HubRequestOptions } from './api.ts';
+import { dtypesOfListing, fetchRepoListing, readModelConfig, resolveRevision, type HubRequestOptions } from './api.ts';
 import { verifiedDownload } from './download.ts';
-import { ConsentRequiredError, DownloadError, HubError } from './errors.ts';
+import { ConsentRequiredError, CorruptCachedModelError, DownloadError, HubError, isOutOfMemory, looksLikeCorruptModel } from './errors.ts';
 import { DEFAULT_RETRY_POLICY, requestWithRetry, RetriesExhausted, type FetchFn, type RetryPolicy } from './http.ts';
-import { OPTIONAL_FILES, planDownload, type DownloadPlan, type PlanOptions } from './plan.ts';
+import { listingOf, OPTIONAL_FILES, planDownload, type DownloadPlan, type PlanOptions } from './plan.ts';
 import { isCommitSha, normalizeHost, parseResolveUrl, resolveUrl, type ResolvedFileUrl } from './repo.ts';
 import { MemoryModelStore, type ModelFileStore } from './store.ts';
 
@@ -25,7 +25,8 @@ export type HubEvent =
   | { type: 'complete'; repoId: string; file: string; bytes: number }
   | { type: 'cached'; repoId: string; file: string; bytes: number }
   | { type: 'failed'; repoId: string; file: string; error: string; message: string }
-  | { type: 'cache-error'; repoId: string; file: string; message: string };
+  | { type: 'cache-error'; repoId: string; file: string; message: string }
+  | { type: 'evicted'; repoId: string; file: string; message: string };
 
 /** The slice of the Web Cache API transformers.js calls on `env.customCache`. */
 export interface TransformersCache {
@@ -54,7 +55,7 @@ export interface HubSession {
   /** remoteHost, fetch and cache, to spread into createTransformersEngine's config. */
   engineConfig(): { remoteHost: string; fetch: FetchFn; cache: TransformersCache };
   resolveRevision(repoId: string, revision?: string): Promise<string>;
-  probeDtypes(repoId: string, sha: string): ReturnType<typeof probeDtypes>;
+  probeDtypes(repoId: string, sha: string): Promise<ReturnType<typeof dtypesOfListing>>;
   readModelConfig(repoId: string, sha: string): ReturnType<typeof readModelConfig>;
   /** Plan the downloads of these refs; pins each repository to its resolved commit. */
   planDownload(refs: readonly ModelRef[], options?: Pick<PlanOptions, 'consentThresholdBytes' | 'shaderF16'>): Promise<DownloadPlan>;
@@ -65,6 +66,12 @@ export interface HubSession {
   isGranted(repoId: string, sha: string): boolean;
   /** Abort every download in flight (each fails with a DownloadError "cancelled"). */
   cancelDownloads(): void;
+  /**
+   * After a model failed to load: when the failure reads like unreadable weights and its ONNX
+   * files came from the cache, delete them from the cache and return the error to show (it says
+   * so and offers a fresh download); null when the failure has another cause.
+   */
+  evictAfterLoadFailure(repoId: string, error: unknown): Promise<CorruptCachedModelError | null>;
   onEvent(listener: (e: HubEvent) => void): () => void;
 }
 
@@ -74,6 +81,14 @@ function urlOf(input: RequestInfo | URL): string {
   if (typeof input === 'string') return input;
   if (input instanceof URL) return input.href;
   return input.url;
+}
+
+/** A Hub error (not a runtime failure) anywhere in the cause chain. */
+function findHubErrorOnly(err: unknown): boolean {
+  for (let e: unknown = err, n = 0; e != null && n < 8; e = e instanceof Error ? (e as Error & { cause?: unknown }).cause : undefined, n++) {
+    if (e instanceof HubError) return true;
+  }
+  return false;
 }
 
 function headerOf(headers: HeadersInit | undefined, name: string): string | null {
@@ -89,9 +104,20 @@ export function createHubSession(options: HubSessionOptions): HubSession {
   const listeners = new Set<(e: HubEvent) => void>();
   const granted = new Set<string>();
   const pins = new Map<string, string>();
-  const expected = new Map<string, number | null>();
-  /** URL -> size of bodies `fetch` received completely and checked against a known length. */
-  const verified = new Map<string, number>();
+  const expected = new Map<string, { bytes: number | null; sha256: string | null }>();
+  /**
+   * URL -> bodies `fetch` received completely and checked against a known length, and against
+   * the published SHA-256 where there is one (sha256 null: length-checked only).
+   */
+  const verified = new Map<string, { bytes: number; sha256: string | null }>();
+  /** repoId -> URLs of ONNX weights served from the store (candidates for eviction). */
+  const servedFromStore = new Map<string, Set<string>>();
+  const noteServed = (t: ResolvedFileUrl & { url: string }) => {
+    if (!/\.onnx(_data(_\d+)?)?$/.test(t.file)) return;
+    let set = servedFromStore.get(t.repoId);
+    if (!set) servedFromStore.set(t.repoId, (set = new Set()));
+    set.add(t.url);
+  };
   /** repoId -> why the last granted plan could not plan it. */
   const plannedFailures = new Map<string, { error: string; message: string }>();
   let downloads = new AbortController();
@@ -106,6 +132,8 @@ export function createHubSession(options: HubSessionOptions): HubSession {
     }
   };
   const key = (repoId: string, sha: string) => `${repoId}@${sha}`;
+  /** One listing request per repository and commit for the session's lifetime. */
+  const listings = new Map<string, ReturnType<typeof fetchRepoListing>>();
   const requestOptions = (): HubRequestOptions => ({ fetch: base, retry: policy, store });
 
   /** A resolve URL on our host, with a branch name replaced by the commit this session pinned. */
@@ -149,7 +177,10 @@ export function createHubSession(options: HubSessionOptions): HubSession {
     if (method !== 'GET') return base(target.url, init);
 
     const cached = range === null && store ? await store.match(target.url) : undefined;
-    if (cached) return cached;
+    if (cached) {
+      noteServed(target);
+      return cached;
+    }
     if (!pinned || !granted.has(key(target.repoId, target.revision))) {
       // A model the granted plan already found broken fails with the plan's reason.
       const planned = plannedFailures.get(target.repoId);
@@ -166,11 +197,12 @@ export function createHubSession(options: HubSessionOptions): HubSession {
     const response = await verifiedDownload(base, target, { ...init, signal: undefined }, {
       policy,
       signal: downloads.signal,
-      expectedBytes: expected.get(target.url) ?? null,
+      expectedBytes: expected.get(target.url)?.bytes ?? null,
+      expectedSha256: expected.get(target.url)?.sha256 ?? null,
       onProgress: (loaded, total) => emit({ type: 'progress', repoId, file, loaded, total }),
       onRetry: (attempt, delayMs, reason) => emit({ type: 'retry', repoId, file, attempt, delayMs, reason }),
-      onComplete: (bytes, lengthChecked) => {
-        if (lengthChecked) verified.set(target.url, bytes);
+      onComplete: (bytes, lengthChecked, sha256) => {
+        if (lengthChecked) verified.set(target.url, { bytes, sha256 });
         emit({ type: 'complete', repoId, file, bytes });
       },
       onFailed: (e) => emit({ type: 'failed', repoId, file, error: e.name, message: e.message }),
@@ -207,7 +239,9 @@ export function createHubSession(options: HubSessionOptions): HubSession {
         handBack.delete(target.url);
         return new Response(body as Uint8Array<ArrayBuffer>, { status: 200, headers: { 'content-length': String(body.byteLength) } });
       }
-      return store ? store.match(target.url) : undefined;
+      const hit = store ? await store.match(target.url) : undefined;
+      if (hit) noteServed(target);
+      return hit;
     },
     async put(request, response, progress) {
       const target = canonical(request);
@@ -231,15 +265,16 @@ export function createHubSession(options: HubSessionOptions): HubSession {
         body.set(c, offset);
         offset += c.byteLength;
       }
-      // Only files `fetch` received completely, checked against a known length, are kept.
+      // Only files `fetch` received completely, checked against a known length (and the published
+      // SHA-256 where the host has one: a mismatch never gets this far), are kept.
       const checked = verified.get(target.url);
-      if (!store || !isCommitSha(target.revision) || checked !== body.byteLength || (total > 0 && total !== body.byteLength)) {
+      if (!store || !isCommitSha(target.revision) || checked?.bytes !== body.byteLength || (total > 0 && total !== body.byteLength)) {
         if (store) emit({ type: 'cache-error', repoId: target.repoId, file: target.file, message: 'not stored: the download could not be verified' });
         holdForReadBack(target.url, body);
         return;
       }
       try {
-        await store.put(target.url, body);
+        await store.put(target.url, body, { sha256: checked.sha256 });
         emit({ type: 'cached', repoId: target.repoId, file: target.file, bytes: body.byteLength });
       } catch (err) {
         emit({ type: 'cache-error', repoId: target.repoId, file: target.file, message: err instanceof Error ? err.message : String(err) });
@@ -255,11 +290,12 @@ export function createHubSession(options: HubSessionOptions): HubSession {
     cache,
     engineConfig: () => ({ remoteHost: host, fetch: sessionFetch, cache }),
     resolveRevision: (repoId, revision = 'main') => resolveRevision(host, repoId, revision, requestOptions()),
-    probeDtypes: (repoId, sha) => probeDtypes(host, repoId, sha, requestOptions()),
+    probeDtypes: async (repoId, sha) => dtypesOfListing(await listingOf(host, repoId, sha, { ...requestOptions(), listings })),
     readModelConfig: (repoId, sha) => readModelConfig(host, repoId, sha, requestOptions()),
     async planDownload(refs, planOptions = {}) {
       const plan = await planDownload(host, refs, {
         ...requestOptions(),
+        listings,
         consentThresholdBytes: planOptions.consentThresholdBytes ?? options.consentThresholdBytes,
         shaderF16: planOptions.shaderF16,
       });
@@ -271,7 +307,7 @@ export function createHubSession(options: HubSessionOptions): HubSession {
       for (const m of plan.models) {
         granted.add(key(m.repoId, m.sha));
         pins.set(m.repoId, m.sha);
-        for (const f of m.files) expected.set(f.url, f.bytes);
+        for (const f of m.files) expected.set(f.url, { bytes: f.bytes, sha256: f.sha256 ?? null });
         plannedFailures.delete(m.repoId);
       }
       for (const f of plan.failed) if (!plan.models.some((m) => m.repoId === f.ref.id)) plannedFailures.set(f.ref.id, { error: f.error, message: f.message });
@@ -284,6 +320,19 @@ export function createHubSession(options: HubSessionOptions): HubSession {
     cancelDownloads() {
       downloads.abort();
       downloads = new AbortController();
+    },
+    async evictAfterLoadFailure(repoId, error) {
+      const served = servedFromStore.get(repoId);
+      if (!store || !served || served.size === 0 || findHubErrorOnly(error) || isOutOfMemory(error) || !looksLikeCorruptModel(error)) return null;
+      const files: string[] = [];
+      for (const url of served) {
+        if (await store.delete(url).catch(() => false)) files.push(parseResolveUrl(url)?.file ?? url);
+      }
+      served.clear();
+      if (files.length === 0) return null;
+      const err = new CorruptCachedModelError(repoId, files, error);
+      for (const file of files) emit({ type: 'evicted', repoId, file, message: err.message });
+      return err;
     },
     onEvent(listener) {
       listeners.add(listener);

@@ -5,7 +5,7 @@ import type { FetchFn } from '../../../src/lib/hub/http.ts';
 
 const sha = 'd'.repeat(40);
 const target = { url: `https://hub.example/a/b/resolve/${sha}/onnx/model.onnx`, repoId: 'a/b', revision: sha, file: 'onnx/model.onnx' };
-const policy = { retries: 2, baseDelayMs: 1, maxDelayMs: 2, stallTimeoutMs: 200 };
+const policy = { retries: 2, baseDelayMs: 1, maxDelayMs: 2, stallTimeoutMs: 200, maxRetryAfterMs: 1_000 };
 const FILE = Uint8Array.from({ length: 1000 }, (_, i) => i % 251);
 
 /** A body that sends `bytes` then errors (a reset) or stalls forever. */
