@@ -130,7 +130,13 @@ async function planModel(host: string, ref: ModelRef, options: PlanOptions): Pro
   const fromStore = async (): Promise<boolean> => {
     if (!store) return false;
     const found: PlannedFile[] = [];
-    for (const file of [onnx, ...externalDataFiles(onnx, configChunks), ...TOKENIZER_AND_CONFIG_FILES]) {
+    // External data the listing showed when it was downloaded (config.json may not mention it):
+    // every chunk stored next to the weights is part of them.
+    let stored = 0;
+    while (stored < 100 && (await store.size(url(externalDataFiles(onnx, stored + 1)[stored]))) !== null) stored++;
+    if (stored < configChunks) return false;
+    chunks = stored;
+    for (const file of [onnx, ...externalDataFiles(onnx, chunks), ...TOKENIZER_AND_CONFIG_FILES]) {
       const bytes = await store.size(url(file));
       if (bytes === null) return false;
       found.push({ repoId, revision: sha, file, url: url(file), bytes, sha256: null, cached: true });

@@ -52,8 +52,10 @@ export interface HubSession {
   readonly fetch: FetchFn;
   /** For TransformersEngineConfig.cache (transformers.js env.customCache). */
   readonly cache: TransformersCache;
-  /** remoteHost, fetch and cache, to spread into createTransformersEngine's config. */
-  engineConfig(): { remoteHost: string; fetch: FetchFn; cache: TransformersCache };
+  /** remoteHost, fetch, cache and external-data counts, to spread into createTransformersEngine's config. */
+  engineConfig(): { remoteHost: string; fetch: FetchFn; cache: TransformersCache; externalDataChunks: (ref: ModelRef) => number | null };
+  /** External-data files of a granted model (from its listing), or null when not planned here. */
+  externalDataChunks(ref: ModelRef): number | null;
   resolveRevision(repoId: string, revision?: string): Promise<string>;
   probeDtypes(repoId: string, sha: string): Promise<ReturnType<typeof dtypesOfListing>>;
   readModelConfig(repoId: string, sha: string): ReturnType<typeof readModelConfig>;
@@ -104,6 +106,12 @@ export function createHubSession(options: HubSessionOptions): HubSession {
   const listeners = new Set<(e: HubEvent) => void>();
   const granted = new Set<string>();
   const pins = new Map<string, string>();
+  /** "repo@sha" -> external-data chunks of the granted plan's weights. */
+  const chunksOf = new Map<string, number>();
+  const externalDataChunks = (ref: ModelRef): number | null => {
+    const sha = isCommitSha(ref.revision) ? ref.revision : pins.get(ref.id);
+    return sha ? (chunksOf.get(`${ref.id}@${sha}`) ?? null) : null;
+  };
   const expected = new Map<string, { bytes: number | null; sha256: string | null }>();
   /**
    * URL -> bodies `fetch` received completely and checked against a known length, and against
@@ -288,7 +296,8 @@ export function createHubSession(options: HubSessionOptions): HubSession {
     store,
     fetch: sessionFetch,
     cache,
-    engineConfig: () => ({ remoteHost: host, fetch: sessionFetch, cache }),
+    engineConfig: () => ({ remoteHost: host, fetch: sessionFetch, cache, externalDataChunks }),
+    externalDataChunks,
     resolveRevision: (repoId, revision = 'main') => resolveRevision(host, repoId, revision, requestOptions()),
     probeDtypes: async (repoId, sha) => dtypesOfListing(await listingOf(host, repoId, sha, { ...requestOptions(), listings })),
     readModelConfig: (repoId, sha) => readModelConfig(host, repoId, sha, requestOptions()),
@@ -306,6 +315,7 @@ export function createHubSession(options: HubSessionOptions): HubSession {
       if (normalizeHost(plan.host) !== host) throw new Error(`This plan is for ${plan.host}, not ${host}.`);
       for (const m of plan.models) {
         granted.add(key(m.repoId, m.sha));
+        if (m.externalDataChunks !== undefined) chunksOf.set(key(m.repoId, m.sha), m.externalDataChunks);
         pins.set(m.repoId, m.sha);
         for (const f of m.files) expected.set(f.url, { bytes: f.bytes, sha256: f.sha256 ?? null });
         plannedFailures.delete(m.repoId);
