@@ -204,7 +204,8 @@ describe('external-data weights (.onnx + .onnx_data)', () => {
     const bundled = await createTransformersEngine({ localModelPath: MODELS_DIR }).load({ id: `arith/${small.id}`, source: 'bundled', revision: null, dtype: 'fp32', device: 'cpu' });
     const expected = await bundled.score(items);
     await bundled.dispose();
-    expect(results.map((r) => r.raw)).toEqual(expected.map((r) => r.raw));
+    expect(results.length).toBe(items.length);
+    expect(results).toEqual(expected);
 
     const [cached] = await listCachedModels(store);
     expect(cached.files.filter((f) => f.file.startsWith('onnx/')).map((f) => [f.file, f.hashVerified]).sort()).toEqual([
