@@ -36,16 +36,21 @@ function sessionFor(host: string): HubSession {
  * Models the plan could not plan fail at once with the plan's reason (no request is made for
  * them), and a load cut short by Cancel reports a cancellation rather than a download error.
  */
-function guardEngine(engine: Engine, plan: DownloadPlan, signal: AbortSignal): Engine {
+function guardEngine(engine: Engine, plan: DownloadPlan, signal: AbortSignal, session: HubSession): Engine {
   const failed = new Map(plan.failed.filter((f) => !plan.models.some((m) => m.repoId === f.ref.id)).map((f) => [f.ref.id, f]));
+  const withoutId = (id: string, message: string) => (message.startsWith(`${id}: `) ? message.slice(id.length + 2) : message);
   return {
     async load(ref, options) {
       const f = ref.source === 'hub' ? failed.get(ref.id) : undefined;
-      if (f) throw new ModelLoadError(ref.id, f.message.startsWith(`${ref.id}: `) ? f.message.slice(ref.id.length + 2) : f.message);
+      if (f) throw new ModelLoadError(ref.id, withoutId(ref.id, f.message));
       try {
         return await engine.load(ref, options);
       } catch (err) {
         if (signal.aborted) throw new CancelledError();
+        // Weights from the cache that ONNX Runtime cannot read are deleted, so the next run
+        // downloads them afresh instead of failing the same way forever.
+        const evicted = ref.source === 'hub' ? await session.evictAfterLoadFailure(ref.id, err).catch(() => null) : null;
+        if (evicted) throw new ModelLoadError(ref.id, withoutId(ref.id, evicted.message), { cause: err });
         throw err;
       }
     },
@@ -61,7 +66,7 @@ function createEngine(config: WorkerRunConfig, runId: string, signal: AbortSigna
   session.grant(config.hub.plan);
   const stop = session.onEvent((event) => post({ type: 'hub-event', runId, event }));
   const engine = createTransformersEngine({ ...local, ...session.engineConfig() });
-  return { engine: guardEngine(engine, config.hub.plan, signal), release: stop };
+  return { engine: guardEngine(engine, config.hub.plan, signal, session), release: stop };
 }
 
 scope.onmessage = async (e: MessageEvent<ToWorker>) => {

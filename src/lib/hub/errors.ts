@@ -237,3 +237,24 @@ export function classifyModelError(err: unknown, modelId: string): Error {
   }
   return err instanceof Error ? err : new Error(String(err));
 }
+
+// ONNX Runtime Web states that outlive a failed session in its WASM instance, which nothing
+// outside onnxruntime-web can reset: a WebGPU session whose creation threw after the device was
+// registered ("another WebGPU EP inference session is being created"), an aborted or trapped
+// WASM module, an asyncify stack left unwound.
+const RUNTIME_POISONED_PATTERN =
+  /another WebGPU EP inference session is being created|Aborted\(|RuntimeError: (unreachable|memory access out of bounds)|asyncify|WebAssembly\.(Instance|Module).*(failed|abort)|program has been aborted/i;
+
+/**
+ * True when a model's failure (an error or the message a rung recorded) means the runtime in
+ * this worker is unusable for every later model: the page should restart the engine worker
+ * before the next rung. A corrupt model file alone does not poison it (its session is released).
+ */
+export function runtimeNeedsRestart(err: unknown): boolean {
+  if (typeof err === 'string') return RUNTIME_POISONED_PATTERN.test(err);
+  for (const e of causeChain(err)) {
+    const msg = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
+    if (RUNTIME_POISONED_PATTERN.test(msg)) return true;
+  }
+  return false;
+}
