@@ -41,6 +41,8 @@ export {
   chooseDtype,
   chooseLadderDtypes,
   ladderDtypeWarning,
+  dtypeWarnings,
+  INT8_DTYPES,
   type DtypeCapabilities,
   type DtypeChoiceOptions,
   type DtypeOffer,

@@ -9,7 +9,7 @@
 import type { Device, Dtype, ModelRef } from '../spec/schema.ts';
 import { dtypesOfListing, fetchRepoListing, fetchRevisionInfo, readModelConfig, type HubRequestOptions, type RepoListing } from './api.ts';
 import { externalDataChunks, type ModelConfigSummary } from './architectures.ts';
-import { dtypeFile, dtypeRunsOn, externalDataFiles, ladderDtypeWarning } from './dtypes.ts';
+import { dtypeFile, dtypeRunsOn, dtypeWarnings, externalDataFiles, ladderDtypeWarning } from './dtypes.ts';
 import { HubError, MissingDtypeError } from './errors.ts';
 import { isCommitSha, resolveUrl, validateRepoId } from './repo.ts';
 
@@ -221,6 +221,7 @@ export async function planDownload(host: string, refs: readonly ModelRef[], opti
   const warnings: string[] = [];
   const mixed = ladderDtypeWarning(models.map((m) => ({ id: m.repoId, dtype: m.dtype })));
   if (mixed) warnings.push(mixed);
+  for (const m of models) warnings.push(...dtypeWarnings({ id: m.repoId, dtype: m.dtype, device: m.ref.device, modelType: m.modelType }));
   for (const m of models) if (m.sizesIncomplete) warnings.push(`${m.repoId}: the host did not report every file size; the download may be larger than shown.`);
   return {
     host,
