@@ -66,6 +66,15 @@ function formatBytes(n: number): string {
   return `${n} bytes`;
 }
 
+function tooLarge(what: string, maxBytes: number, atLeast: number): JsonGuardError {
+  return new JsonGuardError(
+    'too-large',
+    null,
+    `${what} is larger than the ${formatBytes(maxBytes)} this lab accepts (it has at least ${formatBytes(atLeast)}). ` +
+      'Check that it is the right file or link; nothing was read from it.',
+  );
+}
+
 /**
  * Throws JsonGuardError when `text` is larger than maxBytes or nests deeper than maxDepth.
  * One pass, no allocation per character; strings (and their escapes) are skipped correctly,
@@ -73,15 +82,8 @@ function formatBytes(n: number): string {
  */
 export function checkJsonShape(text: string, limits: JsonGuardLimits): void {
   const what = limits.what ?? 'The JSON text';
-  // Characters never outnumber UTF-8 bytes, so the length alone refuses most oversize input.
-  if (text.length > limits.maxBytes || (text.length * 3 > limits.maxBytes && utf8Length(text, limits.maxBytes) > limits.maxBytes)) {
-    throw new JsonGuardError(
-      'too-large',
-      null,
-      `${what} is larger than the ${formatBytes(limits.maxBytes)} this lab accepts (it has at least ${formatBytes(Math.max(text.length, limits.maxBytes + 1))}). ` +
-        'Check that it is the right file or link; nothing was read from it.',
-    );
-  }
+  // Characters never outnumber UTF-8 bytes: more characters than maxBytes is refused unscanned.
+  if (text.length > limits.maxBytes) throw tooLarge(what, limits.maxBytes, text.length);
   let depth = 0;
   let inString = false;
   for (let i = 0; i < text.length; i++) {
@@ -103,15 +105,98 @@ export function checkJsonShape(text: string, limits: JsonGuardLimits): void {
       }
     } else if (c === 0x5d || c === 0x7d) depth--;
   }
+  // The exact UTF-8 size after the scan, which stops early at deep nesting.
+  if (text.length * 3 > limits.maxBytes && utf8Length(text, limits.maxBytes) > limits.maxBytes) throw tooLarge(what, limits.maxBytes, limits.maxBytes + 1);
 }
 
-/** The character offset a JSON.parse SyntaxError names, if it names one. */
-function syntaxErrorOffset(err: unknown, text: string): number | null {
-  const msg = err instanceof Error ? err.message : '';
-  const m = /position (\d+)/.exec(msg);
-  if (m) return Math.min(text.length, Number(m[1]));
-  if (/Unexpected end of JSON input|Unterminated string/i.test(msg)) return text.length;
-  return null;
+/**
+ * Offset of the first character that makes `text` invalid JSON (RFC 8259), or text.length when
+ * it ends too early. Run only after JSON.parse failed (its messages differ between engines and
+ * can quote the input); depth is already bounded by checkJsonShape, so recursion is shallow.
+ */
+export function firstJsonErrorOffset(text: string): number {
+  let i = 0;
+  const ws = () => {
+    while (i < text.length && ' \t\n\r'.includes(text[i])) i++;
+  };
+  const fail = (at: number): never => {
+    throw at;
+  };
+  const literal = (word: string) => {
+    for (let k = 0; k < word.length; k++) if (text[i + k] !== word[k]) fail(Math.min(i + k, text.length));
+    i += word.length;
+  };
+  const string = () => {
+    i++; // opening quote
+    while (i < text.length) {
+      const c = text.charCodeAt(i);
+      if (c === 0x22) return void i++;
+      if (c < 0x20) fail(i);
+      if (c === 0x5c) {
+        const e = text[i + 1];
+        if (e === 'u') {
+          if (!/^[0-9a-fA-F]{4}$/.test(text.slice(i + 2, i + 6))) fail(i);
+          i += 6;
+        } else if (e !== undefined && '"\\/bfnrt'.includes(e)) i += 2;
+        else fail(i + 1 >= text.length ? text.length : i);
+      } else i++;
+    }
+    fail(text.length);
+  };
+  const number = () => {
+    const m = /^-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?/.exec(text.slice(i, i + 400));
+    if (!m || m[0] === '-' || m[0] === '') fail(i);
+    i += m![0].length;
+  };
+  const value = (): void => {
+    ws();
+    const c = text[i];
+    if (c === undefined) fail(text.length);
+    if (c === '{') {
+      i++;
+      ws();
+      if (text[i] === '}') return void i++;
+      for (;;) {
+        ws();
+        if (text[i] !== '"') fail(Math.min(i, text.length));
+        string();
+        ws();
+        if (text[i] !== ':') fail(Math.min(i, text.length));
+        i++;
+        value();
+        ws();
+        if (text[i] === ',') i++;
+        else if (text[i] === '}') return void i++;
+        else fail(Math.min(i, text.length));
+      }
+    }
+    if (c === '[') {
+      i++;
+      ws();
+      if (text[i] === ']') return void i++;
+      for (;;) {
+        value();
+        ws();
+        if (text[i] === ',') i++;
+        else if (text[i] === ']') return void i++;
+        else fail(Math.min(i, text.length));
+      }
+    }
+    if (c === '"') return string();
+    if (c === 't') return literal('true');
+    if (c === 'f') return literal('false');
+    if (c === 'n') return literal('null');
+    if (c === '-' || (c >= '0' && c <= '9')) return number();
+    fail(i);
+  };
+  try {
+    value();
+    ws();
+    return i < text.length ? i : text.length;
+  } catch (at) {
+    if (typeof at === 'number') return at;
+    throw at;
+  }
 }
 
 /**
@@ -123,10 +208,10 @@ export function guardJson(text: string, limits: JsonGuardLimits): unknown {
   checkJsonShape(text, limits);
   try {
     return JSON.parse(text);
-  } catch (err) {
+  } catch {
     const what = limits.what ?? 'The JSON text';
-    const at = syntaxErrorOffset(err, text);
-    const where = at === null ? '' : at >= text.length ? ' (it ends too early)' : ` (at character ${at}: "${excerptAt(text, at)}")`;
+    const at = firstJsonErrorOffset(text);
+    const where = at >= text.length ? ' (it ends too early)' : ` (at character ${at}: "${excerptAt(text, at)}")`;
     throw new JsonGuardError('invalid', at, `${what} is not valid JSON${where}. It may be cut off or edited by hand; get a fresh copy from where it came from.`);
   }
 }
