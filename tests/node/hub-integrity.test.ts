@@ -270,3 +270,23 @@ describe('layouts and numerics', () => {
     expect(err).not.toBeInstanceOf(DownloadError);
   });
 });
+
+describe("transformers.js's ModelRegistry agrees with the plan's file list", () => {
+  it.each([
+    ['fp32, weights inside the .onnx', 'fp32', null],
+    ['q4 with two external-data chunks named per file', 'q4', { 'model_q4.onnx': 2 }],
+    ['fp16 with one chunk for every file', 'fp16', 1],
+  ] as const)('%s', async (_name, dtype, ext) => {
+    const { ModelRegistry } = await import('@huggingface/transformers');
+    const base = JSON.parse(readFileSync(join(dirOf(small.id), 'config.json'), 'utf8'));
+    const config = ext === null ? base : { ...base, 'transformers.js_config': { use_external_data_format: ext } };
+    const theirs = await (ModelRegistry as unknown as { get_model_files: (id: string, o: object) => Promise<string[]> }).get_model_files('lab-test/any', { config, dtype, device: 'cpu' });
+    const { dtypeFile, externalDataFiles } = await import('../../src/lib/hub/dtypes.ts');
+    const { externalDataChunks, summarizeConfig } = await import('../../src/lib/hub/architectures.ts');
+    const { OPTIONAL_FILES } = await import('../../src/lib/hub/plan.ts');
+    const onnx = dtypeFile(dtype);
+    const chunks = externalDataChunks(summarizeConfig('lab-test/any', config).externalData, onnx.slice('onnx/'.length));
+    const ours = ['config.json', onnx, ...externalDataFiles(onnx, chunks), ...OPTIONAL_FILES];
+    expect([...ours].sort()).toEqual([...theirs].sort());
+  });
+});
