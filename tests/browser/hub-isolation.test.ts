@@ -5,17 +5,21 @@
  * with a message offering a fresh download; and neither stops the other rungs, a bundled run
  * afterwards in the same page, or the next Hub run (which downloads the evicted file again).
  */
-import { statSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { MODELS_DIR } from '../../src/cli/node-engine.ts';
+import { MODELS_DIR, REPO_ROOT } from '../../src/cli/node-engine.ts';
+import { formatBytes } from '../../src/lib/hub/downloads.ts';
 import { launchChromium, type LaunchedBrowser } from '../helpers/chromium.ts';
 import { startHubServer, type HubServer } from '../helpers/hub-server.ts';
 
 const ONNX = 'onnx/model.onnx';
 const dirOf = (id: string) => join(MODELS_DIR, 'arith', id);
 const onnxBytes = (id: string) => statSync(join(dirOf(id), ONNX)).size;
+const FIXTURES = join(REPO_ROOT, 'tests', 'fixtures', 'models');
+const EXTERNAL_DIR = join(FIXTURES, 'external-data', 'arith-l1-d12-external');
+const small = (file: string) => readFileSync(join(dirOf('arith-l1-d12'), file));
 
 let server: HubServer;
 let chrome: LaunchedBrowser;
@@ -25,7 +29,21 @@ const pageErrors: string[] = [];
 beforeAll(async () => {
   server = await startHubServer({
     port: inject('hubPort'),
-    repos: { 'lab-test/c-first': { dir: dirOf('arith-l1-d12') }, 'lab-test/c-second': { dir: dirOf('arith-l1-d24') } },
+    repos: {
+      'lab-test/c-first': { dir: dirOf('arith-l1-d12') },
+      'lab-test/c-second': { dir: dirOf('arith-l1-d24') },
+      'lab-test/ext': { dir: EXTERNAL_DIR },
+      'lab-test/nan': { dir: join(FIXTURES, 'broken', 'nan-logits') },
+      'lab-test/legacy': {
+        files: {
+          'config.json': small('config.json'),
+          'tokenizer.json': small('tokenizer.json'),
+          'tokenizer_config.json': small('tokenizer_config.json'),
+          'onnx/decoder_model_merged.onnx': small(ONNX),
+        },
+      },
+      'lab-test/q8-and-fp32': { dir: dirOf('arith-l1-d12'), files: { 'onnx/model_quantized.onnx': small(ONNX) } },
+    },
   });
   chrome = await launchChromium({ webgpu: false });
   page = await (await chrome.newContext()).newPage();
@@ -140,5 +158,59 @@ describe('a bad model cannot poison the lab', () => {
     expect((await rungs()).map((x) => x.status)).toEqual(['done', 'done']);
     expect(server.count({ kind: 'file', method: 'GET', repoId: 'lab-test/c-first', file: ONNX, range: null })).toBe(1);
     expect(pageErrors).toEqual([]);
+  });
+
+  it('external-data weights, the legacy layout and NaN logits, with one listing request per repository', async () => {
+    const removeButtons = page.locator('[data-testid=custom-model] button', { hasText: 'remove' });
+    while ((await removeButtons.count()) > 0) await removeButtons.first().click();
+    server.resetLog();
+    const legacy = await probe('lab-test/legacy');
+    expect(legacy.status).toBe('error');
+    expect(legacy.text).toMatch(/^lab-test\/legacy: at 0123456789ab this repository has only the legacy ONNX layout \(onnx\/decoder_model_merged\.onnx\), which the lab does not load/);
+    expect((await probe('lab-test/ext')).status).toBe('ok');
+    const extBytes = statSync(join(EXTERNAL_DIR, ONNX)).size + statSync(join(EXTERNAL_DIR, `${ONNX}_data`)).size;
+    expect(await page.locator('[data-testid=custom-model][data-repo="lab-test/ext"]').textContent()).toContain(`fp32 ${formatBytes(extBytes)}`);
+    expect((await probe('lab-test/nan')).status).toBe('ok');
+    await run();
+    expect(await waitForRunEnd()).toBe('done');
+    const byModel = Object.fromEntries((await rungs()).map((r) => [r.model, r]));
+    expect(byModel['lab-test/ext'].status).toBe('done');
+    expect(byModel['lab-test/nan'].status).toBe('error');
+    expect(byModel['lab-test/nan'].error).toMatch(/^lab-test\/nan \(fp32 on wasm\) produced NaN or infinite values while scoring, so this rung has no results\. Run it again with fp32 or q4\.$/);
+    const dataUrl = `${server.url}/lab-test/ext/resolve/${server.sha}/${ONNX}_data`;
+    expect(await cachedUrls()).toContain(dataUrl);
+    for (const repo of ['lab-test/legacy', 'lab-test/ext', 'lab-test/nan']) expect([repo, server.count({ kind: 'tree', repoId: repo })]).toEqual([repo, 1]);
+    expect(server.count({ kind: 'file', method: 'HEAD' })).toBe(0);
+
+    // Served from the cache: the external-data model runs again with no request.
+    server.resetLog();
+    await run();
+    expect(await waitForRunEnd()).toBe('done');
+    expect(Object.fromEntries((await rungs()).map((r) => [r.model, r.status]))['lab-test/ext']).toBe('done');
+    expect(server.log.filter((r) => r.repoId === 'lab-test/ext')).toEqual([]);
+    expect(pageErrors).toEqual([]);
+  });
+});
+
+describe('dtypes on WebGPU', () => {
+  it('auto never picks q8 weights on WebGPU (transformers.js #1512): fp32 where q4 is missing', async () => {
+    const gpu = await launchChromium({ webgpu: true });
+    try {
+      const p = await (await gpu.newContext()).newPage();
+      p.setDefaultTimeout(120_000);
+      await p.goto(inject('baseUrl'));
+      await p.waitForFunction(() => {
+        const b = document.querySelector<HTMLButtonElement>('[data-testid=run]');
+        return b !== null && !b.disabled;
+      });
+      await p.getByTestId('source-hub').check();
+      await p.getByTestId('hub-ladder').selectOption('custom');
+      await p.getByTestId('repo-input').fill('lab-test/q8-and-fp32');
+      await p.getByTestId('probe').click();
+      await p.waitForFunction(() => document.querySelector('[data-testid=probe-message]')?.getAttribute('data-status') === 'ok');
+      expect(await p.locator('[data-testid=custom-model][data-repo="lab-test/q8-and-fp32"] .tag.chosen').textContent()).toBe('fp32');
+    } finally {
+      await gpu.close();
+    }
   });
 });
