@@ -125,9 +125,15 @@ function isLoopback(addr: string | undefined): boolean {
 }
 
 /** Response headers the Hub exposes to browser pages (transformers.js and the lab read them). */
-const EXPOSED_HEADERS = 'Content-Length, Content-Range, Accept-Ranges, ETag, X-Repo-Commit, X-Error-Code, X-Linked-Etag, X-Linked-Size, Retry-After';
+const EXPOSED_HEADERS = 'Content-Length, Content-Range, Accept-Ranges, ETag, X-Repo-Commit, X-Error-Code, X-Linked-Etag, X-Linked-Size, Retry-After, Link';
 
-export async function startHubServer(options: { repos: Record<string, HubRepoSource>; sha?: string; port?: number }): Promise<HubServer> {
+export async function startHubServer(options: {
+  repos: Record<string, HubRepoSource>;
+  sha?: string;
+  port?: number;
+  /** Entries per tree-API page (the Hub: 1,000); further pages are named by a Link header. */
+  treePageSize?: number;
+}): Promise<HubServer> {
   const defaultSha = options.sha ?? DEFAULT_FAKE_SHA;
   const repos = new Map<string, RepoFiles>();
   for (const [repoId, src] of Object.entries(options.repos)) {
@@ -354,7 +360,15 @@ export async function startHubServer(options: { repos: Record<string, HubRepoSou
         return;
       }
       const recursive = /[?&]recursive=(1|true)\b/.test(req.url ?? '');
-      return json(res, 200, treeListing(tree[1], repo, decodeURIComponent(tree[3] ?? ''), recursive));
+      const all = treeListing(tree[1], repo, decodeURIComponent(tree[3] ?? ''), recursive);
+      const size = options.treePageSize ?? 1000;
+      const cursor = Number(/[?&]cursor=(\d+)/.exec(req.url ?? '')?.[1] ?? 0);
+      if (cursor + size < all.length) {
+        const nextUrl = new URL(req.url ?? '/', `http://${req.headers.host}`);
+        nextUrl.searchParams.set('cursor', String(cursor + size));
+        res.setHeader('link', `<${nextUrl.href}>; rel="next"`);
+      }
+      return json(res, 200, all.slice(cursor, cursor + size));
     }
     const file = /^\/([^/]+\/[^/]+)\/resolve\/([^/]+)\/(.+)$/.exec(path);
     if (file) {

@@ -271,6 +271,28 @@ describe('layouts and numerics', () => {
   });
 });
 
+describe('listing pages', () => {
+  it('follows the Link header through a paged listing and finds the files of every page', async () => {
+    const paged = await startHubServer({ repos: { [EXT]: { dir: EXTERNAL_DIR } }, treePageSize: 2 });
+    try {
+      const probes = await probeDtypes(paged.url, EXT, paged.sha, { retry: FAST_RETRY });
+      expect(probes.map((p) => [p.dtype, p.externalData.map((e) => e.file)])).toEqual([['fp32', [`${ONNX}_data`]]]);
+      // 6 files and the onnx/ directory: 7 entries, 2 a page, so 4 requests.
+      expect(paged.count({ kind: 'tree' })).toBe(4);
+    } finally {
+      await paged.close();
+    }
+  });
+
+  it('ignores a next link to another host', async () => {
+    const { nextPageUrl } = await import('../../src/lib/hub/api.ts');
+    expect(nextPageUrl('<https://huggingface.co/api/models/a/b/tree/main?cursor=x>; rel="next"', 'https://huggingface.co')).toBe('https://huggingface.co/api/models/a/b/tree/main?cursor=x');
+    expect(nextPageUrl('<https://evil.example/x>; rel="next"', 'https://huggingface.co')).toBeNull();
+    expect(nextPageUrl('<https://huggingface.co/x>; rel="prev"', 'https://huggingface.co')).toBeNull();
+    expect(nextPageUrl(null, 'https://huggingface.co')).toBeNull();
+  });
+});
+
 describe("transformers.js's ModelRegistry agrees with the plan's file list", () => {
   it.each([
     ['fp32, weights inside the .onnx', 'fp32', null],

@@ -170,25 +170,52 @@ const TreeEntrySchema = v.object({
 export async function fetchRepoListing(host: string, repoId: string, sha: string, options: HubRequestOptions = {}): Promise<RepoListing> {
   validateRepoId(repoId);
   const what = 'list the repository\'s files';
-  const { response, controller } = await request(repoId, what, treeApiUrl(host, repoId, sha), { headers: { accept: 'application/json' } }, options);
-  if ([401, 403, 404, 410].includes(response.status)) {
-    await response.body?.cancel().catch(() => undefined);
-    throw new RepoNotFoundError(repoId, sha, response.status);
-  }
-  if (!response.ok) {
-    await response.body?.cancel().catch(() => undefined);
-    throw new HubUnavailableError(repoId, what, `the host answered HTTP ${response.status}`);
-  }
-  const json = await readApiJson(repoId, what, response, controller, options);
-  const parsed = v.safeParse(v.array(TreeEntrySchema), json);
-  if (!parsed.success) throw new HubUnavailableError(repoId, what, 'the answer is not a file listing (expected a list of { type, path, size })');
   const files = new Map<string, ListedFile>();
-  for (const e of parsed.output) {
-    if (e.type !== 'file') continue;
-    const oid = e.lfs?.oid?.toLowerCase() ?? null;
-    files.set(e.path, { path: e.path, bytes: e.lfs?.size ?? e.size ?? 0, sha256: oid && /^[0-9a-f]{64}$/.test(oid) ? oid : null });
+  let url: string | null = treeApiUrl(host, repoId, sha);
+  // The Hub pages tree listings (up to 1,000 entries a page) and names the next page in a
+  // `Link: <…>; rel="next"` header; a typical ONNX repository fits on one page.
+  for (let page = 0; url !== null; page++) {
+    if (page >= MAX_LISTING_PAGES) throw new HubUnavailableError(repoId, what, `the listing has more than ${MAX_LISTING_PAGES} pages`);
+    const { response, controller } = await request(repoId, what, url, { headers: { accept: 'application/json' } }, options);
+    if ([401, 403, 404, 410].includes(response.status)) {
+      await response.body?.cancel().catch(() => undefined);
+      throw new RepoNotFoundError(repoId, sha, response.status);
+    }
+    if (!response.ok) {
+      await response.body?.cancel().catch(() => undefined);
+      throw new HubUnavailableError(repoId, what, `the host answered HTTP ${response.status}`);
+    }
+    const next = nextPageUrl(response.headers.get('link'), host);
+    const json = await readApiJson(repoId, what, response, controller, options);
+    const parsed = v.safeParse(v.array(TreeEntrySchema), json);
+    if (!parsed.success) throw new HubUnavailableError(repoId, what, 'the answer is not a file listing (expected a list of { type, path, size })');
+    for (const e of parsed.output) {
+      if (e.type !== 'file') continue;
+      const oid = e.lfs?.oid?.toLowerCase() ?? null;
+      files.set(e.path, { path: e.path, bytes: e.lfs?.size ?? e.size ?? 0, sha256: oid && /^[0-9a-f]{64}$/.test(oid) ? oid : null });
+    }
+    url = next;
   }
   return { repoId, sha, files };
+}
+
+/** Most listing pages followed (1,000 entries each on the Hub: far more than any model repository). */
+const MAX_LISTING_PAGES = 50;
+
+/** The rel="next" URL of a Link header, only when it is on the model host itself; else null. */
+export function nextPageUrl(link: string | null, host: string): string | null {
+  if (!link) return null;
+  for (const part of link.split(',')) {
+    const m = /<([^>]+)>\s*;\s*rel="?next"?/i.exec(part);
+    if (!m) continue;
+    try {
+      const next = new URL(m[1], host);
+      return next.origin === new URL(host).origin ? next.href : null;
+    } catch {
+      return null;
+    }
+  }
+  return null;
 }
 
 export interface DtypeProbe {
