@@ -100,7 +100,7 @@ function headerOf(headers: HeadersInit | undefined, name: string): string | null
 
 export function createHubSession(options: HubSessionOptions): HubSession {
   const host = normalizeHost(options.host);
-  const store = options.store === undefined ? new MemoryModelStore() : options.store;
+  const store: ModelFileStore | null = options.store === undefined ? new MemoryModelStore() : options.store;
   const base: FetchFn = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
   const policy: RetryPolicy = { ...DEFAULT_RETRY_POLICY, ...options.retry };
   const listeners = new Set<(e: HubEvent) => void>();
@@ -202,6 +202,8 @@ export function createHubSession(options: HubSessionOptions): HubSession {
       // A partial download nobody here asked for (transformers.js makes none): granted, passed through.
       return (await requestWithRetry(base, target.url, { ...init, signal: undefined }, policy, { signal: downloads.signal })).response;
     }
+    // A new download of this file: what an earlier one verified says nothing about these bytes.
+    verified.delete(target.url);
     const response = await verifiedDownload(base, target, { ...init, signal: undefined }, {
       policy,
       signal: downloads.signal,
@@ -255,8 +257,20 @@ export function createHubSession(options: HubSessionOptions): HubSession {
       const target = canonical(request);
       // Not a Hub file on our host: keep nothing (bundled models are served by the app itself).
       if (!target) return;
-      // Reading the body also drives a streaming download to its end: its errors reach the caller.
       const total = Number(response.headers.get('content-length') ?? 0);
+      // In the browser transformers.js has read (and so verified) the whole download before it
+      // calls put, and hands over its buffer: stream that into the store, with no second copy.
+      const before = verified.get(target.url);
+      if (store?.putResponse && response.body && before && isCommitSha(target.revision) && total === before.bytes) {
+        try {
+          await store.putResponse(target.url, response.body, before.bytes, { sha256: before.sha256 });
+          emit({ type: 'cached', repoId: target.repoId, file: target.file, bytes: before.bytes });
+        } catch (err) {
+          emit({ type: 'cache-error', repoId: target.repoId, file: target.file, message: err instanceof Error ? err.message : String(err) });
+        }
+        return;
+      }
+      // Reading the body also drives a streaming download to its end: its errors reach the caller.
       const chunks: Uint8Array[] = [];
       let loaded = 0;
       const reader = response.body?.getReader();

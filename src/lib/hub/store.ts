@@ -33,6 +33,11 @@ export interface ModelFileStore {
   size(url: string): Promise<number | null>;
   isAbsent(url: string): Promise<boolean>;
   put(url: string, body: Uint8Array, integrity?: StoredIntegrity): Promise<void>;
+  /**
+   * Store a body already verified, straight from its stream (no copy in JS memory): the Cache
+   * API writes it to disk as it reads. Optional; stores without it get put().
+   */
+  putResponse?(url: string, body: ReadableStream<Uint8Array>, bytes: number, integrity: StoredIntegrity): Promise<void>;
   putAbsent(url: string): Promise<void>;
   /** Remove a file or an absent marker; true when something was removed. */
   delete(url: string): Promise<boolean>;
@@ -122,6 +127,16 @@ export class CacheApiModelStore implements ModelFileStore {
   }
   async put(url: string, body: Uint8Array, integrity?: StoredIntegrity): Promise<void> {
     await (await this.get()).put(url, fileResponse(body, new Date().toISOString(), integrity?.sha256 ?? null));
+  }
+  async putResponse(url: string, body: ReadableStream<Uint8Array>, bytes: number, integrity: StoredIntegrity): Promise<void> {
+    const headers: Record<string, string> = { 'content-type': 'application/octet-stream', 'content-length': String(bytes), 'x-el-stored-at': new Date().toISOString() };
+    if (integrity.sha256) headers['x-el-sha256'] = integrity.sha256;
+    await (await this.get()).put(url, new Response(body, { status: 200, headers }));
+    // A stream cut short would leave a short entry: check what was stored.
+    if ((await this.size(url)) !== bytes) {
+      await this.delete(url);
+      throw new Error(`stored ${url} incompletely`);
+    }
   }
   async putAbsent(url: string): Promise<void> {
     await (await this.get()).put(url, new Response('', { status: 200, headers: { 'x-el-absent': '1', 'x-el-stored-at': new Date().toISOString() } }));
