@@ -17,7 +17,7 @@ import {
   type FetchFn,
   type RetryPolicy,
 } from './http.ts';
-import { isCommitSha, resolveUrl, revisionApiUrl, treeApiUrl, validateRepoId } from './repo.ts';
+import { resolveUrl, revisionApiUrl, treeApiUrl, validateRepoId } from './repo.ts';
 import type { ModelFileStore } from './store.ts';
 
 export interface HubRequestOptions {
@@ -91,34 +91,6 @@ export async function fetchRevisionInfo(host: string, repoId: string, revision =
 /** The commit sha a revision (default "main") points to. A commit sha is still checked with the host. */
 export async function resolveRevision(host: string, repoId: string, revision = 'main', options: HubRequestOptions = {}): Promise<string> {
   return (await fetchRevisionInfo(host, repoId, revision, options)).sha;
-}
-
-export type FileStat = { status: 'present'; bytes: number | null; cached: boolean } | { status: 'absent'; cached: boolean };
-
-/**
- * Does a file exist at a commit, and how big is it? The store answers first; otherwise a HEAD
- * request (Content-Length), falling back to a one-byte Range request when HEAD gives no length.
- */
-export async function statFile(host: string, repoId: string, revision: string, file: string, options: HubRequestOptions = {}): Promise<FileStat> {
-  const url = resolveUrl(host, repoId, revision, file);
-  const store = options.store;
-  if (store) {
-    const size = await store.size(url);
-    if (size !== null) return { status: 'present', bytes: size, cached: true };
-    if (isCommitSha(revision) && (await store.isAbsent(url))) return { status: 'absent', cached: true };
-  }
-  const what = `check ${file}`;
-  const head = await request(repoId, what, url, { method: 'HEAD' }, options);
-  await head.response.body?.cancel().catch(() => undefined);
-  if (head.response.status === 404) return { status: 'absent', cached: false };
-  if ([401, 403].includes(head.response.status)) throw new RepoNotFoundError(repoId, revision, head.response.status);
-  if (!head.response.ok) throw new HubUnavailableError(repoId, what, `the host answered HTTP ${head.response.status}`);
-  const length = head.response.headers.get('x-linked-size') ?? head.response.headers.get('content-length');
-  if (length !== null && /^\d+$/.test(length)) return { status: 'present', bytes: Number(length), cached: false };
-  const ranged = await request(repoId, what, url, { headers: { Range: 'bytes=0-0' } }, options);
-  await ranged.response.body?.cancel().catch(() => undefined);
-  const m = /\/(\d+)$/.exec(ranged.response.headers.get('content-range') ?? '');
-  return { status: 'present', bytes: m ? Number(m[1]) : null, cached: false };
 }
 
 /** Limits for the Hub's JSON answers: a listing of a large repository is ~100 kB and 3 levels deep. */

@@ -14,12 +14,10 @@ export {
   type RepoListing,
   type ListedFile,
   resolveRevision,
-  statFile,
   probeDtypes,
   readModelConfig,
   type HubRequestOptions,
   type RevisionInfo,
-  type FileStat,
   type DtypeProbe,
 } from './api.ts';
 export {
