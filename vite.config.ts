@@ -3,7 +3,7 @@ import { defineConfig, type Plugin } from 'vite';
 import { svelte } from '@sveltejs/vite-plugin-svelte';
 import { createRequire } from 'node:module';
 import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 
 // Multi-threaded WASM needs SharedArrayBuffer, which browsers only grant to cross-origin
 // isolated pages. Static hosts must send the same two headers (see README).
@@ -79,19 +79,24 @@ function dropDuplicateOrtWasm(): Plugin {
 }
 
 /**
- * Content-Security-Policy of the production build (a <meta> tag, so any static host gets it):
- * scripts only from the app itself plus 'wasm-unsafe-eval' for WebAssembly, no eval, and
- * connections only to the app and the configured model host.
+ * Content-Security-Policy: scripts only from the app itself plus 'wasm-unsafe-eval' for
+ * WebAssembly, no eval, and connections only to the app and the configured model host. It is
+ * sent as an HTTP header (dev and preview servers; the header files emitted into dist/ for static
+ * hosts) because a <meta> policy does not reach the engine worker: a dedicated worker takes its
+ * policy from its own script's response, so that response must carry the header. The production
+ * page also keeps the <meta> copy for hosts that cannot send headers (the worker is then only
+ * bound by the browser's defaults: see docs/hub.md). `dev` adds Vite's HMR websocket.
  */
-export function contentSecurityPolicy(modelHost: string): string {
+export function contentSecurityPolicy(modelHost: string, options: { dev?: boolean } = {}): string {
   const host = new URL(modelHost);
   // The Hugging Face Hub answers file requests with redirects to its CDN hosts.
   const hubCdn = host.hostname === 'huggingface.co' ? ' https://*.huggingface.co https://*.hf.co' : '';
+  const hmr = options.dev ? ' ws://localhost:* ws://127.0.0.1:*' : '';
   return [
     "default-src 'self'",
     "script-src 'self' 'wasm-unsafe-eval'",
     "worker-src 'self'",
-    `connect-src 'self' ${host.origin}${hubCdn}`,
+    `connect-src 'self' ${host.origin}${hubCdn}${hmr}`,
     "img-src 'self' data: blob:",
     "style-src 'self' 'unsafe-inline'",
     "font-src 'self'",
@@ -101,11 +106,77 @@ export function contentSecurityPolicy(modelHost: string): string {
   ].join('; ');
 }
 
+/** Every response's security headers: cross-origin isolation (threads) and the policy. */
+export function securityHeaders(modelHost: string, options: { dev?: boolean } = {}): Record<string, string> {
+  return { ...isolationHeaders, 'Content-Security-Policy': contentSecurityPolicy(modelHost, options) };
+}
+
+/** Header files for static hosts, emitted into dist/ (see docs/hub.md "Content-Security-Policy"). */
+export function staticHostHeaderFiles(headers: Record<string, string>): Record<string, string> {
+  const entries = Object.entries(headers);
+  return {
+    // Netlify and Cloudflare Pages read dist/_headers.
+    _headers: `/*\n${entries.map(([k, v]) => `  ${k}: ${v}`).join('\n')}\n`,
+    // Vercel (deploying dist/ as the project) reads vercel.json.
+    'vercel.json': `${JSON.stringify({ headers: [{ source: '/(.*)', headers: entries.map(([key, value]) => ({ key, value })) }] }, null, 2)}\n`,
+    // nginx: include this file inside the server or location block that serves dist/.
+    'nginx-headers.conf': `${entries.map(([k, v]) => `add_header ${k} "${v}" always;`).join('\n')}\n`,
+  };
+}
+
+/** Headers of a dist/_headers file's "/*" block (what `vite preview` then sends, as a static host would). */
+export function parseHeadersFile(text: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  let inAll = false;
+  for (const line of text.split('\n')) {
+    if (!/^\s/.test(line)) {
+      inAll = line.trim() === '/*';
+      continue;
+    }
+    const m = /^\s+([A-Za-z0-9-]+):\s*(.*)$/.exec(line);
+    if (inAll && m) out[m[1]] = m[2].trim();
+  }
+  return out;
+}
+
 function injectCsp(modelHost: string): Plugin {
   return {
     name: 'emergence-lab:csp',
     apply: 'build',
     transformIndexHtml: () => [{ tag: 'meta', attrs: { 'http-equiv': 'Content-Security-Policy', content: contentSecurityPolicy(modelHost) }, injectTo: 'head-prepend' }],
+  };
+}
+
+/**
+ * The policy as a header on every response: dev server (computed), build (header files in
+ * dist/), preview (read back from the built dist/_headers, so preview serves what a static host
+ * configured with those files serves, whatever VITE_MODEL_HOST is when preview starts).
+ */
+function cspHeaders(modelHost: string): Plugin {
+  let outDir = 'dist';
+  return {
+    name: 'emergence-lab:csp-headers',
+    configResolved(config) {
+      outDir = config.build.outDir;
+    },
+    configureServer(server) {
+      const headers = securityHeaders(modelHost, { dev: true });
+      server.middlewares.use((_req, res, next) => {
+        for (const [k, v] of Object.entries(headers)) res.setHeader(k, v);
+        next();
+      });
+    },
+    configurePreviewServer(server) {
+      const file = resolve(server.config.root, server.config.build.outDir ?? outDir, '_headers');
+      const headers = existsSync(file) ? parseHeadersFile(readFileSync(file, 'utf8')) : securityHeaders(modelHost);
+      server.middlewares.use((_req, res, next) => {
+        for (const [k, v] of Object.entries(headers)) res.setHeader(k, v);
+        next();
+      });
+    },
+    generateBundle() {
+      for (const [fileName, source] of Object.entries(staticHostHeaderFiles(securityHeaders(modelHost)))) this.emitFile({ type: 'asset', fileName, source });
+    },
   };
 }
 
@@ -117,7 +188,7 @@ const CONSENT_THRESHOLD = process.env.VITE_CONSENT_THRESHOLD_BYTES ?? '';
 export default defineConfig({
   base: './',
   publicDir: 'static',
-  plugins: [svelte(), serveOrtWasm(), dropDuplicateOrtWasm(), injectCsp(MODEL_HOST)],
+  plugins: [svelte(), serveOrtWasm(), dropDuplicateOrtWasm(), injectCsp(MODEL_HOST), cspHeaders(MODEL_HOST)],
   define: {
     'import.meta.env.VITE_MODEL_HOST': JSON.stringify(MODEL_HOST),
     'import.meta.env.VITE_CONSENT_THRESHOLD_BYTES': JSON.stringify(CONSENT_THRESHOLD),

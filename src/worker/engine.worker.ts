@@ -8,6 +8,9 @@
  * events (bytes per file, retries, failures) go to the page as 'hub-event' messages.
  */
 import { env as transformersEnv } from '@huggingface/transformers';
+// The same onnxruntime-web module instance transformers.js imports (one copy in node_modules,
+// resolved to the same file): used only to guard its session calls below, never to run models.
+import { InferenceSession } from 'onnxruntime-web/webgpu';
 import { CancelledError, ModelLoadError } from '../lib/engine/errors.ts';
 import { createTransformersEngine } from '../lib/engine/transformers-backend.ts';
 import type { Engine } from '../lib/engine/types.ts';
@@ -19,6 +22,49 @@ import type { FromWorker, ToWorker, WorkerRunConfig } from '../lib/run/protocol.
 import { runExperiment } from '../lib/run/runner.ts';
 
 const scope = self as unknown as DedicatedWorkerGlobalScope;
+
+/**
+ * A stand-in result for a failed ONNX Runtime call: any use of it throws the call's error. It is
+ * not thenable, so a promise chain that resolves with it stays healthy.
+ */
+function failedResult(err: unknown): object {
+  const fail = (): never => {
+    throw err;
+  };
+  return new Proxy(Object.create(null) as object, {
+    get: (_t, key) => (key === 'then' ? undefined : fail()),
+    set: fail,
+    has: fail,
+    ownKeys: fail,
+    getOwnPropertyDescriptor: fail,
+    defineProperty: fail,
+    deleteProperty: fail,
+  });
+}
+
+/**
+ * Isolation between models (issue 20). In the browser transformers.js 4.3.2 serializes session
+ * creation and runs through module-level promise chains (`webInitChain = webInitChain.then(load)`,
+ * the same for `webInferenceChain`) without handling rejection: after one failed
+ * InferenceSession.create (a corrupt model: "protobuf parsing failed") or one failed run, every
+ * later model in the worker fails with that same error. Here a failure resolves the chain with
+ * failedResult(err) instead; transformers.js touches the result at once (session.config = …,
+ * replaceTensors(output)) inside its own try, so the caller still gets the original error, and
+ * the next model starts on a healthy chain. What ONNX Runtime keeps inside its WASM instance is
+ * not reachable from here: see runtimeNeedsRestart() (src/lib/hub/errors.ts).
+ */
+function guardRuntimeChains(): void {
+  const ctor = InferenceSession as unknown as { create: (...args: unknown[]) => Promise<unknown>; prototype: { run: (...args: unknown[]) => Promise<unknown> } };
+  const create = ctor.create;
+  ctor.create = function (this: unknown, ...args: unknown[]) {
+    return create.apply(this, args).catch(failedResult);
+  };
+  const run = ctor.prototype.run;
+  ctor.prototype.run = function (this: unknown, ...args: unknown[]) {
+    return run.apply(this, args).catch(failedResult);
+  };
+}
+guardRuntimeChains();
 const controllers = new Map<string, AbortController>();
 /** One Hub session for the worker's lifetime (its grants and pins outlive a run). */
 let hubSession: HubSession | null = null;
@@ -36,16 +82,21 @@ function sessionFor(host: string): HubSession {
  * Models the plan could not plan fail at once with the plan's reason (no request is made for
  * them), and a load cut short by Cancel reports a cancellation rather than a download error.
  */
-function guardEngine(engine: Engine, plan: DownloadPlan, signal: AbortSignal): Engine {
+function guardEngine(engine: Engine, plan: DownloadPlan, signal: AbortSignal, session: HubSession): Engine {
   const failed = new Map(plan.failed.filter((f) => !plan.models.some((m) => m.repoId === f.ref.id)).map((f) => [f.ref.id, f]));
+  const withoutId = (id: string, message: string) => (message.startsWith(`${id}: `) ? message.slice(id.length + 2) : message);
   return {
     async load(ref, options) {
       const f = ref.source === 'hub' ? failed.get(ref.id) : undefined;
-      if (f) throw new ModelLoadError(ref.id, f.message.startsWith(`${ref.id}: `) ? f.message.slice(ref.id.length + 2) : f.message);
+      if (f) throw new ModelLoadError(ref.id, withoutId(ref.id, f.message));
       try {
         return await engine.load(ref, options);
       } catch (err) {
         if (signal.aborted) throw new CancelledError();
+        // Weights from the cache that ONNX Runtime cannot read are deleted, so the next run
+        // downloads them afresh instead of failing the same way forever.
+        const evicted = ref.source === 'hub' ? await session.evictAfterLoadFailure(ref.id, err).catch(() => null) : null;
+        if (evicted) throw new ModelLoadError(ref.id, withoutId(ref.id, evicted.message), { cause: err });
         throw err;
       }
     },
@@ -61,7 +112,7 @@ function createEngine(config: WorkerRunConfig, runId: string, signal: AbortSigna
   session.grant(config.hub.plan);
   const stop = session.onEvent((event) => post({ type: 'hub-event', runId, event }));
   const engine = createTransformersEngine({ ...local, ...session.engineConfig() });
-  return { engine: guardEngine(engine, config.hub.plan, signal), release: stop };
+  return { engine: guardEngine(engine, config.hub.plan, signal, session), release: stop };
 }
 
 scope.onmessage = async (e: MessageEvent<ToWorker>) => {

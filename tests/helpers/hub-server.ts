@@ -4,14 +4,21 @@
  * peers, and tears every connection and timer down on close(). Like the Hub it answers CORS
  * (any origin, the download headers exposed, OPTIONS preflights), so the browser app can use it.
  *
- *   GET|HEAD /{owner}/{repo}/resolve/{revision}/{file}   Content-Length, strong ETag (sha256),
- *            X-Repo-Commit, Accept-Ranges (Range / If-Range supported), 404 for missing files
+ *   GET|HEAD /{owner}/{repo}/resolve/{revision}/{file}   Content-Length, ETag, X-Repo-Commit,
+ *            Accept-Ranges (Range / If-Range supported), 404 for missing files. Like the Hub, LFS
+ *            files (*.onnx, *.onnx_data*, *.bin, *.safetensors) carry their SHA-256 as ETag and
+ *            X-Linked-Etag (plus X-Linked-Size); other files a git-blob-style sha1 ETag.
  *   GET      /api/models/{owner}/{repo}/revision/{rev}   { id, sha, siblings: [{ rfilename, size }] }
+ *   GET      /api/models/{owner}/{repo}/tree/{rev}[/{path}][?recursive=true]   the Hub's tree API:
+ *            [{ type, oid, size, path, lfs?: { oid, size, pointerSize } }]
+ *
+ * The tree API takes `status` faults under the file name "/api/tree" (e.g. a 429 with Retry-After).
+ * Per repository, `listing` replaces the tree API's body (raw text: tests send hostile JSON).
  *
  * Revisions: "main" and the repository's fixed fake commit sha. Unknown repositories answer 401
  * (as the Hub does for anonymous callers), unknown revisions 404.
  *
- * Faults, per file, hit downloads (GET, including resumed ranges, but not transformers.js's
+ * Faults, per file, hit downloads (a `missing` file is also left out of the tree listing) (GET, including resumed ranges, but not transformers.js's
  * one-byte "bytes=0-0" probes; `missing` also answers HEAD and probes), optionally for the first
  * `times` downloads only:
  *   missing       404
@@ -19,7 +26,9 @@
  *   stall         body stops at byte `at` (default a quarter), nothing for `ms`, then reset
  *   wrong-length  Content-Length off by `delta` (default +64): a short body (clean end for a
  *                 negative delta, reset after the real bytes for a positive one)
- *   status        answers `status` (e.g. 503) with no body
+ *   status        answers `status` (e.g. 503 or 429, with `retryAfter` seconds) with no body
+ *   corrupt       the right length, but `count` bytes from `at` (default the middle) flipped;
+ *                 the headers (ETag, X-Linked-Etag) still name the good file's hash
  *   reset         resets the connection before any header
  */
 import { createHash } from 'node:crypto';
@@ -33,7 +42,8 @@ export type HubFault =
   | { kind: 'truncate'; at?: number; times?: number }
   | { kind: 'stall'; at?: number; ms?: number; times?: number }
   | { kind: 'wrong-length'; delta?: number; times?: number }
-  | { kind: 'status'; status: number; times?: number }
+  | { kind: 'status'; status: number; retryAfter?: string; times?: number }
+  | { kind: 'corrupt'; at?: number; count?: number; times?: number }
   | { kind: 'reset'; times?: number };
 
 export interface HubRepoSource {
@@ -43,12 +53,14 @@ export interface HubRepoSource {
   files?: Record<string, string | Uint8Array>;
   /** Commit sha of this repo (default: the server's sha). */
   sha?: string;
+  /** Raw body of the tree API for this repo (e.g. deeply nested JSON). */
+  listing?: string;
 }
 
 export interface HubRequestRecord {
   method: string;
-  /** 'file' for /resolve/ requests, 'api' for /api/ requests, 'other' otherwise. */
-  kind: 'file' | 'api' | 'other';
+  /** 'file' for /resolve/ requests, 'tree' for the tree (listing) API, 'api' for other /api/ requests, 'other' otherwise. */
+  kind: 'file' | 'api' | 'tree' | 'other';
   repoId: string | null;
   revision: string | null;
   file: string | null;
@@ -73,9 +85,30 @@ export interface HubServer {
 
 export const DEFAULT_FAKE_SHA = '0123456789abcdef0123456789abcdef01234567';
 
+interface RepoFile {
+  body: Buffer;
+  etag: string;
+  /** SHA-256 (hex) of an LFS file, as the Hub publishes it; null for a plain git file. */
+  lfsSha256: string | null;
+  /** Git blob id (sha1 of "blob <size>\0" + content). */
+  blobId: string;
+}
+
 interface RepoFiles {
   sha: string;
-  files: Map<string, { body: Buffer; etag: string }>;
+  files: Map<string, RepoFile>;
+  listing: string | null;
+}
+
+/** Files the Hub keeps in LFS (by the .gitattributes every Hub repository starts with). */
+export function isLfsPath(path: string): boolean {
+  return /\.(onnx|onnx_data(_\d+)?|bin|safetensors|pt|h5|msgpack)$/.test(path);
+}
+
+function repoFile(path: string, body: Buffer): RepoFile {
+  const blobId = createHash('sha1').update(`blob ${body.length}\0`).update(body).digest('hex');
+  const lfsSha256 = isLfsPath(path) ? createHash('sha256').update(body).digest('hex') : null;
+  return { body, blobId, lfsSha256, etag: `"${lfsSha256 ?? blobId}"` };
 }
 
 function readDir(dir: string): Map<string, Buffer> {
@@ -92,16 +125,22 @@ function isLoopback(addr: string | undefined): boolean {
 }
 
 /** Response headers the Hub exposes to browser pages (transformers.js and the lab read them). */
-const EXPOSED_HEADERS = 'Content-Length, Content-Range, Accept-Ranges, ETag, X-Repo-Commit, X-Error-Code';
+const EXPOSED_HEADERS = 'Content-Length, Content-Range, Accept-Ranges, ETag, X-Repo-Commit, X-Error-Code, X-Linked-Etag, X-Linked-Size, Retry-After, Link';
 
-export async function startHubServer(options: { repos: Record<string, HubRepoSource>; sha?: string; port?: number }): Promise<HubServer> {
+export async function startHubServer(options: {
+  repos: Record<string, HubRepoSource>;
+  sha?: string;
+  port?: number;
+  /** Entries per tree-API page (the Hub: 1,000); further pages are named by a Link header. */
+  treePageSize?: number;
+}): Promise<HubServer> {
   const defaultSha = options.sha ?? DEFAULT_FAKE_SHA;
   const repos = new Map<string, RepoFiles>();
   for (const [repoId, src] of Object.entries(options.repos)) {
     const raw = src.dir ? readDir(src.dir) : new Map<string, Buffer>();
     for (const [path, content] of Object.entries(src.files ?? {})) raw.set(path, Buffer.from(content));
-    const files = new Map([...raw].map(([p, body]) => [p, { body, etag: `"${createHash('sha256').update(body).digest('hex')}"` }]));
-    repos.set(repoId, { sha: src.sha ?? defaultSha, files });
+    const files = new Map([...raw].map(([p, body]) => [p, repoFile(p, body)]));
+    repos.set(repoId, { sha: src.sha ?? defaultSha, files, listing: src.listing ?? null });
   }
   const faults = new Map<string, HubFault & { used: number }>();
   const log: HubRequestRecord[] = [];
@@ -152,6 +191,10 @@ export async function startHubServer(options: { repos: Record<string, HubRepoSou
       'x-repo-commit': repo.sha,
       'accept-ranges': 'bytes',
     };
+    if (entry.lfsSha256) {
+      headers['x-linked-etag'] = `"${entry.lfsSha256}"`;
+      headers['x-linked-size'] = size;
+    }
     if (status === 206) headers['content-range'] = `bytes ${start}-${end}/${size}`;
     const body = entry.body.subarray(start, end + 1);
     record.status = status;
@@ -167,7 +210,7 @@ export async function startHubServer(options: { repos: Record<string, HubRepoSou
     }
     if (active && fault.kind === 'status') {
       record.status = fault.status;
-      res.writeHead(fault.status, { 'content-length': 0 });
+      res.writeHead(fault.status, { 'content-length': 0, ...(fault.retryAfter !== undefined ? { 'retry-after': fault.retryAfter } : {}) });
       res.end();
       return;
     }
@@ -209,8 +252,49 @@ export async function startHubServer(options: { repos: Record<string, HubRepoSou
       }
       return;
     }
+    if (active && fault.kind === 'corrupt') {
+      // Same length, same headers, wrong bytes (a bad disk or proxy): only a hash can tell.
+      const bad = Buffer.from(entry.body);
+      const at = fault.at ?? Math.floor(size / 2);
+      for (let i = at; i < Math.min(size, at + (fault.count ?? 16)); i++) bad[i] ^= 0xff;
+      const part = bad.subarray(start, end + 1);
+      res.writeHead(status, { ...headers, 'content-length': part.length });
+      res.end(part);
+      return;
+    }
     res.writeHead(status, { ...headers, 'content-length': body.length });
     res.end(body);
+  }
+
+  /** The Hub's tree API: entries under `dir` (all depths when recursive), directories included. */
+  function treeListing(repoId: string, repo: RepoFiles, dir: string, recursive: boolean) {
+    const prefix = dir ? `${dir.replace(/\/+$/, '')}/` : '';
+    const dirs = new Set<string>();
+    const out: unknown[] = [];
+    for (const [path, f] of [...repo.files].sort(([a], [b]) => a.localeCompare(b))) {
+      if (!path.startsWith(prefix)) continue;
+      // A file faulted as missing is not in the repository, so not in its listing either.
+      const fault = faults.get(faultKey(repoId, path));
+      if (fault?.kind === 'missing' && (fault.times === undefined || fault.used < fault.times)) continue;
+      const rest = path.slice(prefix.length).split('/');
+      for (let i = 1; i < rest.length; i++) {
+        if (!recursive && i > 1) break;
+        const d = prefix + rest.slice(0, i).join('/');
+        if (!dirs.has(d)) {
+          dirs.add(d);
+          out.push({ type: 'directory', oid: createHash('sha1').update(d).digest('hex'), size: 0, path: d });
+        }
+      }
+      if (!recursive && rest.length > 1) continue;
+      out.push({
+        type: 'file',
+        oid: f.blobId,
+        size: f.body.length,
+        path,
+        ...(f.lfsSha256 ? { lfs: { oid: f.lfsSha256, size: f.body.length, pointerSize: 134 } } : {}),
+      });
+    }
+    return out;
   }
 
   const server = createServer((req, res) => {
@@ -252,6 +336,39 @@ export async function startHubServer(options: { repos: Record<string, HubRepoSou
         sha: repo.sha,
         siblings: [...repo.files].map(([rfilename, f]) => ({ rfilename, size: f.body.length })),
       });
+    }
+    const tree = /^\/api\/models\/([^/]+\/[^/]+)\/tree\/([^/]+)(?:\/(.*))?$/.exec(path);
+    if (tree) {
+      record.kind = 'tree';
+      record.repoId = tree[1];
+      record.revision = decodeURIComponent(tree[2]);
+      const repo = repos.get(tree[1]);
+      if (!repo) return json(res, (record.status = 401), { error: 'Repository not found' });
+      if (record.revision !== 'main' && record.revision !== repo.sha) return json(res, (record.status = 404), { error: `Invalid rev id: ${record.revision}` });
+      const fault = faults.get(faultKey(tree[1], '/api/tree'));
+      if (fault && fault.kind === 'status' && (fault.times === undefined || fault.used < fault.times)) {
+        fault.used++;
+        record.status = fault.status;
+        res.writeHead(fault.status, { 'content-length': 0, ...(fault.retryAfter !== undefined ? { 'retry-after': fault.retryAfter } : {}) });
+        res.end();
+        return;
+      }
+      record.status = 200;
+      if (repo.listing !== null) {
+        res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(repo.listing) });
+        res.end(repo.listing);
+        return;
+      }
+      const recursive = /[?&]recursive=(1|true)\b/.test(req.url ?? '');
+      const all = treeListing(tree[1], repo, decodeURIComponent(tree[3] ?? ''), recursive);
+      const size = options.treePageSize ?? 1000;
+      const cursor = Number(/[?&]cursor=(\d+)/.exec(req.url ?? '')?.[1] ?? 0);
+      if (cursor + size < all.length) {
+        const nextUrl = new URL(req.url ?? '/', `http://${req.headers.host}`);
+        nextUrl.searchParams.set('cursor', String(cursor + size));
+        res.setHeader('link', `<${nextUrl.href}>; rel="next"`);
+      }
+      return json(res, 200, all.slice(cursor, cursor + size));
     }
     const file = /^\/([^/]+\/[^/]+)\/resolve\/([^/]+)\/(.+)$/.exec(path);
     if (file) {

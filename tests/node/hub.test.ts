@@ -165,16 +165,39 @@ describe('revision pinning and probing', () => {
     const session2 = createHubSession({ host: server.url, retry: FAST_RETRY });
     const plan = await session2.planDownload([hubRef(A, server.sha)]);
     expect(server.count({ kind: 'api' })).toBe(0);
+    // Its files are not in this session's store: one listing request says what they are.
+    expect(server.count({ kind: 'tree' })).toBe(1);
     expect(plan.models[0].sha).toBe(server.sha);
   });
 
-  it('probeDtypes finds fp32 with its size and reports the 404 dtypes as absent', async () => {
+  it('probeDtypes reads the dtypes and sizes from one listing request, with no probing of file names', async () => {
     const probes = await probeDtypes(server.url, A, server.sha);
     expect(probes).toEqual([{ dtype: 'fp32', file: ONNX, bytes: onnxBytes, externalData: [], totalBytes: onnxBytes }]);
-    const heads = server.log.filter((r) => r.method === 'HEAD' && r.file?.startsWith('onnx/model'));
-    expect(heads.filter((r) => r.status === 404).map((r) => r.file).sort()).toEqual(
-      ['model_bnb4', 'model_fp16', 'model_int8', 'model_q4', 'model_q4f16', 'model_quantized', 'model_uint8', 'model.onnx_data'].map((n) => `onnx/${n}${n.includes('.') ? '' : '.onnx'}`).sort(),
-    );
+    expect(server.count({ kind: 'tree' })).toBe(1);
+    expect(server.count({ kind: 'file' })).toBe(0);
+  });
+
+  it('planning a ladder twice in one session lists each repository once; a cached model plans without a listing', async () => {
+    const session = createHubSession({ host: server.url, retry: FAST_RETRY });
+    await session.planDownload([hubRef(A), hubRef(B)]);
+    await session.planDownload([hubRef(A), hubRef(B), { ...hubRef(A), dtype: 'q4' }]);
+    expect(server.count({ kind: 'tree', repoId: A })).toBe(1);
+    expect(server.count({ kind: 'tree', repoId: B })).toBe(1);
+    expect(server.count({ kind: 'file', method: 'HEAD' })).toBe(0);
+  });
+
+  it('a 429 with Retry-After is retried no sooner than the host asks; a too-long wait fails at once, saying so', async () => {
+    server.setFault(A, '/api/tree', { kind: 'status', status: 429, retryAfter: '1', times: 1 });
+    const t0 = performance.now();
+    const probes = await probeDtypes(server.url, A, server.sha, { retry: FAST_RETRY });
+    expect(performance.now() - t0).toBeGreaterThanOrEqual(950);
+    expect(probes.map((p) => p.dtype)).toEqual(['fp32']);
+    expect(server.log.filter((r) => r.kind === 'tree').map((r) => r.status)).toEqual([429, 200]);
+    server.setFault(A, '/api/tree', { kind: 'status', status: 429, retryAfter: '3600' });
+    const t1 = performance.now();
+    const err = await probeDtypes(server.url, A, server.sha, { retry: FAST_RETRY }).catch((e: unknown) => e);
+    expect(performance.now() - t1).toBeLessThan(500);
+    expect((err as Error).message).toMatch(/HTTP 429.*asks to wait 3600 s/);
   });
 
   it('probeDtypes notes external-data files and the plan includes the ones config.json asks for', async () => {

@@ -1,6 +1,7 @@
 /**
  * Hub model ladders as data (hub-ladders.json), validated with valibot when this module loads.
- * Nothing in the file was checked live: every repository is probed (planDownload) before use.
+ * Nothing in the file was checked live; entries say what evidences them (a published file
+ * listing, the survey, or nothing), and every repository is listed (planDownload) before use.
  */
 import * as v from 'valibot';
 import { isSupportedArchitecture } from '../hub/architectures.ts';
@@ -26,21 +27,37 @@ const RepoId = v.pipe(
   }, 'is not a valid Hub repository id ("owner/name")'),
 );
 
+/** What evidences a catalog entry (see the catalog's note). */
+export const CATALOG_EVIDENCE = ['listing', 'facts', 'guess', 'checked'] as const;
+
 const HubModelSchema = v.pipe(
   v.object({
     repoId: RepoId,
     label: v.pipe(v.string(), v.minLength(1), v.maxLength(60)),
     params: v.pipe(v.number(), v.integer(), v.minValue(1)),
-    /** "facts": from the survey in FACTS.md; "guess": not even surveyed. Neither was checked live. */
-    survey: v.picklist(['facts', 'guess', 'checked']),
-    /** Dtypes such an export usually has (unverified; probeDtypes says what is there). */
+    /**
+     * "listing": the repository's published file listing was read (FACTS.md); "facts": named in the
+     * survey only; "guess": not even surveyed; "checked": fetched live. None was checked live here.
+     */
+    survey: v.picklist(CATALOG_EVIDENCE),
+    /** Dtypes the repository has (complete when dtypesListed; otherwise what such exports usually have). */
     dtypes: v.pipe(v.array(v.picklist(DTYPES)), v.minLength(1)),
-    /** Approximate download size per dtype, in MB (10^6 bytes). */
+    /** The dtype list is the published listing's, complete. */
+    dtypesListed: v.optional(v.boolean(), false),
+    /** Download size per dtype (.onnx plus external data), in MB (10^6 bytes). */
     approxMB: v.record(v.picklist(DTYPES), v.pipe(v.number(), v.minValue(0))),
-    /** Dtypes expected to come with external-data files (*.onnx_data). */
+    /** Dtypes whose approxMB is the published size, not an estimate. */
+    sizesListed: v.optional(v.array(v.picklist(DTYPES)), []),
+    /** Dtypes whose weights come as .onnx + .onnx_data (external data) per the listing. */
     externalData: v.optional(v.array(v.picklist(DTYPES))),
+    /** Training tokens from the model card (the compute axis: ~6 × params × tokens FLOPs). */
+    trainingTokens: v.optional(v.pipe(v.number(), v.minValue(1))),
+    note: v.optional(v.pipe(v.string(), v.maxLength(300))),
   }),
   v.check((m) => Object.keys(m.approxMB).every((d) => m.dtypes.includes(d as Dtype)), 'approxMB lists a dtype that is not in dtypes'),
+  v.check((m) => m.dtypes.every((d) => m.approxMB[d] !== undefined), 'every dtype needs an approxMB size'),
+  v.check((m) => m.sizesListed.every((d) => m.dtypes.includes(d)) && (m.externalData ?? []).every((d) => m.dtypes.includes(d)), 'sizesListed and externalData may only name dtypes in dtypes'),
+  v.check((m) => m.survey === 'listing' || m.survey === 'checked' || (m.sizesListed.length === 0 && !m.dtypesListed), 'only an entry evidenced by a listing may claim listed sizes or dtypes'),
 );
 
 const HubLadderSchema = v.pipe(
@@ -51,6 +68,7 @@ const HubLadderSchema = v.pipe(
     architecture: v.pipe(v.string(), v.check(isSupportedArchitecture, 'architecture is not one the engine supports')),
     kind: v.picklist(['base', 'instruct']),
     template: v.picklist(HUB_TEMPLATE_IDS),
+    /** Why this ladder, and what to watch for (dtype pitfalls, external data, base vs instruct). */
     notes: v.optional(v.string()),
     models: v.pipe(v.array(HubModelSchema), v.minLength(1)),
   }),
@@ -123,4 +141,20 @@ export function approxLadderBytes(ladder: HubLadder, dtype: Dtype): number | nul
     total += mb * 1e6;
   }
   return total;
+}
+
+/** How a catalog model's facts are known, in words for the UI. */
+export function evidenceOf(m: HubCatalogModel): string {
+  switch (m.survey) {
+    case 'listing':
+      return m.sizesListed.length > 0 || m.dtypesListed
+        ? `published file listing (${[m.dtypesListed ? 'dtypes' : null, m.sizesListed.length ? `sizes of ${m.sizesListed.join(', ')}` : null].filter(Boolean).join('; ')})`
+        : 'published file listing';
+    case 'facts':
+      return 'named in the survey; dtypes and sizes are estimates';
+    case 'guess':
+      return 'not evidenced: likely missing';
+    case 'checked':
+      return 'checked live';
+  }
 }

@@ -44,6 +44,12 @@ function errorText(err: unknown): string {
  */
 export function describeModelError(err: unknown, ref: { id: string; dtype: string; device: string }, phase: ModelPhase): string {
   if (err instanceof CancelledError) return err.message;
+  if (err instanceof NumericError) {
+    // NaN/Inf from a model that loads fine is a numerics failure of the dtype on this backend.
+    const f16 = ref.dtype === 'fp16' || ref.dtype === 'q4f16';
+    const known = f16 ? ' 16-bit weights overflow on some GPUs (onnxruntime #26367; Gemma 3: #26732).' : '';
+    return `${ref.id} (${ref.dtype} on ${ref.device}) produced NaN or infinite values while ${phase}, so this rung has no results.${known} Run it again with fp32 or q4.`;
+  }
   if (isOutOfMemory(err) && !(err instanceof ModelLoadError)) {
     const memory = ref.device === 'webgpu' ? 'GPU memory' : 'memory';
     const detail = errorText(err).replace(/\s+/g, ' ').trim();

@@ -30,6 +30,13 @@ export interface TransformersEngineConfig {
    * download and given each downloaded file (e.g. HubSession.cache). Takes precedence over
    * useBrowserCache. Default: none.
    */
+  /**
+   * External-data files (model*.onnx_data, _1, ...) of a Hub model's weights, as the download plan
+   * found them in the repository's listing (e.g. HubSession.externalDataChunks). Passed to
+   * transformers.js as use_external_data_format, which otherwise trusts config.json alone and
+   * would hand ONNX Runtime a graph without its weights.
+   */
+  externalDataChunks?: (ref: ModelRef) => number | null;
   cache?: {
     match(request: string): Promise<Response | undefined>;
     put(request: string, response: Response, progress?: (p: { progress: number; loaded: number; total: number }) => void): Promise<void>;
@@ -205,7 +212,13 @@ export function createTransformersEngine(config: TransformersEngineConfig): Engi
       let model: HfModel;
       try {
         tokenizer = await AutoTokenizer.from_pretrained(ref.id, common);
-        model = await AutoModelForCausalLM.from_pretrained(ref.id, { ...common, device: ref.device, dtype: ref.dtype });
+        const chunks = ref.source === 'hub' ? (config.externalDataChunks?.(ref) ?? null) : null;
+        model = await AutoModelForCausalLM.from_pretrained(ref.id, {
+          ...common,
+          device: ref.device,
+          dtype: ref.dtype,
+          ...(chunks ? { use_external_data_format: chunks } : {}),
+        });
       } catch (err) {
         throw new ModelLoadError(ref.id, `could not be loaded: ${describeLoadFailure(err, ref.id)}`, { cause: err });
       }

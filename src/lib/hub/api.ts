@@ -6,7 +6,8 @@ import * as v from 'valibot';
 import { DTYPES, type Dtype } from '../spec/schema.ts';
 import { summarizeConfig, type ModelConfigSummary } from './architectures.ts';
 import { dtypeFile, externalDataFiles } from './dtypes.ts';
-import { HubError, HubUnavailableError, NoOnnxFilesError, RepoNotFoundError } from './errors.ts';
+import { guardJson, JsonGuardError } from '../share/json-guard.ts';
+import { HubError, HubUnavailableError, LegacyOnnxLayoutError, NoOnnxFilesError, RepoNotFoundError } from './errors.ts';
 import {
   DEFAULT_RETRY_POLICY,
   readBodyWithTimeout,
@@ -16,7 +17,7 @@ import {
   type FetchFn,
   type RetryPolicy,
 } from './http.ts';
-import { isCommitSha, resolveUrl, revisionApiUrl, validateRepoId } from './repo.ts';
+import { resolveUrl, revisionApiUrl, treeApiUrl, validateRepoId } from './repo.ts';
 import type { ModelFileStore } from './store.ts';
 
 export interface HubRequestOptions {
@@ -80,12 +81,7 @@ export async function fetchRevisionInfo(host: string, repoId: string, revision =
     await response.body?.cancel().catch(() => undefined);
     throw new HubUnavailableError(repoId, what, `the host answered HTTP ${response.status}`);
   }
-  let json: unknown;
-  try {
-    json = JSON.parse(new TextDecoder().decode(await readBodyWithTimeout(response, controller, policyOf(options))));
-  } catch (err) {
-    throw new HubUnavailableError(repoId, what, `the answer was not JSON (${err instanceof Error ? err.message : String(err)})`, { cause: err });
-  }
+  const json = await readApiJson(repoId, what, response, controller, options);
   const parsed = v.safeParse(RevisionInfoSchema, json);
   if (!parsed.success) throw new HubUnavailableError(repoId, what, 'the answer has no 40-character commit "sha"');
   const files = parsed.output.siblings?.map((s) => ({ path: s.rfilename, size: s.size ?? null })) ?? null;
@@ -97,32 +93,101 @@ export async function resolveRevision(host: string, repoId: string, revision = '
   return (await fetchRevisionInfo(host, repoId, revision, options)).sha;
 }
 
-export type FileStat = { status: 'present'; bytes: number | null; cached: boolean } | { status: 'absent'; cached: boolean };
+/** Limits for the Hub's JSON answers: a listing of a large repository is ~100 kB and 3 levels deep. */
+export const API_JSON_LIMITS = { maxDepth: 16, maxBytes: 8_000_000 } as const;
+
+/** Read and parse an API answer with the size/depth guard; refusals are readable HubUnavailableErrors. */
+async function readApiJson(repoId: string, what: string, response: Response, controller: AbortController, options: HubRequestOptions): Promise<unknown> {
+  const declared = Number(response.headers.get('content-length') ?? NaN);
+  if (declared > API_JSON_LIMITS.maxBytes) {
+    controller.abort();
+    throw new HubUnavailableError(repoId, what, `the answer is ${declared} bytes, more than any Hub listing (${API_JSON_LIMITS.maxBytes}); is the model host a Hub?`);
+  }
+  const text = new TextDecoder().decode(await readBodyWithTimeout(response, controller, policyOf(options)));
+  try {
+    return guardJson(text, { ...API_JSON_LIMITS, what: 'the answer' });
+  } catch (err) {
+    if (err instanceof JsonGuardError) throw new HubUnavailableError(repoId, what, err.message.replace(/\.$/, ''), { cause: err });
+    throw err;
+  }
+}
+
+/** One file of a repository listing. */
+export interface ListedFile {
+  path: string;
+  bytes: number;
+  /** SHA-256 (hex) the Hub publishes for an LFS file (lfs.oid); null for a plain git file. */
+  sha256: string | null;
+}
+
+/** A repository's files at one commit, from one request to the Hub's tree API. */
+export interface RepoListing {
+  repoId: string;
+  sha: string;
+  files: ReadonlyMap<string, ListedFile>;
+}
+
+const TreeEntrySchema = v.object({
+  type: v.string(),
+  path: v.string(),
+  size: v.optional(v.number()),
+  lfs: v.optional(v.nullable(v.object({ oid: v.string(), size: v.optional(v.number()) }))),
+});
 
 /**
- * Does a file exist at a commit, and how big is it? The store answers first; otherwise a HEAD
- * request (Content-Length), falling back to a one-byte Range request when HEAD gives no length.
+ * GET {host}/api/models/{repo}/tree/{sha}?recursive=true: every file with its size and, for LFS
+ * files, the SHA-256 the download is checked against. One request replaces probing each dtype's
+ * file name with HEAD requests. Answers are size- and depth-checked before parsing.
  */
-export async function statFile(host: string, repoId: string, revision: string, file: string, options: HubRequestOptions = {}): Promise<FileStat> {
-  const url = resolveUrl(host, repoId, revision, file);
-  const store = options.store;
-  if (store) {
-    const size = await store.size(url);
-    if (size !== null) return { status: 'present', bytes: size, cached: true };
-    if (isCommitSha(revision) && (await store.isAbsent(url))) return { status: 'absent', cached: true };
+export async function fetchRepoListing(host: string, repoId: string, sha: string, options: HubRequestOptions = {}): Promise<RepoListing> {
+  validateRepoId(repoId);
+  const what = 'list the repository\'s files';
+  const files = new Map<string, ListedFile>();
+  let url: string | null = treeApiUrl(host, repoId, sha);
+  // The Hub pages tree listings (up to 1,000 entries a page) and names the next page in a
+  // `Link: <…>; rel="next"` header; a typical ONNX repository fits on one page.
+  for (let page = 0; url !== null; page++) {
+    if (page >= MAX_LISTING_PAGES) throw new HubUnavailableError(repoId, what, `the listing has more than ${MAX_LISTING_PAGES} pages`);
+    const { response, controller } = await request(repoId, what, url, { headers: { accept: 'application/json' } }, options);
+    if ([401, 403, 404, 410].includes(response.status)) {
+      await response.body?.cancel().catch(() => undefined);
+      throw new RepoNotFoundError(repoId, sha, response.status);
+    }
+    if (!response.ok) {
+      await response.body?.cancel().catch(() => undefined);
+      throw new HubUnavailableError(repoId, what, `the host answered HTTP ${response.status}`);
+    }
+    const next = nextPageUrl(response.headers.get('link'), host);
+    const json = await readApiJson(repoId, what, response, controller, options);
+    const parsed = v.safeParse(v.array(TreeEntrySchema), json);
+    if (!parsed.success) throw new HubUnavailableError(repoId, what, 'the answer is not a file listing (expected a list of { type, path, size })');
+    for (const e of parsed.output) {
+      if (e.type !== 'file') continue;
+      const oid = e.lfs?.oid?.toLowerCase() ?? null;
+      files.set(e.path, { path: e.path, bytes: e.lfs?.size ?? e.size ?? 0, sha256: oid && /^[0-9a-f]{64}$/.test(oid) ? oid : null });
+    }
+    url = next;
   }
-  const what = `check ${file}`;
-  const head = await request(repoId, what, url, { method: 'HEAD' }, options);
-  await head.response.body?.cancel().catch(() => undefined);
-  if (head.response.status === 404) return { status: 'absent', cached: false };
-  if ([401, 403].includes(head.response.status)) throw new RepoNotFoundError(repoId, revision, head.response.status);
-  if (!head.response.ok) throw new HubUnavailableError(repoId, what, `the host answered HTTP ${head.response.status}`);
-  const length = head.response.headers.get('x-linked-size') ?? head.response.headers.get('content-length');
-  if (length !== null && /^\d+$/.test(length)) return { status: 'present', bytes: Number(length), cached: false };
-  const ranged = await request(repoId, what, url, { headers: { Range: 'bytes=0-0' } }, options);
-  await ranged.response.body?.cancel().catch(() => undefined);
-  const m = /\/(\d+)$/.exec(ranged.response.headers.get('content-range') ?? '');
-  return { status: 'present', bytes: m ? Number(m[1]) : null, cached: false };
+  return { repoId, sha, files };
+}
+
+/** Most listing pages followed (1,000 entries each on the Hub: far more than any model repository). */
+const MAX_LISTING_PAGES = 50;
+
+/** The rel="next" URL of a Link header, only when it is on the model host itself; else null. */
+export function nextPageUrl(link: string | null, host: string): string | null {
+  if (!link) return null;
+  for (const part of link.split(',')) {
+    const m = /<([^>]+)>\s*;\s*rel="?next"?/i.exec(part);
+    if (!m) continue;
+    try {
+      const next = new URL(m[1], host);
+      return next.origin === new URL(host).origin ? next.href : null;
+    } catch {
+      return null;
+    }
+  }
+  return null;
 }
 
 export interface DtypeProbe {
@@ -137,36 +202,43 @@ export interface DtypeProbe {
   totalBytes: number | null;
 }
 
-/** Most external-data chunks looked for per file (transformers.js allows up to 100; exports use few). */
-const MAX_PROBED_CHUNKS = 16;
+/** Most external-data chunks looked for per file (transformers.js allows up to 100). */
+const MAX_EXTERNAL_CHUNKS = 100;
+
+/** The ONNX files of the old optimum layout that transformers.js 3+/4 no longer loads for causal LMs. */
+const LEGACY_ONNX = /^onnx\/decoder_(model|with_past_model|model_merged)(_[a-z0-9]+)?\.onnx$/;
 
 /**
- * The dtypes a repository has at a commit, in DTYPES order, found with HEAD requests for
- * onnx/model{suffix}.onnx (404 = absent) and their external-data files. Throws NoOnnxFilesError
- * when there is none.
+ * The dtypes a listing offers, in DTYPES order (onnx/model{suffix}.onnx with its external-data
+ * chunks). Throws LegacyOnnxLayoutError for a repository with only decoder_model*.onnx files and
+ * NoOnnxFilesError when there are no ONNX weights at all.
  */
+export function dtypesOfListing(listing: RepoListing): DtypeProbe[] {
+  const out: DtypeProbe[] = [];
+  for (const dtype of DTYPES) {
+    const file = dtypeFile(dtype);
+    const f = listing.files.get(file);
+    if (!f) continue;
+    const externalData: DtypeProbe['externalData'] = [];
+    for (let n = 1; n <= MAX_EXTERNAL_CHUNKS; n++) {
+      const chunk = externalDataFiles(file, n)[n - 1];
+      const c = listing.files.get(chunk);
+      if (!c) break;
+      externalData.push({ file: chunk, bytes: c.bytes });
+    }
+    out.push({ dtype, file, bytes: f.bytes, externalData, totalBytes: f.bytes + externalData.reduce((s, e) => s + (e.bytes ?? 0), 0) });
+  }
+  if (out.length === 0) {
+    const legacy = [...listing.files.keys()].filter((p) => LEGACY_ONNX.test(p));
+    if (legacy.length > 0) throw new LegacyOnnxLayoutError(listing.repoId, listing.sha, legacy);
+    throw new NoOnnxFilesError(listing.repoId, listing.sha);
+  }
+  return out;
+}
+
+/** The dtypes a repository has at a commit, from one listing request (see dtypesOfListing). */
 export async function probeDtypes(host: string, repoId: string, sha: string, options: HubRequestOptions = {}): Promise<DtypeProbe[]> {
-  validateRepoId(repoId);
-  const found = await Promise.all(
-    DTYPES.map(async (dtype): Promise<DtypeProbe | null> => {
-      const file = dtypeFile(dtype);
-      const st = await statFile(host, repoId, sha, file, options);
-      if (st.status === 'absent') return null;
-      const externalData: DtypeProbe['externalData'] = [];
-      for (let n = 1; n <= MAX_PROBED_CHUNKS; n++) {
-        const chunk = externalDataFiles(file, n)[n - 1];
-        const cs = await statFile(host, repoId, sha, chunk, options);
-        if (cs.status === 'absent') break;
-        externalData.push({ file: chunk, bytes: cs.bytes });
-      }
-      const sizes = [st.bytes, ...externalData.map((e) => e.bytes)];
-      const totalBytes = sizes.every((s) => s !== null) ? (sizes as number[]).reduce((a, b) => a + b, 0) : null;
-      return { dtype, file, bytes: st.bytes, externalData, totalBytes };
-    }),
-  );
-  const present = found.filter((p): p is DtypeProbe => p !== null);
-  if (present.length === 0) throw new NoOnnxFilesError(repoId, sha);
-  return present;
+  return dtypesOfListing(await fetchRepoListing(host, repoId, sha, options));
 }
 
 /**

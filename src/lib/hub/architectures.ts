@@ -25,6 +25,8 @@ export const SUPPORTED_ARCHITECTURES = [
   'phi3',
   'gemma',
   'gemma2',
+  // Gemma 3 text-only exports (270M, 1B; onnx-community/gemma-3-*-it-ONNX): Gemma3ForCausalLM.
+  'gemma3_text',
   'olmo',
   'olmo2',
   'stablelm',

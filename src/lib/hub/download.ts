@@ -5,12 +5,19 @@
  *   transformers.js never receives (or caches) an incomplete file;
  * - a failed or stalled connection is resumed with a Range request from the last byte received
  *   (the ETag must not change), with bounded retries and exponential backoff;
+ * - the body is hashed while it streams (SHA-256, incremental: the file is never held for
+ *   hashing) and compared with the hash the host publishes for LFS files (the plan's listing
+ *   `lfs.oid`, else the response's X-Linked-Etag or a 64-hex ETag); a mismatch errors the stream
+ *   with a DownloadError "hash-mismatch", so the file is neither used nor cached;
  * - progress is reported per chunk.
  */
+import { sha256 } from '@noble/hashes/sha2.js';
+import { bytesToHex } from '@noble/hashes/utils.js';
 import { DownloadError, type DownloadFailure } from './errors.ts';
 import {
   describeNetworkError,
   isRetryableStatus,
+  parseRetryAfter,
   RequestAborted,
   requestOnce,
   requestWithRetry,
@@ -33,18 +40,29 @@ export interface DownloadTarget {
 export interface DownloadHooks {
   policy: RetryPolicy;
   signal?: AbortSignal;
-  /** Size the download plan measured (HEAD); a different Content-Length is an error. */
+  /** Size the download plan measured (listing); a different Content-Length is an error. */
   expectedBytes?: number | null;
+  /** SHA-256 (hex) the plan's listing published; a body with another hash is refused. */
+  expectedSha256?: string | null;
   onProgress?: (loaded: number, total: number | null) => void;
   onRetry?: (attempt: number, delayMs: number, reason: string) => void;
-  /** The whole body arrived; `lengthChecked` is false when no length was known to check it against. */
-  onComplete?: (bytes: number, lengthChecked: boolean) => void;
+  /**
+   * The whole body arrived; `lengthChecked` is false when no length was known to check it against;
+   * `sha256` is the hash it was checked against (null: the host published none).
+   */
+  onComplete?: (bytes: number, lengthChecked: boolean, sha256: string | null) => void;
   onFailed?: (error: DownloadError) => void;
 }
 
 function parseLength(v: string | null): number | null {
   if (v === null || !/^\d+$/.test(v.trim())) return null;
   return Number(v.trim());
+}
+
+/** A SHA-256 from an ETag-style header ('"<64 hex>"', 'W/"…"'), or null when it is not one. */
+export function sha256OfEtag(value: string | null): string | null {
+  const m = /^(?:W\/)?"?([0-9a-fA-F]{64})"?$/.exec(value?.trim() ?? '');
+  return m ? m[1].toLowerCase() : null;
 }
 
 function failureReason(f: AttemptFailure): DownloadFailure {
@@ -128,6 +146,10 @@ export async function verifiedDownload(fetchFn: FetchFn, target: DownloadTarget,
   }
   const total = declared ?? expected;
   const etag = res.headers.get('etag');
+  // The listing's hash first (a browser cannot see the headers of the Hub's redirect), then the
+  // headers of the answer itself.
+  const publishedSha256 = hooks.expectedSha256?.toLowerCase() ?? sha256OfEtag(res.headers.get('x-linked-etag')) ?? sha256OfEtag(etag);
+  const hasher = publishedSha256 ? sha256.create() : null;
 
   let reader = res.body.getReader();
   let controller = first.controller;
@@ -198,6 +220,11 @@ export async function verifiedDownload(fetchFn: FetchFn, target: DownloadTarget,
       }
       await response.body?.cancel().catch(() => undefined);
       if (!isRetryableStatus(response.status)) throw fail('http', `resuming the download failed with HTTP ${response.status}`, attempts);
+      const retryAfter = parseRetryAfter(response.headers.get('retry-after'));
+      if (retryAfter !== null && retryAfter > policy.maxRetryAfterMs) {
+        throw fail('http', `the host answered HTTP ${response.status} and asks to wait ${Math.ceil(retryAfter / 1000)} s`, attempts);
+      }
+      if (retryAfter !== null) await sleep(Math.max(0, retryAfter - retryDelay(policy, attempts)), signal).catch(() => undefined);
       last = { reason: 'http', detail: `HTTP ${response.status}` };
     }
   };
@@ -219,7 +246,17 @@ export async function verifiedDownload(fetchFn: FetchFn, target: DownloadTarget,
             await resume({ reason: 'truncated', detail: `the body ended after ${loaded} of ${total} bytes` });
             continue;
           }
-          hooks.onComplete?.(loaded, total !== null);
+          if (hasher && publishedSha256) {
+            const got = bytesToHex(hasher.digest());
+            if (got !== publishedSha256) {
+              throw fail(
+                'hash-mismatch',
+                `the ${loaded} bytes received have SHA-256 ${got.slice(0, 12)}…, but the host publishes ${publishedSha256.slice(0, 12)}… for this file (corrupted in transit or on the server)`,
+                attempts,
+              );
+            }
+          }
+          hooks.onComplete?.(loaded, total !== null, publishedSha256);
           out.close();
           return;
         }
@@ -235,6 +272,7 @@ export async function verifiedDownload(fetchFn: FetchFn, target: DownloadTarget,
           throw fail('length-mismatch', `the host sent more than the ${total} bytes announced`, attempts);
         }
         loaded += chunk.byteLength;
+        hasher?.update(chunk);
         hooks.onProgress?.(loaded, total);
         out.enqueue(chunk);
         return;

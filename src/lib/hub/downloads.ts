@@ -53,6 +53,9 @@ export function applyHubEvent(state: Downloads, e: HubEvent): Downloads {
     case 'cache-error':
       next = { ...prev, cacheError: e.message };
       break;
+    case 'evicted':
+      next = { ...prev, status: 'failed', error: e.message, retryReason: null };
+      break;
   }
   return { ...state, [e.repoId]: { ...files, [e.file]: next } };
 }

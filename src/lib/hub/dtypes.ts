@@ -37,14 +37,42 @@ export interface DtypeCapabilities {
 
 /**
  * Preference order, smallest faithful download first:
- * - WebGPU with shader-f16: q4f16, fp16, q4, q8, fp32
- * - WebGPU without shader-f16: q4, q8, fp32 (fp16 weights cannot run)
+ * - WebGPU with shader-f16: q4f16, fp16, q4, fp32
+ * - WebGPU without shader-f16: q4, fp32 (fp16 weights cannot run)
  * - WASM / CPU: q8, q4, fp32 (ORT's CPU kernels are fastest on 8-bit; f16 is emulated and slow)
- * int8, uint8 and bnb4 are never picked automatically; a spec may still name them.
+ * 8-bit weights (q8, int8, uint8) are never picked on WebGPU: transformers.js #1512 and #1286
+ * report wrong results (gibberish) from them there. int8, uint8 and bnb4 are never picked
+ * automatically anywhere; a spec may still name any of them (dtypeWarnings says what to expect).
  */
 export function dtypePreference(caps: DtypeCapabilities): Dtype[] {
-  if (caps.device === 'webgpu') return caps.shaderF16 ? ['q4f16', 'fp16', 'q4', 'q8', 'fp32'] : ['q4', 'q8', 'fp32'];
+  if (caps.device === 'webgpu') return caps.shaderF16 ? ['q4f16', 'fp16', 'q4', 'fp32'] : ['q4', 'fp32'];
   return ['q8', 'q4', 'fp32'];
+}
+
+/** 8-bit integer weights: wrong results on WebGPU (transformers.js #1512, #1286). */
+export const INT8_DTYPES: readonly Dtype[] = ['q8', 'int8', 'uint8'];
+
+/**
+ * Known runtime problems of a dtype on a device (and, where known, a model type), as sentences
+ * naming the public bug: shown with the plan when a visitor picks such a dtype explicitly.
+ */
+export function dtypeWarnings(model: { id: string; dtype: Dtype; device: Device; modelType?: string | null }): string[] {
+  const out: string[] = [];
+  if (model.device !== 'webgpu') return out;
+  if (INT8_DTYPES.includes(model.dtype)) {
+    out.push(
+      `${model.id}: ${model.dtype} weights give wrong results on WebGPU (transformers.js #1512, #1286); ` +
+        'its numbers may be garbage. Prefer q4 or fp32 on WebGPU, or run 8-bit weights on the WASM backend.',
+    );
+  }
+  if (F16_DTYPES.includes(model.dtype)) {
+    out.push(
+      model.modelType === 'gemma3_text'
+        ? `${model.id}: Gemma 3 overflows in ${model.dtype} on WebGPU (onnxruntime #26732) and gives NaN; use fp32 or q4.`
+        : `${model.id}: ${model.dtype} can produce NaN on some GPUs (onnxruntime #26367); a rung that does fails with a message, then try fp32 or q4.`,
+    );
+  }
+  return out;
 }
 
 /**

@@ -63,6 +63,26 @@ export class NoOnnxFilesError extends HubError {
   }
 }
 
+/**
+ * The repository holds only the legacy decoder_model*.onnx layout (Optimum's older export). transformers.js
+ * could load it with model_file_name, but the lab runs only the standard onnx/model{suffix}.onnx layout.
+ */
+export class LegacyOnnxLayoutError extends HubError {
+  override name = 'LegacyOnnxLayoutError';
+  constructor(
+    repoId: string,
+    revision: string,
+    readonly legacyFiles: readonly string[],
+  ) {
+    super(
+      repoId,
+      `${repoId}: at ${revision.slice(0, 12)} this repository has only the legacy ONNX layout (${legacyFiles.slice(0, 3).join(', ')}${legacyFiles.length > 3 ? ', …' : ''}), ` +
+        'which the lab does not load: transformers.js looks for onnx/model.onnx (or model_q4.onnx, ...) and the lab only runs that standard layout. ' +
+        'Choose an export made for transformers.js 3 or later (e.g. from onnx-community), or export the model again with Optimum.',
+    );
+  }
+}
+
 /** config.json names an architecture the lab's engine cannot run. */
 export class UnsupportedArchitectureError extends HubError {
   override name = 'UnsupportedArchitectureError';
@@ -94,7 +114,7 @@ export class MissingDtypeError extends HubError {
   }
 }
 
-export type DownloadFailure = 'http' | 'network' | 'stalled' | 'truncated' | 'length-mismatch' | 'revision-mismatch' | 'changed' | 'cancelled';
+export type DownloadFailure = 'http' | 'network' | 'stalled' | 'truncated' | 'length-mismatch' | 'hash-mismatch' | 'revision-mismatch' | 'changed' | 'cancelled';
 
 /** A file could not be downloaded completely; it was not cached. */
 export class DownloadError extends HubError {
@@ -112,6 +132,40 @@ export class DownloadError extends HubError {
     this.attempts = options?.attempts ?? 1;
   }
   readonly attempts: number;
+}
+
+// ONNX Runtime's words for weights it cannot read: a protobuf that does not parse, a truncated or
+// garbled external-data file, a graph whose tensors do not fit their declared shapes.
+const CORRUPT_MODEL_PATTERN =
+  /protobuf|parsing failed|failed to load model|load model from .* failed|invalid (onnx )?model|deserializ|corrupt|unexpected end|external (data|initializer)|tensor.*(size|offset|length)|ModelProto/i;
+
+/** True when a load failure reads like unreadable model weights (not a missing file or lack of memory). */
+export function looksLikeCorruptModel(err: unknown): boolean {
+  for (const e of causeChain(err)) {
+    const msg = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
+    if (CORRUPT_MODEL_PATTERN.test(msg)) return true;
+  }
+  return false;
+}
+
+/** Cached weights that ONNX Runtime could not read; they were removed from the cache. */
+export class CorruptCachedModelError extends HubError {
+  override name = 'CorruptCachedModelError';
+  /** The visitor can fix this by running the model again (it downloads afresh). */
+  readonly downloadAgain = true;
+  constructor(
+    repoId: string,
+    readonly files: readonly string[],
+    cause: unknown,
+  ) {
+    const detail = cause instanceof Error ? cause.message : String(cause);
+    super(
+      repoId,
+      `${repoId}: the cached copy of ${files.join(', ')} could not be loaded as an ONNX model (${truncate(detail.replace(/\s+/g, ' '), 120)}), ` +
+        'so it was removed from the cache. Run the model again to download it again.',
+      { cause },
+    );
+  }
 }
 
 /** A download was attempted before the visitor agreed to it (see HubSession.grant). */
@@ -182,4 +236,25 @@ export function classifyModelError(err: unknown, modelId: string): Error {
     return new GpuOutOfMemoryError(modelId, msg, { cause: err });
   }
   return err instanceof Error ? err : new Error(String(err));
+}
+
+// ONNX Runtime Web states that outlive a failed session in its WASM instance, which nothing
+// outside onnxruntime-web can reset: a WebGPU session whose creation threw after the device was
+// registered ("another WebGPU EP inference session is being created"), an aborted or trapped
+// WASM module, an asyncify stack left unwound.
+const RUNTIME_POISONED_PATTERN =
+  /another WebGPU EP inference session is being created|Aborted\(|RuntimeError: (unreachable|memory access out of bounds)|asyncify|WebAssembly\.(Instance|Module).*(failed|abort)|program has been aborted/i;
+
+/**
+ * True when a model's failure (an error or the message a rung recorded) means the runtime in
+ * this worker is unusable for every later model: the page should restart the engine worker
+ * before the next rung. A corrupt model file alone does not poison it (its session is released).
+ */
+export function runtimeNeedsRestart(err: unknown): boolean {
+  if (typeof err === 'string') return RUNTIME_POISONED_PATTERN.test(err);
+  for (const e of causeChain(err)) {
+    const msg = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
+    if (RUNTIME_POISONED_PATTERN.test(msg)) return true;
+  }
+  return false;
 }

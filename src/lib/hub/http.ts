@@ -13,9 +13,27 @@ export interface RetryPolicy {
   maxDelayMs: number;
   /** A request that receives nothing (headers or body bytes) for this long is aborted and retried. */
   stallTimeoutMs: number;
+  /**
+   * Longest Retry-After (429, 503) the client waits for; a host asking for more fails the request
+   * at once with a message saying how long it asked to wait.
+   */
+  maxRetryAfterMs: number;
 }
 
-export const DEFAULT_RETRY_POLICY: RetryPolicy = { retries: 3, baseDelayMs: 500, maxDelayMs: 8_000, stallTimeoutMs: 30_000 };
+export const DEFAULT_RETRY_POLICY: RetryPolicy = { retries: 3, baseDelayMs: 500, maxDelayMs: 8_000, stallTimeoutMs: 30_000, maxRetryAfterMs: 60_000 };
+
+/**
+ * Retry-After as milliseconds: delay-seconds or an HTTP date (RFC 9110 §10.2.3); null when
+ * absent or unreadable. `now` is injectable for tests.
+ */
+export function parseRetryAfter(value: string | null, now: number = Date.now()): number | null {
+  if (value === null) return null;
+  const v = value.trim();
+  if (/^\d+$/.test(v)) return Number(v) * 1000;
+  const date = Date.parse(v);
+  if (Number.isNaN(date)) return null;
+  return Math.max(0, date - now);
+}
 
 export function retryDelay(policy: RetryPolicy, attempt: number): number {
   return Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** Math.max(0, attempt - 1));
@@ -29,7 +47,7 @@ export function isRetryableStatus(status: number): boolean {
 export type AttemptFailure =
   | { kind: 'network'; detail: string; cause: unknown }
   | { kind: 'stalled'; detail: string }
-  | { kind: 'http'; status: number; detail: string };
+  | { kind: 'http'; status: number; detail: string; retryAfterMs?: number | null };
 
 /** Thrown by requestWithRetry when every attempt failed; `failure` is the last one. */
 export class RetriesExhausted extends Error {
@@ -120,15 +138,20 @@ export async function requestWithRetry(
     attempt++;
     const r = await requestOnce(fetchFn, url, init, policy, hooks.signal);
     let failure: AttemptFailure;
+    let retryAfter: number | null = null;
     if ('response' in r) {
       if (!isRetryableStatus(r.response.status)) return { ...r, attempts: attempt };
-      failure = { kind: 'http', status: r.response.status, detail: `HTTP ${r.response.status} ${r.response.statusText}`.trim() };
+      retryAfter = parseRetryAfter(r.response.headers.get('retry-after'));
+      const asked = retryAfter !== null ? ` (the host asks to wait ${Math.ceil(retryAfter / 1000)} s)` : '';
+      failure = { kind: 'http', status: r.response.status, detail: `HTTP ${r.response.status} ${r.response.statusText}`.trim() + asked, retryAfterMs: retryAfter };
       await r.response.body?.cancel().catch(() => undefined);
     } else {
       failure = r;
     }
     if (attempt > policy.retries) throw new RetriesExhausted(failure, attempt);
-    const delay = retryDelay(policy, attempt);
+    // A host that says when to come back (429 Too Many Requests, 503) is asked no sooner.
+    if (retryAfter !== null && retryAfter > policy.maxRetryAfterMs) throw new RetriesExhausted(failure, attempt);
+    const delay = Math.max(retryDelay(policy, attempt), retryAfter ?? 0);
     hooks.onRetry?.(attempt, delay, failure);
     await sleep(delay, hooks.signal);
   }

@@ -4,17 +4,20 @@
  * (DirectoryModelStore lives in store-node.ts: Node only, not exported here.)
  */
 export * from './errors.ts';
-export { validateRepoId, isCommitSha, normalizeHost, resolveUrl, revisionApiUrl, parseResolveUrl, type ResolvedFileUrl } from './repo.ts';
-export { DEFAULT_RETRY_POLICY, type RetryPolicy, type FetchFn } from './http.ts';
+export { validateRepoId, isCommitSha, normalizeHost, resolveUrl, revisionApiUrl, treeApiUrl, parseResolveUrl, type ResolvedFileUrl } from './repo.ts';
+export { DEFAULT_RETRY_POLICY, parseRetryAfter, type RetryPolicy, type FetchFn } from './http.ts';
 export {
   fetchRevisionInfo,
+  fetchRepoListing,
+  dtypesOfListing,
+  API_JSON_LIMITS,
+  type RepoListing,
+  type ListedFile,
   resolveRevision,
-  statFile,
   probeDtypes,
   readModelConfig,
   type HubRequestOptions,
   type RevisionInfo,
-  type FileStat,
   type DtypeProbe,
 } from './api.ts';
 export {
@@ -36,11 +39,13 @@ export {
   chooseDtype,
   chooseLadderDtypes,
   ladderDtypeWarning,
+  dtypeWarnings,
+  INT8_DTYPES,
   type DtypeCapabilities,
   type DtypeChoiceOptions,
   type DtypeOffer,
 } from './dtypes.ts';
-export { verifiedDownload, type DownloadTarget, type DownloadHooks } from './download.ts';
+export { verifiedDownload, sha256OfEtag, type DownloadTarget, type DownloadHooks } from './download.ts';
 export {
   planDownload,
   DtypeNotSupportedError,
@@ -63,6 +68,7 @@ export {
   clearModelStore,
   type ModelFileStore,
   type StoredEntry,
+  type StoredIntegrity,
   type CachedModel,
   type CachedFile,
   type CacheLike,

@@ -7,10 +7,10 @@
  * A plan is plain data (structured-cloneable): it can travel between the page and the worker.
  */
 import type { Device, Dtype, ModelRef } from '../spec/schema.ts';
-import { readModelConfig, statFile, probeDtypes, fetchRevisionInfo, type HubRequestOptions } from './api.ts';
+import { dtypesOfListing, fetchRepoListing, fetchRevisionInfo, readModelConfig, type HubRequestOptions, type RepoListing } from './api.ts';
 import { externalDataChunks, type ModelConfigSummary } from './architectures.ts';
-import { dtypeFile, dtypeRunsOn, externalDataFiles, ladderDtypeWarning } from './dtypes.ts';
-import { HubError, MissingDtypeError, NoOnnxFilesError } from './errors.ts';
+import { dtypeFile, dtypeRunsOn, dtypeWarnings, externalDataFiles, ladderDtypeWarning } from './dtypes.ts';
+import { HubError, MissingDtypeError } from './errors.ts';
 import { isCommitSha, resolveUrl, validateRepoId } from './repo.ts';
 
 /** Downloads above this many bytes should be confirmed by the visitor (the UI decides how). */
@@ -26,8 +26,10 @@ export interface PlannedFile {
   revision: string;
   file: string;
   url: string;
-  /** Size from the host (HEAD) or the cache; null when the host did not say. */
+  /** Size from the host's listing or the cache; null when the host did not say. */
   bytes: number | null;
+  /** SHA-256 the host publishes for it (LFS files); null: only its length can be checked. */
+  sha256?: string | null;
   cached: boolean;
 }
 
@@ -43,6 +45,8 @@ export interface PlannedModel {
   files: PlannedFile[];
   /** Optional files the commit does not have (remembered, never requested again). */
   absentOptional: string[];
+  /** External-data files (model*.onnx_data, _1, ...) the weights come with; passed to transformers.js. */
+  externalDataChunks?: number;
   totalBytes: number;
   cachedBytes: number;
   downloadBytes: number;
@@ -77,6 +81,21 @@ export interface PlanOptions extends HubRequestOptions {
   consentThresholdBytes?: number;
   /** When known, refuse f16 dtypes on a WebGPU adapter without shader-f16. */
   shaderF16?: boolean;
+  /** Listings already fetched ("repo@sha" -> listing): one listing request per repository and commit. */
+  listings?: Map<string, Promise<RepoListing>>;
+}
+
+/** The listing of a repository at a commit, fetched once per `listings` map. */
+export function listingOf(host: string, repoId: string, sha: string, options: PlanOptions): Promise<RepoListing> {
+  const key = `${repoId}@${sha}`;
+  let p = options.listings?.get(key);
+  if (!p) {
+    p = fetchRepoListing(host, repoId, sha, options);
+    // A failed listing is asked again next time (the host may recover).
+    p.catch(() => options.listings?.delete(key));
+    options.listings?.set(key, p);
+  }
+  return p;
 }
 
 function failureOf(ref: ModelRef, err: unknown): PlanFailure {
@@ -100,31 +119,65 @@ async function planModel(host: string, ref: ModelRef, options: PlanOptions): Pro
   const sha = isCommitSha(ref.revision) ? ref.revision : (await fetchRevisionInfo(host, repoId, ref.revision ?? 'main', options)).sha;
   const config: ModelConfigSummary = await readModelConfig(host, repoId, sha, options);
   const onnx = dtypeFile(ref.dtype);
-  const chunks = externalDataChunks(config.externalData, onnx.slice('onnx/'.length));
-  // The weights first: a missing dtype is the most useful thing to report.
-  const required = [onnx, ...externalDataFiles(onnx, chunks), ...TOKENIZER_AND_CONFIG_FILES];
-  const stats = await Promise.all([...required, ...OPTIONAL_FILES].map(async (file) => ({ file, st: await statFile(host, repoId, sha, file, options) })));
+  const configChunks = externalDataChunks(config.externalData, onnx.slice('onnx/'.length));
+  const store = options.store;
+  const url = (file: string) => resolveUrl(host, repoId, sha, file);
   const files: PlannedFile[] = [];
   const absentOptional: string[] = [];
-  for (const { file, st } of stats) {
-    const isOptional = (OPTIONAL_FILES as readonly string[]).includes(file);
-    if (st.status === 'absent') {
-      if (isOptional) {
-        absentOptional.push(file);
-        // A commit never changes: remember the 404 so later loads do not ask again.
-        if (!st.cached) await options.store?.putAbsent(resolveUrl(host, repoId, sha, file)).catch(() => undefined);
-        continue;
-      }
-      if (file === onnx) {
-        const available = await probeDtypes(host, repoId, sha, options).catch((err: unknown) => {
-          if (err instanceof NoOnnxFilesError) throw err;
-          return [];
-        });
-        throw new MissingDtypeError(repoId, ref.dtype, available.map((p) => p.dtype));
-      }
-      throw new HubError(repoId, `${repoId}: ${file} is missing at commit ${sha.slice(0, 12)}; transformers.js needs it. Choose an export made for transformers.js.`);
+  let chunks = configChunks;
+
+  // A model whose files are all cached plans without a request (a commit never changes).
+  const fromStore = async (): Promise<boolean> => {
+    if (!store) return false;
+    const found: PlannedFile[] = [];
+    // External data the listing showed when it was downloaded (config.json may not mention it):
+    // every chunk stored next to the weights is part of them.
+    let stored = 0;
+    while (stored < 100 && (await store.size(url(externalDataFiles(onnx, stored + 1)[stored]))) !== null) stored++;
+    if (stored < configChunks) return false;
+    chunks = stored;
+    for (const file of [onnx, ...externalDataFiles(onnx, chunks), ...TOKENIZER_AND_CONFIG_FILES]) {
+      const bytes = await store.size(url(file));
+      if (bytes === null) return false;
+      found.push({ repoId, revision: sha, file, url: url(file), bytes, sha256: null, cached: true });
     }
-    files.push({ repoId, revision: sha, file, url: resolveUrl(host, repoId, sha, file), bytes: st.bytes, cached: st.cached });
+    for (const file of OPTIONAL_FILES) {
+      const bytes = await store.size(url(file));
+      if (bytes !== null) found.push({ repoId, revision: sha, file, url: url(file), bytes, sha256: null, cached: true });
+      else if (await store.isAbsent(url(file))) absentOptional.push(file);
+      else return false;
+    }
+    files.push(...found);
+    return true;
+  };
+
+  if (!(await fromStore())) {
+    absentOptional.length = 0;
+    const listing = await listingOf(host, repoId, sha, options);
+    if (!listing.files.has(onnx)) {
+      // Throws LegacyOnnxLayoutError / NoOnnxFilesError when no dtype is there at all.
+      const available = dtypesOfListing(listing);
+      throw new MissingDtypeError(repoId, ref.dtype, available.map((p) => p.dtype));
+    }
+    // The listing says which external-data chunks exist; config.json may not mention them.
+    chunks = dtypesOfListing(listing).find((p) => p.dtype === ref.dtype)?.externalData.length ?? 0;
+    if (configChunks > chunks) {
+      throw new HubError(repoId, `${repoId}: config.json asks for ${configChunks} external-data file(s) of ${onnx}, but the repository has ${chunks}; it looks incomplete. Choose another dtype or repository.`);
+    }
+    for (const file of [onnx, ...externalDataFiles(onnx, chunks), ...TOKENIZER_AND_CONFIG_FILES, ...OPTIONAL_FILES]) {
+      const listed = listing.files.get(file);
+      if (!listed) {
+        if ((OPTIONAL_FILES as readonly string[]).includes(file)) {
+          absentOptional.push(file);
+          // A commit never changes: remember the absence so later loads do not ask again.
+          await store?.putAbsent(url(file)).catch(() => undefined);
+          continue;
+        }
+        throw new HubError(repoId, `${repoId}: ${file} is missing at commit ${sha.slice(0, 12)}; transformers.js needs it. Choose an export made for transformers.js.`);
+      }
+      const cachedSize = store ? await store.size(url(file)) : null;
+      files.push({ repoId, revision: sha, file, url: url(file), bytes: listed.bytes, sha256: listed.sha256, cached: cachedSize !== null && cachedSize === listed.bytes });
+    }
   }
   const totalBytes = files.reduce((s, f) => s + (f.bytes ?? 0), 0);
   const cachedBytes = files.reduce((s, f) => s + (f.cached ? (f.bytes ?? 0) : 0), 0);
@@ -138,6 +191,7 @@ async function planModel(host: string, ref: ModelRef, options: PlanOptions): Pro
     paramsEstimated: config.paramsEstimated,
     files,
     absentOptional,
+    externalDataChunks: chunks,
     totalBytes,
     cachedBytes,
     downloadBytes: totalBytes - cachedBytes,
@@ -167,6 +221,7 @@ export async function planDownload(host: string, refs: readonly ModelRef[], opti
   const warnings: string[] = [];
   const mixed = ladderDtypeWarning(models.map((m) => ({ id: m.repoId, dtype: m.dtype })));
   if (mixed) warnings.push(mixed);
+  for (const m of models) warnings.push(...dtypeWarnings({ id: m.repoId, dtype: m.dtype, device: m.ref.device, modelType: m.modelType }));
   for (const m of models) if (m.sizesIncomplete) warnings.push(`${m.repoId}: the host did not report every file size; the download may be larger than shown.`);
   return {
     host,

@@ -2,6 +2,7 @@
  * Hub repository ids, revisions and the URL layout of a Hub-compatible host:
  *   {host}/{owner}/{name}/resolve/{revision}/{file}   file contents (GET, HEAD, Range)
  *   {host}/api/models/{owner}/{name}/revision/{rev}   repository info at a revision ({ sha, siblings })
+ *   {host}/api/models/{owner}/{name}/tree/{rev}?recursive=true   files with sizes and LFS SHA-256
  */
 import { InvalidRepoIdError } from './errors.ts';
 
@@ -57,6 +58,11 @@ export function normalizeHost(host: string): string {
 /** URL of one file of a repository at a revision (the layout transformers.js requests). */
 export function resolveUrl(host: string, repoId: string, revision: string, file: string): string {
   return `${normalizeHost(host)}/${repoId}/resolve/${encodeURIComponent(revision)}/${file.replace(/^\/+/, '')}`;
+}
+
+/** URL of the Hub's tree API: every file of a repository at a revision, recursively. */
+export function treeApiUrl(host: string, repoId: string, revision: string): string {
+  return `${normalizeHost(host)}/api/models/${repoId}/tree/${encodeURIComponent(revision)}?recursive=true`;
 }
 
 /** URL of the Hub API's repository info at a revision. */

@@ -2,13 +2,14 @@
  * A ModelFileStore in a directory (Node only: the CLI and tests). Layout:
  *   <root>/files/<host>/<owner>/<name>/<revision>/<file>
  *   <root>/absent/<host>/<owner>/<name>/<revision>/<file>     (empty markers)
+ *   <root>/sha256/<host>/<owner>/<name>/<revision>/<file>     (the hash a file was checked against)
  * with <host> and <revision> URL-encoded. A file is written under <root>/tmp and renamed into
  * place, so a crash never leaves a partial file where the store would find it.
  */
-import { mkdir, open, readdir, rename, rm, stat, writeFile, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, rename, rm, stat, writeFile, type FileHandle } from 'node:fs/promises';
 import { dirname, join, relative, sep } from 'node:path';
 import { parseResolveUrl } from './repo.ts';
-import type { ModelFileStore, StoredEntry } from './store.ts';
+import type { ModelFileStore, StoredEntry, StoredIntegrity } from './store.ts';
 
 let counter = 0;
 
@@ -39,7 +40,7 @@ function lazyFileStream(path: string): ReadableStream<Uint8Array> {
 export class DirectoryModelStore implements ModelFileStore {
   constructor(readonly root: string) {}
 
-  private pathOf(kind: 'files' | 'absent', url: string): string | null {
+  private pathOf(kind: 'files' | 'absent' | 'sha256', url: string): string | null {
     const p = parseResolveUrl(url);
     if (!p) return null;
     const parts = p.file.split('/');
@@ -86,13 +87,21 @@ export class DirectoryModelStore implements ModelFileStore {
     }
   }
 
-  async put(url: string, body: Uint8Array): Promise<void> {
+  async put(url: string, body: Uint8Array, integrity?: StoredIntegrity): Promise<void> {
     const path = this.pathOf('files', url);
     if (!path) throw new Error(`Not a model file URL: ${url}`);
     const tmp = join(this.root, 'tmp', `${process.pid}-${Date.now()}-${counter++}`);
     await mkdir(dirname(tmp), { recursive: true });
     await mkdir(dirname(path), { recursive: true });
     await writeFile(tmp, body);
+    const hashPath = this.pathOf('sha256', url);
+    if (hashPath) {
+      await rm(hashPath, { force: true });
+      if (integrity?.sha256) {
+        await mkdir(dirname(hashPath), { recursive: true });
+        await writeFile(hashPath, integrity.sha256);
+      }
+    }
     await rename(tmp, path);
     const absent = this.pathOf('absent', url);
     if (absent) await rm(absent, { force: true });
@@ -107,7 +116,7 @@ export class DirectoryModelStore implements ModelFileStore {
 
   async delete(url: string): Promise<boolean> {
     let removed = false;
-    for (const kind of ['files', 'absent'] as const) {
+    for (const kind of ['files', 'absent', 'sha256'] as const) {
       const path = this.pathOf(kind, url);
       if (!path) continue;
       try {
@@ -139,7 +148,8 @@ export class DirectoryModelStore implements ModelFileStore {
         if (parts.length < 5) continue;
         const [host, owner, repo, revision, ...file] = parts;
         const url = `${decodeURIComponent(host)}/${owner}/${repo}/resolve/${revision}/${file.join('/')}`;
-        out.push({ url, bytes: kind === 'files' ? st.size : 0, absent: kind === 'absent', storedAt: st.mtime.toISOString() });
+        const hash = kind === 'files' ? await readFile(join(this.root, 'sha256', name), 'utf8').catch(() => null) : null;
+        out.push({ url, bytes: kind === 'files' ? st.size : 0, absent: kind === 'absent', storedAt: st.mtime.toISOString(), sha256: hash });
       }
     }
     return out;

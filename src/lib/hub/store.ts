@@ -16,6 +16,14 @@ export interface StoredEntry {
   /** The file does not exist at this commit (a remembered 404 of an optional file). */
   absent: boolean;
   storedAt: string;
+  /** SHA-256 the file was checked against when stored; null: only its length was checked. */
+  sha256: string | null;
+}
+
+/** How a stored file was checked before it was stored. */
+export interface StoredIntegrity {
+  /** The published SHA-256 the body matched; null when the host published none (length-checked only). */
+  sha256: string | null;
 }
 
 export interface ModelFileStore {
@@ -24,28 +32,32 @@ export interface ModelFileStore {
   /** Size of a stored file, or null when it is not stored. */
   size(url: string): Promise<number | null>;
   isAbsent(url: string): Promise<boolean>;
-  put(url: string, body: Uint8Array): Promise<void>;
+  put(url: string, body: Uint8Array, integrity?: StoredIntegrity): Promise<void>;
+  /**
+   * Store a body already verified, straight from its stream (no copy in JS memory): the Cache
+   * API writes it to disk as it reads. Optional; stores without it get put().
+   */
+  putResponse?(url: string, body: ReadableStream<Uint8Array>, bytes: number, integrity: StoredIntegrity): Promise<void>;
   putAbsent(url: string): Promise<void>;
   /** Remove a file or an absent marker; true when something was removed. */
   delete(url: string): Promise<boolean>;
   entries(): Promise<StoredEntry[]>;
 }
 
-function fileResponse(body: Uint8Array, storedAt: string): Response {
-  return new Response(body as Uint8Array<ArrayBuffer>, {
-    status: 200,
-    headers: { 'content-type': 'application/octet-stream', 'content-length': String(body.byteLength), 'x-el-stored-at': storedAt },
-  });
+function fileResponse(body: Uint8Array, storedAt: string, sha256: string | null): Response {
+  const headers: Record<string, string> = { 'content-type': 'application/octet-stream', 'content-length': String(body.byteLength), 'x-el-stored-at': storedAt };
+  if (sha256) headers['x-el-sha256'] = sha256;
+  return new Response(body as Uint8Array<ArrayBuffer>, { status: 200, headers });
 }
 
 /** Files in memory: for tests and Node runs that do not keep files between processes. */
 export class MemoryModelStore implements ModelFileStore {
-  private readonly files = new Map<string, { body: Uint8Array; storedAt: string }>();
+  private readonly files = new Map<string, { body: Uint8Array; storedAt: string; sha256: string | null }>();
   private readonly absent = new Map<string, string>();
 
   async match(url: string): Promise<Response | undefined> {
     const f = this.files.get(url);
-    return f ? fileResponse(f.body, f.storedAt) : undefined;
+    return f ? fileResponse(f.body, f.storedAt, f.sha256) : undefined;
   }
   async size(url: string): Promise<number | null> {
     return this.files.get(url)?.body.byteLength ?? null;
@@ -53,9 +65,9 @@ export class MemoryModelStore implements ModelFileStore {
   async isAbsent(url: string): Promise<boolean> {
     return this.absent.has(url);
   }
-  async put(url: string, body: Uint8Array): Promise<void> {
+  async put(url: string, body: Uint8Array, integrity?: StoredIntegrity): Promise<void> {
     this.absent.delete(url);
-    this.files.set(url, { body: body.slice(), storedAt: new Date().toISOString() });
+    this.files.set(url, { body: body.slice(), storedAt: new Date().toISOString(), sha256: integrity?.sha256 ?? null });
   }
   async putAbsent(url: string): Promise<void> {
     this.absent.set(url, new Date().toISOString());
@@ -65,8 +77,8 @@ export class MemoryModelStore implements ModelFileStore {
   }
   async entries(): Promise<StoredEntry[]> {
     return [
-      ...[...this.files].map(([url, f]) => ({ url, bytes: f.body.byteLength, absent: false, storedAt: f.storedAt })),
-      ...[...this.absent].map(([url, storedAt]) => ({ url, bytes: 0, absent: true, storedAt })),
+      ...[...this.files].map(([url, f]) => ({ url, bytes: f.body.byteLength, absent: false, storedAt: f.storedAt, sha256: f.sha256 })),
+      ...[...this.absent].map(([url, storedAt]) => ({ url, bytes: 0, absent: true, storedAt, sha256: null })),
     ];
   }
 }
@@ -113,8 +125,18 @@ export class CacheApiModelStore implements ModelFileStore {
     const r = await (await this.get()).match(url);
     return r?.headers.get('x-el-absent') === '1';
   }
-  async put(url: string, body: Uint8Array): Promise<void> {
-    await (await this.get()).put(url, fileResponse(body, new Date().toISOString()));
+  async put(url: string, body: Uint8Array, integrity?: StoredIntegrity): Promise<void> {
+    await (await this.get()).put(url, fileResponse(body, new Date().toISOString(), integrity?.sha256 ?? null));
+  }
+  async putResponse(url: string, body: ReadableStream<Uint8Array>, bytes: number, integrity: StoredIntegrity): Promise<void> {
+    const headers: Record<string, string> = { 'content-type': 'application/octet-stream', 'content-length': String(bytes), 'x-el-stored-at': new Date().toISOString() };
+    if (integrity.sha256) headers['x-el-sha256'] = integrity.sha256;
+    await (await this.get()).put(url, new Response(body, { status: 200, headers }));
+    // A stream cut short would leave a short entry: check what was stored.
+    if ((await this.size(url)) !== bytes) {
+      await this.delete(url);
+      throw new Error(`stored ${url} incompletely`);
+    }
   }
   async putAbsent(url: string): Promise<void> {
     await (await this.get()).put(url, new Response('', { status: 200, headers: { 'x-el-absent': '1', 'x-el-stored-at': new Date().toISOString() } }));
@@ -130,7 +152,13 @@ export class CacheApiModelStore implements ModelFileStore {
       if (!r) continue;
       await r.body?.cancel().catch(() => undefined);
       const absent = r.headers.get('x-el-absent') === '1';
-      out.push({ url: req.url, bytes: absent ? 0 : Number(r.headers.get('content-length') ?? 0), absent, storedAt: r.headers.get('x-el-stored-at') ?? '' });
+      out.push({
+        url: req.url,
+        bytes: absent ? 0 : Number(r.headers.get('content-length') ?? 0),
+        absent,
+        storedAt: r.headers.get('x-el-stored-at') ?? '',
+        sha256: r.headers.get('x-el-sha256'),
+      });
     }
     return out;
   }
@@ -141,6 +169,8 @@ export class CacheApiModelStore implements ModelFileStore {
 export interface CachedFile {
   file: string;
   bytes: number;
+  /** Checked against a published SHA-256 (true) or only against its length (false). */
+  hashVerified: boolean;
 }
 
 export interface CachedModel {
@@ -167,7 +197,7 @@ export async function listCachedModels(store: ModelFileStore): Promise<CachedMod
     }
     if (e.storedAt > g.storedAt) g.storedAt = e.storedAt;
     if (e.absent) continue;
-    g.files.push({ file: p.file, bytes: e.bytes });
+    g.files.push({ file: p.file, bytes: e.bytes, hashVerified: e.sha256 !== null });
     g.bytes += e.bytes;
   }
   return [...groups.values()].filter((g) => g.files.length > 0).sort((a, b) => b.bytes - a.bytes || a.repoId.localeCompare(b.repoId));

@@ -58,7 +58,7 @@ describe('model source in the experiment form', () => {
     expect(checkForm(form, ladder, gpu).spec!.models.every((m) => m.dtype === 'q4')).toBe(true);
     expect(checkForm({ ...form, backend: 'wasm' }, ladder, wasmOnly).spec!.models.every((m) => m.dtype === 'q8' && m.device === 'wasm')).toBe(true);
     // The approximate download of the chosen dtype comes from the catalog.
-    expect(f16.hubPlan[0]).toMatchObject({ repoId: 'Xenova/pythia-14m', dtype: 'q4f16', bytes: 26e6, bytesApprox: true, custom: false });
+    expect(f16.hubPlan[0]).toMatchObject({ repoId: 'Xenova/pythia-14m', dtype: 'q4f16', bytes: 17.3e6, bytesApprox: true, custom: false });
   });
 
   it('switching back to the bundled ladder restores its template; the Hub selection is kept', () => {

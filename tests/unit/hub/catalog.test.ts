@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { approxLadderBytes, findHubModel, HUB_CATALOG, hubLadder, hubLadderRefs, paramsOfHub, parseHubCatalog } from '../../../src/lib/catalog/hub-catalog.ts';
+import { approxLadderBytes, evidenceOf, findHubModel, HUB_CATALOG, hubLadder, hubLadderRefs, paramsOfHub, parseHubCatalog } from '../../../src/lib/catalog/hub-catalog.ts';
+import type { Dtype } from '../../../src/lib/spec/schema.ts';
+import { PUBLISHED_LISTINGS } from './fixtures/hub-listings.ts';
 import catalogJson from '../../../src/lib/catalog/hub-ladders.json';
 import { CatalogError } from '../../../src/lib/catalog/ladder.ts';
 import { estimateParams, summarizeConfig } from '../../../src/lib/hub/architectures.ts';
@@ -10,7 +12,7 @@ import * as v from 'valibot';
 describe('the Hub catalog', () => {
   it('loads validated and says it was not checked live', () => {
     expect(HUB_CATALOG.checkedLive).toBe(false);
-    expect(HUB_CATALOG.ladders.map((l) => l.id)).toEqual(['pythia', 'gpt2', 'smollm', 'qwen2.5-instruct', 'llama3.2-instruct']);
+    expect(HUB_CATALOG.ladders.map((l) => l.id)).toEqual(['pythia', 'gpt2', 'smollm', 'smollm2-instruct', 'qwen2.5-instruct', 'llama3.2-instruct', 'gemma3-instruct']);
     expect(findHubModel('Xenova/gpt2-medium')?.model.survey).toBe('guess');
     for (const l of HUB_CATALOG.ladders) {
       expect(['qa', 'math-expr']).toContain(l.template);
@@ -47,6 +49,57 @@ describe('the Hub catalog', () => {
   ])('refuses %s', (_what, patch, msg) => {
     expect(broken(patch)).toThrow(CatalogError);
     expect(broken(patch)).toThrow(msg);
+  });
+});
+
+describe('the catalog against the published listings (FACTS.md)', () => {
+  const models = HUB_CATALOG.ladders.flatMap((l) => l.models.map((m) => ({ ladder: l, m })));
+
+  it('every model a listing evidences is marked "listing"; no other model claims listed facts', () => {
+    for (const { m } of models) {
+      const listing = PUBLISHED_LISTINGS[m.repoId];
+      if (listing && (listing.sizes || listing.dtypes || listing.external)) expect([m.repoId, m.survey]).toEqual([m.repoId, 'listing']);
+      if (m.survey !== 'listing') expect([m.repoId, m.sizesListed, m.dtypesListed]).toEqual([m.repoId, [], false]);
+    }
+  });
+
+  it('sizes, dtypes and external data agree with the listings', () => {
+    for (const { m } of models) {
+      const listing = PUBLISHED_LISTINGS[m.repoId];
+      if (!listing) continue;
+      for (const [dtype, mb] of Object.entries(listing.sizes ?? {})) {
+        expect([m.repoId, dtype, m.approxMB[dtype as Dtype]]).toEqual([m.repoId, dtype, mb]);
+        expect(m.sizesListed).toContain(dtype);
+      }
+      for (const d of m.sizesListed) expect([m.repoId, d, listing.sizes?.[d]]).toEqual([m.repoId, d, m.approxMB[d]]);
+      if (listing.dtypes) {
+        expect([m.repoId, [...m.dtypes].sort()]).toEqual([m.repoId, [...listing.dtypes].sort()]);
+        expect(m.dtypesListed).toBe(true);
+      }
+      for (const d of listing.absent ?? []) expect(m.dtypes).not.toContain(d);
+      if (listing.external) expect([m.repoId, [...(m.externalData ?? [])].sort()]).toEqual([m.repoId, [...listing.external].filter((d) => m.dtypes.includes(d)).sort()]);
+    }
+  });
+
+  it('offers no repository whose listing shows only the legacy layout, and names the evidence in words', () => {
+    for (const { m } of models) expect(PUBLISHED_LISTINGS[m.repoId]?.legacyOnly ?? false).toBe(false);
+    expect(evidenceOf(findHubModel('Xenova/gpt2')!.model)).toBe('published file listing (sizes of fp32, q4)');
+    expect(evidenceOf(findHubModel('HuggingFaceTB/SmolLM-135M')!.model)).toBe('published file listing (dtypes)');
+    expect(evidenceOf(findHubModel('Xenova/gpt2-medium')!.model)).toMatch(/not evidenced/);
+  });
+
+  it('base and instruct ladders are told apart, and training tokens are given where published', () => {
+    expect(HUB_CATALOG.ladders.filter((l) => l.kind === 'base').map((l) => l.id)).toEqual(['pythia', 'gpt2', 'smollm']);
+    expect(hubLadder('gemma3-instruct')!.architecture).toBe('gemma3_text');
+    for (const id of ['pythia', 'smollm', 'smollm2-instruct', 'qwen2.5-instruct', 'llama3.2-instruct', 'gemma3-instruct']) {
+      for (const m of hubLadder(id)!.models) expect([m.repoId, (m.trainingTokens ?? 0) > 1e10]).toEqual([m.repoId, true]);
+    }
+  });
+
+  it('refuses listed claims on an entry that no listing evidences', () => {
+    const c = structuredClone(catalogJson) as any;
+    c.ladders[0].models[1].sizesListed = ['q4'];
+    expect(() => parseHubCatalog(c)).toThrow(/only an entry evidenced by a listing/);
   });
 });
 

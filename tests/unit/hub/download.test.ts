@@ -5,7 +5,7 @@ import type { FetchFn } from '../../../src/lib/hub/http.ts';
 
 const sha = 'd'.repeat(40);
 const target = { url: `https://hub.example/a/b/resolve/${sha}/onnx/model.onnx`, repoId: 'a/b', revision: sha, file: 'onnx/model.onnx' };
-const policy = { retries: 2, baseDelayMs: 1, maxDelayMs: 2, stallTimeoutMs: 200 };
+const policy = { retries: 2, baseDelayMs: 1, maxDelayMs: 2, stallTimeoutMs: 200, maxRetryAfterMs: 1_000 };
 const FILE = Uint8Array.from({ length: 1000 }, (_, i) => i % 251);
 
 /** A body that sends `bytes` then errors (a reset) or stalls forever. */
@@ -156,5 +156,39 @@ describe('verifiedDownload', () => {
     const reading = readAll(res).catch((e: unknown) => e);
     setTimeout(() => controller.abort(), 20);
     expect(await reading).toMatchObject({ reason: 'cancelled' });
+  });
+});
+
+describe('published hashes and Retry-After', () => {
+  it('reads a SHA-256 from ETag-style headers only when it is one', async () => {
+    const { sha256OfEtag } = await import('../../../src/lib/hub/download.ts');
+    expect(sha256OfEtag(`"${'A'.repeat(64)}"`)).toBe('a'.repeat(64));
+    expect(sha256OfEtag(`W/"${'b'.repeat(64)}"`)).toBe('b'.repeat(64));
+    expect(sha256OfEtag(`"${'c'.repeat(40)}"`)).toBeNull(); // a git blob id (sha1)
+    expect(sha256OfEtag(null)).toBeNull();
+  });
+
+  it('parses Retry-After as seconds or an HTTP date', async () => {
+    const { parseRetryAfter } = await import('../../../src/lib/hub/http.ts');
+    expect(parseRetryAfter('3')).toBe(3000);
+    expect(parseRetryAfter('Wed, 21 Oct 2015 07:28:10 GMT', Date.parse('Wed, 21 Oct 2015 07:28:00 GMT'))).toBe(10_000);
+    expect(parseRetryAfter('soon')).toBeNull();
+    expect(parseRetryAfter(null)).toBeNull();
+  });
+
+  it('a body whose hash differs from the published one errors the stream; the right one completes with its hash', async () => {
+    const good = (await import('node:crypto')).createHash('sha256').update(FILE).digest('hex');
+    let done: [number, boolean, string | null] | null = null;
+    const ok1 = scripted([() => ok(FILE, { 'content-length': '1000', 'x-linked-etag': `"${good}"` })]);
+    const res = await verifiedDownload(ok1.fetch, target, {}, hooks({ onComplete: (b, c, h) => (done = [b, c, h]) }));
+    expect(await readAll(res)).toEqual(FILE);
+    expect(done).toEqual([1000, true, good]);
+    const bad = FILE.slice();
+    bad[500] ^= 1;
+    const failed: DownloadError[] = [];
+    const s2 = scripted([() => ok(bad, { 'content-length': '1000' })]);
+    const res2 = await verifiedDownload(s2.fetch, target, {}, hooks({ expectedSha256: good, onFailed: (e) => failed.push(e) }));
+    await expect(readAll(res2)).rejects.toThrow(DownloadError);
+    expect(failed.map((e) => e.reason)).toEqual(['hash-mismatch']);
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { chooseDtype, chooseLadderDtypes, dtypeFile, dtypePreference, dtypeRunsOn, externalDataFiles, ladderDtypeWarning } from '../../../src/lib/hub/dtypes.ts';
+import { chooseDtype, chooseLadderDtypes, dtypeFile, dtypePreference, dtypeRunsOn, dtypeWarnings, externalDataFiles, ladderDtypeWarning } from '../../../src/lib/hub/dtypes.ts';
 import { DTYPES } from '../../../src/lib/spec/schema.ts';
 
 const gpuF16 = { device: 'webgpu', shaderF16: true } as const;
@@ -31,16 +31,36 @@ describe('chooseDtype', () => {
   });
 
   it('falls back along the preference order and honours a size budget', () => {
-    expect(chooseDtype(['fp32', 'q8'], gpu)).toBe('q8');
+    expect(chooseDtype(['fp32', 'q8'], gpu)).toBe('fp32');
+    expect(chooseDtype(['fp32', 'q8'], wasm)).toBe('q8');
     expect(chooseDtype(['fp32'], gpuF16)).toBe('fp32');
-    expect(chooseDtype([{ dtype: 'q4', totalBytes: 900 }, { dtype: 'q8', totalBytes: 500 }], { ...gpu, maxBytes: 600 })).toBe('q8');
+    expect(chooseDtype([{ dtype: 'q4', totalBytes: 900 }, { dtype: 'fp32', totalBytes: 500 }], { ...gpu, maxBytes: 600 })).toBe('fp32');
     expect(chooseDtype([{ dtype: 'q4', totalBytes: 900 }], { ...gpu, maxBytes: 600 })).toBeNull();
     expect(chooseDtype([], gpu)).toBeNull();
   });
 
   it('prefers one dtype for the whole ladder', () => {
-    expect(chooseLadderDtypes([['fp32', 'q4', 'q8'], ['fp32', 'q8']], gpu)).toEqual(['q8', 'q8']);
-    expect(chooseLadderDtypes([['q4'], ['q8']], gpu)).toEqual(['q4', 'q8']);
+    expect(chooseLadderDtypes([['fp32', 'q4', 'q8'], ['fp32', 'q8']], gpu)).toEqual(['fp32', 'fp32']);
+    expect(chooseLadderDtypes([['fp32', 'q4', 'q8'], ['fp32', 'q8']], wasm)).toEqual(['q8', 'q8']);
+    expect(chooseLadderDtypes([['q4'], ['q8']], gpu)).toEqual(['q4', null]);
+  });
+});
+
+describe('q8 on WebGPU (transformers.js #1512)', () => {
+  it('is never picked automatically on WebGPU, with or without shader-f16, whatever else is missing', () => {
+    for (const caps of [gpu, gpuF16]) {
+      expect(dtypePreference(caps)).not.toContain('q8');
+      expect(chooseDtype(['q8'], caps)).toBeNull();
+      expect(chooseDtype(['q8', 'int8', 'uint8', 'fp32'], caps)).toBe('fp32');
+    }
+  });
+
+  it('an explicit choice is allowed, with a warning naming the bug; other devices get none', () => {
+    expect(dtypeWarnings({ id: 'a/b', dtype: 'q8', device: 'webgpu' })).toEqual([expect.stringMatching(/^a\/b: q8 weights give wrong results on WebGPU \(transformers\.js #1512/)]);
+    expect(dtypeWarnings({ id: 'a/b', dtype: 'q8', device: 'wasm' })).toEqual([]);
+    expect(dtypeWarnings({ id: 'a/b', dtype: 'q4', device: 'webgpu' })).toEqual([]);
+    expect(dtypeWarnings({ id: 'g/3', dtype: 'q4f16', device: 'webgpu', modelType: 'gemma3_text' })[0]).toMatch(/onnxruntime #26732/);
+    expect(dtypeWarnings({ id: 'a/b', dtype: 'fp16', device: 'webgpu' })[0]).toMatch(/onnxruntime #26367/);
   });
 });
 

@@ -1,15 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import { ConsentRequiredError } from '../../../src/lib/hub/errors.ts';
 import { createHubSession } from '../../../src/lib/hub/session.ts';
-import { MemoryModelStore } from '../../../src/lib/hub/store.ts';
+import { CacheApiModelStore, listCachedModels, MemoryModelStore, type CacheLike } from '../../../src/lib/hub/store.ts';
+import { createHash } from 'node:crypto';
 import type { DownloadPlan } from '../../../src/lib/hub/plan.ts';
 
 const host = 'https://hub.example';
 const sha = 'f'.repeat(40);
 const fileUrl = (file: string, rev = sha) => `${host}/a/b/resolve/${rev}/${file}`;
 
-function planFor(files: Record<string, number>): DownloadPlan {
-  const planned = Object.entries(files).map(([file, bytes]) => ({ repoId: 'a/b', revision: sha, file, url: fileUrl(file), bytes, cached: false }));
+function planFor(files: Record<string, number>, hashes: Record<string, string> = {}): DownloadPlan {
+  const planned = Object.entries(files).map(([file, bytes]) => ({ repoId: 'a/b', revision: sha, file, url: fileUrl(file), bytes, sha256: hashes[file] ?? null, cached: false }));
   return {
     host,
     models: [{
@@ -65,5 +66,44 @@ describe('HubSession', () => {
     expect(await (await session.cache.match(fileUrl('onnx/model.onnx', 'main')))!.arrayBuffer()).toEqual(new Uint8Array([9, 8, 7]).buffer);
     expect(requests).toEqual([]);
     expect(() => session.grant({ ...planFor({}), host: 'https://elsewhere.example' })).toThrow(/not https:\/\/hub\.example/);
+  });
+
+  it('browser path: a download transformers.js has read whole is streamed into the Cache API once verified, marked with its hash; a mismatch is never stored', async () => {
+    const entries = new Map<string, { body: ArrayBuffer; headers: Headers }>();
+    const puts: string[] = [];
+    const cache: CacheLike = {
+      async match(u) {
+        const e = entries.get(u);
+        return e ? new Response(e.body, { headers: e.headers }) : undefined;
+      },
+      async put(u, r) {
+        puts.push(u);
+        entries.set(u, { body: await r.arrayBuffer(), headers: r.headers });
+      },
+      async delete(u) {
+        return entries.delete(u);
+      },
+      async keys() {
+        return [...entries.keys()].map((url) => ({ url }));
+      },
+    };
+    const store = new CacheApiModelStore('t', async () => cache);
+    const body = new Uint8Array(4096).map((_, i) => i % 253);
+    const good = createHash('sha256').update(body).digest('hex');
+    let served = body;
+    const session = createHubSession({ host, store, fetch: async () => new Response(served.slice(), { headers: { 'content-length': String(served.length) } }) });
+    session.grant(planFor({ 'onnx/model.onnx': body.length }, { 'onnx/model.onnx': good }));
+    // As transformers.js does in the browser: read the response, then put a Response of the buffer.
+    const read = new Uint8Array(await (await session.fetch(fileUrl('onnx/model.onnx'))).arrayBuffer());
+    await session.cache.put(fileUrl('onnx/model.onnx'), new Response(read, { headers: { 'content-length': String(read.length) } }));
+    expect(puts).toEqual([fileUrl('onnx/model.onnx')]);
+    expect((await listCachedModels(store))[0].files).toEqual([{ file: 'onnx/model.onnx', bytes: body.length, hashVerified: true }]);
+
+    await store.delete(fileUrl('onnx/model.onnx'));
+    served = body.map((b, i) => (i === 100 ? b ^ 1 : b));
+    const res = await session.fetch(fileUrl('onnx/model.onnx'));
+    await expect(res.arrayBuffer()).rejects.toThrow(/SHA-256 [0-9a-f]{12}…, but the host publishes [0-9a-f]{12}…/);
+    await session.cache.put(fileUrl('onnx/model.onnx'), new Response(served, { headers: { 'content-length': String(served.length) } }));
+    expect(await store.size(fileUrl('onnx/model.onnx'))).toBeNull();
   });
 });
