@@ -360,6 +360,13 @@ export class Lab {
     }
     const shown = this.showResult(sharedRunToView(shared), { kind: 'link', shared });
     if (shown) this.notice = null;
+    const task = shared.spec.task;
+    if (shown && task.kind === 'imported' && !shared.taskData) {
+      this.notice = {
+        tone: 'info',
+        text: `This run used the task file “${task.name}” (SHA-256 ${task.hash.slice(0, 12)}…), whose examples did not fit the link. Open that file under Task → Task file to see the prompts and re-run it; only a file with the same content is accepted.`,
+      };
+    }
     return shown;
   }
 
