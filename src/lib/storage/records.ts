@@ -10,6 +10,7 @@ import * as v from 'valibot';
 import type { DBSchema } from 'idb';
 import type { ItemRecord, ModelRun, RunEnvironment } from '../run/results.ts';
 import type { ExperimentSpec } from '../spec/schema.ts';
+import type { StoredRunStatus } from '../run/lifecycle.ts';
 import { ExperimentSpecSchema } from '../spec/schema.ts';
 import { EmergenceSchema, intIn, ItemRecordSchema, ModelRunSchema, RunEnvironmentSchema } from '../share/run-schema.ts';
 import { MAX_MODEL_ITEMS, MAX_MODELS } from '../share/limits.ts';
@@ -25,8 +26,13 @@ export interface RunRecord {
   name: string;
   createdAt: string;
   updatedAt: string;
-  /** 'running' in storage; shown as 'interrupted' when no page is writing it (RunStore.listRuns). */
-  status: 'running' | 'done';
+  /**
+   * 'running' while a page writes it, shown as 'interrupted' when none does (RunStore.listRuns);
+   * 'cancelled' and 'failed' keep what was scored and can be resumed (src/lib/run/lifecycle.ts).
+   */
+  status: StoredRunStatus;
+  /** Why a 'failed' run stopped (absent in records written before failures were saved). */
+  error?: string | null;
   source: 'run' | 'import';
   spec: ExperimentSpec;
   env: RunEnvironment;
@@ -69,7 +75,8 @@ export const RunRecordSchema = v.object({
   name: v.pipe(v.string(), v.minLength(1), v.maxLength(MAX_NAME_LENGTH)),
   createdAt: iso,
   updatedAt: iso,
-  status: v.picklist(['running', 'done'] as const),
+  status: v.picklist(['running', 'done', 'cancelled', 'failed'] as const),
+  error: v.optional(v.nullable(v.pipe(v.string(), v.maxLength(4000)))),
   source: v.picklist(['run', 'import'] as const),
   spec: ExperimentSpecSchema,
   env: RunEnvironmentSchema,

@@ -21,7 +21,7 @@ export async function deleteBatches(tx: WriteTx, runId: string, modelId: string)
 }
 
 /** Replace everything saved for a run by a finished result, in the caller's transaction. */
-export async function writeResult(tx: WriteTx, run: RunRecord, result: RunResult, at: string): Promise<void> {
+export async function writeResult(tx: WriteTx, run: RunRecord, result: RunResult, at: string, status: 'done' | 'cancelled' = 'done'): Promise<void> {
   const models = tx.objectStore('models');
   for (const key of await models.index('byRun').getAllKeys(run.id)) await models.delete(key);
   for (const key of await tx.objectStore('batches').index('byRun').getAllKeys(run.id)) await tx.objectStore('batches').delete(key);
@@ -39,7 +39,8 @@ export async function writeResult(tx: WriteTx, run: RunRecord, result: RunResult
     spec: result.spec,
     env: result.env,
     emergence: result.emergence,
-    status: 'done',
+    status,
+    error: null,
     modelsDone: result.models.filter((m) => m.status === 'done').length,
     modelsTotal: result.spec.models.length,
     updatedAt: at,

@@ -1,0 +1,170 @@
+/**
+ * RunRecorder: writes one run into the RunStore as it progresses, with bounded lag.
+ *
+ * - Scored batches are buffered and written by one transaction at a time; batches that arrive
+ *   while a write is in flight go together into the next one, so saving keeps up with scoring
+ *   on small models (one transaction per batch would not) and never trails by more than what
+ *   was scored during one write.
+ * - `modelDone`, `finish` and `fail` first write what is buffered, then the record, and resolve
+ *   only when that IndexedDB transaction is complete: the page shows a model (or the run) as
+ *   done only after that (src/ui/lab.svelte.ts awaits these promises).
+ * - `flushNow` (page hidden or closing) writes what is buffered at once, without waiting for
+ *   the write in flight: IndexedDB queues it right behind, before the page is frozen.
+ * A failed write is reported (onError) and never stops the run: it keeps running, unsaved.
+ */
+import type { ItemRecord, ModelRun, RunEnvironment, RunResult } from '../run/results.ts';
+import type { ExperimentSpec } from '../spec/schema.ts';
+import type { RunStore } from './run-store.ts';
+
+export interface RecorderProgress {
+  /** Models whose record is committed. */
+  models: number;
+  /** Committed items of the model in flight (0 between models). */
+  items: number;
+  /** Items scored but not yet committed, now. */
+  unsaved: number;
+  /** The most items that were ever scored but not committed at once (the write lag, in items). */
+  maxUnsaved: number;
+}
+
+export interface RecorderOptions {
+  onProgress?: (p: RecorderProgress) => void;
+  onError?: (err: unknown) => void;
+  /** The record's id, once created (the page holds a Web Lock named after it). */
+  onRecordId?: (id: string) => void;
+}
+
+type Creation = { kind: 'new'; spec: ExperimentSpec; env: Omit<RunEnvironment, 'finishedAt'> } | { kind: 'resume'; id: string; modelsDone: number };
+
+export class RunRecorder {
+  private id: string | null = null;
+  private chain: Promise<void>;
+  private unsaved: { modelId: string; items: ItemRecord[] }[] = [];
+  private writeQueued = false;
+  private progress: RecorderProgress = { models: 0, items: 0, unsaved: 0, maxUnsaved: 0 };
+  private savingModel: string | null = null;
+  /** After finish/fail nothing more is written. */
+  private closed = false;
+
+  constructor(
+    private readonly store: RunStore,
+    creation: Creation,
+    private readonly opts: RecorderOptions = {},
+  ) {
+    this.chain = this.step(async () => {
+      if (creation.kind === 'new') {
+        this.id = await store.createRun(creation.spec, creation.env);
+      } else {
+        await store.reopenRun(creation.id);
+        this.id = creation.id;
+        this.progress = { ...this.progress, models: creation.modelsDone };
+      }
+      opts.onRecordId?.(this.id);
+    });
+  }
+
+  get recordId(): string | null {
+    return this.id;
+  }
+
+  get saved(): RecorderProgress {
+    return this.progress;
+  }
+
+  private step(what: () => Promise<void>): Promise<void> {
+    const run = async () => {
+      try {
+        await what();
+      } catch (err) {
+        this.opts.onError?.(err);
+      }
+    };
+    this.chain = (this.chain ?? Promise.resolve()).then(run);
+    return this.chain;
+  }
+
+  private report(patch: Partial<RecorderProgress>): void {
+    const unsaved = this.unsaved.reduce((s, b) => s + b.items.length, 0) + (patch.unsaved ?? 0);
+    const next = { ...this.progress, ...patch, unsaved };
+    next.maxUnsaved = Math.max(next.maxUnsaved, unsaved);
+    this.progress = next;
+    this.opts.onProgress?.(next);
+  }
+
+  /** A scored batch: buffered now, written by the next write (started at once if none is queued). */
+  batch(modelId: string, items: ItemRecord[]): void {
+    if (this.closed || items.length === 0) return;
+    this.unsaved.push({ modelId, items });
+    this.report({});
+    if (this.writeQueued) return;
+    this.writeQueued = true;
+    void this.step(async () => {
+      this.writeQueued = false;
+      await this.writeUnsaved();
+    });
+  }
+
+  private async writeUnsaved(): Promise<void> {
+    const pending = this.unsaved;
+    this.unsaved = [];
+    const id = this.id;
+    if (!id || pending.length === 0) return;
+    const inFlight = pending.reduce((s, b) => s + b.items.length, 0);
+    this.report({ unsaved: inFlight });
+    const byModel = new Map<string, ItemRecord[]>();
+    for (const b of pending) byModel.set(b.modelId, [...(byModel.get(b.modelId) ?? []), ...b.items]);
+    let left = inFlight;
+    for (const [modelId, items] of byModel) {
+      await this.store.appendBatch(id, modelId, items);
+      left -= items.length;
+      const same = modelId === this.savingModel;
+      this.savingModel = modelId;
+      this.report({ items: same ? this.progress.items + items.length : items.length, unsaved: left });
+    }
+  }
+
+  /** Page hidden or closing: write the buffer now, queued in IndexedDB behind the write in flight. */
+  flushNow(): void {
+    if (this.closed || !this.id || this.unsaved.length === 0) return;
+    void this.writeUnsaved().catch((err: unknown) => this.opts.onError?.(err));
+  }
+
+  /** Write the buffer and the finished model; resolves when both are committed. */
+  modelDone(model: ModelRun): Promise<void> {
+    if (this.closed) return this.chain;
+    return this.step(async () => {
+      await this.writeUnsaved();
+      if (!this.id) return;
+      await this.store.finishModel(this.id, model);
+      this.report({ models: this.progress.models + (model.status === 'done' ? 1 : 0), items: 0 });
+    });
+  }
+
+  /** The final record ('done', or 'cancelled' with what was kept); resolves when committed. */
+  finish(result: RunResult, status: 'done' | 'cancelled'): Promise<void> {
+    if (this.closed) return this.chain;
+    this.closed = true;
+    return this.step(async () => {
+      // The result carries every scored item: the buffer is superseded, not written.
+      this.unsaved = [];
+      if (!this.id) return;
+      await this.store.finishRun(this.id, result, status);
+      this.report({ models: result.models.filter((m) => m.status === 'done').length, items: 0, unsaved: 0 });
+    });
+  }
+
+  /** The run failed: keep what was scored (written first), mark the record 'failed'. */
+  fail(message: string): Promise<void> {
+    if (this.closed) return this.chain;
+    this.closed = true;
+    return this.step(async () => {
+      await this.writeUnsaved();
+      if (this.id) await this.store.failRun(this.id, message);
+    });
+  }
+
+  /** Every write so far, committed (or reported as failed). */
+  flushed(): Promise<void> {
+    return this.chain;
+  }
+}
