@@ -81,7 +81,8 @@ export function transition(state: RunLifecycle, event: LifecycleEvent): RunLifec
       throw bad();
     case 'result':
       if (phase !== 'running') throw bad();
-      return { ...state, phase: 'finishing', outcome: event.cancelled || state.cancelRequested ? 'cancelled' : 'done' };
+      // What happened decides: a Cancel that came after the last batch left nothing unscored.
+      return { ...state, phase: 'finishing', outcome: event.cancelled ? 'cancelled' : 'done' };
     case 'committed':
       if (phase !== 'finishing' || state.outcome === null) throw bad();
       return { ...state, phase: state.outcome };
