@@ -356,8 +356,8 @@ export class Lab {
 
   /**
    * Show a run that was not made by this page (a link, a file, a saved run) as if it had just
-   * finished: same charts, tables and item explorer, and its spec in the form (locked until the
-   * visitor edits, so Run and Re-run never differ silently). While a run is in progress the
+   * finished: same charts, tables and item explorer; a link's spec goes into the form (locked
+   * until the visitor edits, so Run and Re-run never differ silently). While a run is in progress the
    * visitor is asked first (openRequest); `onShown` runs once it is shown.
    */
   showResult(result: RunResult, origin: ResultOrigin, onShown?: () => void): boolean {
@@ -380,8 +380,11 @@ export class Lab {
     this.runError = null;
     this.elapsedMs = null;
     this.status = 'viewing';
-    this.form = formFromSpec(result.spec);
-    this.formLocked = true;
+    if (origin.kind === 'link') {
+      // The visitor sees what Run would run: the link's spec, not the default one (issue 18).
+      this.form = formFromSpec(result.spec);
+      this.formLocked = true;
+    }
     onShown?.();
     return true;
   }

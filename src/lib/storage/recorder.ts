@@ -8,8 +8,9 @@
  * - `modelDone`, `finish` and `fail` first write what is buffered, then the record, and resolve
  *   only when that IndexedDB transaction is complete: the page shows a model (or the run) as
  *   done only after that (src/ui/lab.svelte.ts awaits these promises).
- * - `flushNow` (page hidden or closing) writes what is buffered at once, without waiting for
- *   the write in flight: IndexedDB queues it right behind, before the page is frozen.
+ * - `flushNow` (page hidden or closing) writes everything received and not yet committed (the
+ *   buffer and the write in flight) in one transaction issued and committed within the same
+ *   task: a closing page gets no more round trips, so the normal write may never finish.
  * A failed write is reported (onError) and never stops the run: it keeps running, unsaved.
  */
 import type { ItemRecord, ModelRun, RunEnvironment, RunResult } from '../run/results.ts';
@@ -40,6 +41,8 @@ export class RunRecorder {
   private id: string | null = null;
   private chain: Promise<void>;
   private unsaved: { modelId: string; items: ItemRecord[] }[] = [];
+  /** Items of the write in progress, until it commits. */
+  private inFlight: { modelId: string; items: ItemRecord[] }[] = [];
   private writeQueued = false;
   private progress: RecorderProgress = { models: 0, items: 0, unsaved: 0, maxUnsaved: 0 };
   private savingModel: string | null = null;
@@ -109,24 +112,35 @@ export class RunRecorder {
     this.unsaved = [];
     const id = this.id;
     if (!id || pending.length === 0) return;
-    const inFlight = pending.reduce((s, b) => s + b.items.length, 0);
-    this.report({ unsaved: inFlight });
-    const byModel = new Map<string, ItemRecord[]>();
-    for (const b of pending) byModel.set(b.modelId, [...(byModel.get(b.modelId) ?? []), ...b.items]);
-    let left = inFlight;
-    for (const [modelId, items] of byModel) {
-      await this.store.appendBatch(id, modelId, items);
-      left -= items.length;
-      const same = modelId === this.savingModel;
-      this.savingModel = modelId;
-      this.report({ items: same ? this.progress.items + items.length : items.length, unsaved: left });
+    const count = pending.reduce((s, b) => s + b.items.length, 0);
+    this.inFlight = pending;
+    this.report({ unsaved: count });
+    let left = count;
+    try {
+      for (const [modelId, items] of groupByModel(pending)) {
+        await this.store.appendBatch(id, modelId, items);
+        left -= items.length;
+        const same = modelId === this.savingModel;
+        this.savingModel = modelId;
+        this.report({ items: same ? this.progress.items + items.length : items.length, unsaved: left });
+      }
+    } finally {
+      this.inFlight = [];
     }
   }
 
-  /** Page hidden or closing: write the buffer now, queued in IndexedDB behind the write in flight. */
+  /** Page hidden or closing: everything received and not committed, in one transaction, now. */
   flushNow(): void {
-    if (this.closed || !this.id || this.unsaved.length === 0) return;
-    void this.writeUnsaved().catch((err: unknown) => this.opts.onError?.(err));
+    const id = this.id;
+    const pending = [...this.inFlight, ...this.unsaved];
+    if (this.closed || !id || pending.length === 0) return;
+    // The buffer is taken (the queued write finds it empty); the write in flight may still
+    // commit too, and then its items are simply saved twice.
+    this.unsaved = [];
+    for (const [modelId, items] of groupByModel(pending)) {
+      this.store.appendBatchNow(id, modelId, items).catch((err: unknown) => this.opts.onError?.(err));
+    }
+    this.report({});
   }
 
   /** Write the buffer and the finished model; resolves when both are committed. */
@@ -167,4 +181,10 @@ export class RunRecorder {
   flushed(): Promise<void> {
     return this.chain;
   }
+}
+
+function groupByModel(batches: readonly { modelId: string; items: ItemRecord[] }[]): Map<string, ItemRecord[]> {
+  const byModel = new Map<string, ItemRecord[]>();
+  for (const b of batches) byModel.set(b.modelId, [...(byModel.get(b.modelId) ?? []), ...b.items]);
+  return byModel;
 }

@@ -147,6 +147,24 @@ export class RunStore {
     this.active.add(id);
   }
 
+  /**
+   * Save items at once, for a page that is being hidden or closed: every request is issued in
+   * this task and the transaction is committed explicitly, so it does not wait for round trips
+   * a closing page will not get. It does not read the run record (nor update its size); items
+   * saved twice are harmless (a later copy of an item replaces the earlier one).
+   */
+  appendBatchNow(id: string, modelId: string, items: ItemRecord[]): Promise<void> {
+    if (items.length === 0) return Promise.resolve();
+    return this.guard('saving scored items', id, async () => {
+      const tx = this.db.transaction('batches', 'readwrite');
+      const batch: BatchRecord = { v: RECORD_VERSION, runId: id, modelId, items, bytes: 0 };
+      batch.bytes = jsonBytes(batch);
+      void tx.store.add(batch);
+      tx.commit();
+      await tx.done;
+    });
+  }
+
   /** Save a finished (or failed, or cancelled) model; its saved batches are folded into it. */
   async finishModel(id: string, model: ModelRun): Promise<void> {
     await this.guard('saving a finished model', id, async () => {
