@@ -14,10 +14,14 @@ import type { ModelRun, RunResult } from '../../src/lib/run/results.ts';
 import { launchChromium, type LaunchedBrowser } from '../helpers/chromium.ts';
 import { chooseModels, exportJson, setItemsPerVariant, waitForRunEnd } from '../helpers/lab-page.ts';
 
-const MODELS = ['arith-l1-d12', 'arith-l2-d48'];
-const DIGITS = [1, 2];
-/** 2 variants × 60 = 120 items per model: four batches of at most 32. */
-const PER_VARIANT = 60;
+/** The smallest and the largest bundled model: the larger one scores long enough to act mid-run. */
+const MODELS = ['arith-l1-d12', 'arith-l4-d128'];
+const DIGITS = [3, 4];
+/**
+ * 2 variants × 400 = 800 items per model, 25 batches of at most 32: the larger model scores
+ * for about 10 s here, long enough to act while it runs even when the machine is busy.
+ */
+const PER_VARIANT = 400;
 const ITEMS_PER_MODEL = DIGITS.length * PER_VARIANT;
 
 let chrome: LaunchedBrowser;
@@ -35,10 +39,12 @@ interface Probe {
 function probeScript(): void {
   const w = window as unknown as { __probe: Probe; Worker: typeof Worker };
   w.__probe = { runsStarted: 0, received: 0, maxBatch: 0 };
+  (w as unknown as { __workers: Worker[] }).__workers = [];
   const Original = w.Worker;
   w.Worker = class extends Original {
     constructor(url: string | URL, options?: WorkerOptions) {
       super(url, options);
+      (w as unknown as { __workers: Worker[] }).__workers.push(this);
       this.addEventListener('message', (e: MessageEvent) => {
         const ev = e.data?.type === 'event' ? e.data.event : null;
         if (ev?.type === 'batch') {
@@ -161,6 +167,32 @@ async function waitForRung(page: Page, model: string, status: string, minItems =
   );
 }
 
+type Act = { kind: 'cancel' } | { kind: 'hash'; hash: string } | { kind: 'terminate' } | { kind: 'crash' } | { kind: 'open-oldest' };
+
+/**
+ * The moment the rung of `model` shows `status` with at least `minItems` items, act in the page
+ * in that same task (a click from the test would come a round trip later).
+ */
+async function actWhen(page: Page, model: string, status: string, minItems: number, act: Act): Promise<void> {
+  await page.waitForFunction(
+    ([id, s, n, a]) => {
+      const r = document.querySelector(`[data-testid=rung][data-model="arith/${id}"]`);
+      if (r?.getAttribute('data-status') !== s || Number(r.getAttribute('data-items-done')) < Number(n)) return false;
+      const todo = a as Act;
+      if (todo.kind === 'cancel') document.querySelector<HTMLButtonElement>('[data-testid=cancel]')!.click();
+      else if (todo.kind === 'hash') location.hash = todo.hash;
+      // Terminated from the page: no event reaches the lab, the worker just stops answering.
+      else if (todo.kind === 'terminate') (window as unknown as { __workers: Worker[] }).__workers.forEach((w) => w.terminate());
+      // What the browser fires at the page's Worker when its script dies of an uncaught error.
+      else if (todo.kind === 'crash') (window as unknown as { __workers: Worker[] }).__workers.forEach((w) => w.dispatchEvent(new ErrorEvent('error', { message: 'simulated crash', cancelable: true })));
+      else [...document.querySelectorAll<HTMLButtonElement>('[data-testid=saved-run] [data-testid=saved-open]')].at(-1)!.click();
+      return true;
+    },
+    [model, status, minItems, act] as const,
+    { polling: 'raf', timeout: 300_000 },
+  );
+}
+
 beforeAll(async () => {
   chrome = await launchChromium({ webgpu: false });
 });
@@ -198,8 +230,7 @@ describe('run lifecycle and durable saves (WASM)', () => {
     const { page, errors } = await open(ctx);
     await setupSpec(page);
     await page.getByTestId('run').click();
-    await waitForRung(page, MODELS[1], 'scoring', 1);
-    await page.getByTestId('cancel').click();
+    await actWhen(page, MODELS[1], 'scoring', 1, { kind: 'cancel' });
     expect(await waitForRunEnd(page)).toBe('cancelled');
     expect(await page.getByTestId('run-status').textContent()).toMatch(/; 1 model finished/);
     const [record] = await savedRecords(page);
@@ -280,8 +311,7 @@ describe('run lifecycle and durable saves (WASM)', () => {
     // 1. Keep it running in the background.
     await page.evaluate(() => (location.hash = '#lab'));
     await page.getByTestId('run').click();
-    await waitForRung(page, MODELS[0], 'scoring', 1);
-    await page.evaluate((h) => (location.hash = h), hash);
+    await actWhen(page, MODELS[1], 'scoring', 1, { kind: 'hash', hash });
     await page.getByTestId('open-request').waitFor();
     expect(await page.getByTestId('run-status').getAttribute('data-status')).not.toBe('viewing');
     await page.getByTestId('open-background').click();
@@ -297,8 +327,7 @@ describe('run lifecycle and durable saves (WASM)', () => {
     // 2. Cancel it.
     await page.evaluate(() => (location.hash = '#lab'));
     await page.getByTestId('run').click();
-    await waitForRung(page, MODELS[0], 'scoring', 1);
-    await page.evaluate((h) => (location.hash = h), hash);
+    await actWhen(page, MODELS[1], 'scoring', 1, { kind: 'hash', hash });
     await page.getByTestId('open-cancel').click();
     await page.waitForFunction(() => document.querySelector('[data-testid=run-status]')?.getAttribute('data-status') === 'viewing');
     records = await savedRecords(page);
@@ -308,8 +337,7 @@ describe('run lifecycle and durable saves (WASM)', () => {
 
     // 3. Stay: nothing changes.
     await page.getByTestId('saved-resume').click();
-    await waitForRung(page, MODELS[1], 'scoring', 1);
-    await page.locator('[data-testid=saved-run] [data-testid=saved-open]').last().click();
+    await actWhen(page, MODELS[1], 'scoring', 1, { kind: 'open-oldest' });
     await page.getByTestId('open-stay').click();
     expect(await waitForRunEnd(page)).toBe('done');
     expect(await historyStatuses(page)).toEqual(['done', 'done']);
@@ -424,20 +452,17 @@ describe('run lifecycle and durable saves (WASM)', () => {
       const ctx = await newContext();
       const { page, errors } = await open(ctx);
       await setupSpec(page);
-      const workerP = page.waitForEvent('worker');
       await page.getByTestId('run').click();
-      const worker = await workerP;
-      await waitForRung(page, MODELS[1], 'scoring', 1);
-      if (how === 'terminate') await worker.evaluate(() => void setTimeout(() => self.close(), 0));
-      else await worker.evaluate(() => void setTimeout(() => { throw new Error('simulated crash'); }, 0));
+      await actWhen(page, MODELS[1], 'scoring', 1, { kind: how });
       expect(await waitForRunEnd(page, 180_000)).toBe('failed');
       const text = await page.getByTestId('run-status').textContent();
-      expect(text).toMatch(how === 'terminate' ? /stopped answering while scoring arith\/arith-l2-d48/ : /crashed while scoring arith\/arith-l2-d48.*simulated crash/);
+      expect(text).toMatch(how === 'terminate' ? /stopped answering while scoring arith\/arith-l4-d128 \(\d+ of 800 items done/ : /crashed while scoring arith\/arith-l4-d128.*simulated crash/);
+      expect(text).toMatch(/Items saved so far are kept/);
       const [record] = await savedRecords(page);
       expect(record.status).toBe('failed');
       expect(record.items).toBeGreaterThan(ITEMS_PER_MODEL);
       await page.waitForFunction(() => document.querySelector('[data-testid=saved-run]')?.getAttribute('data-status') === 'failed');
-      expect(await page.getByTestId('saved-error').textContent()).toMatch(/arith\/arith-l2-d48/);
+      expect(await page.getByTestId('saved-error').textContent()).toMatch(/arith\/arith-l4-d128/);
       if (how === 'terminate') {
         await page.getByTestId('retry-wasm').click();
         expect(await waitForRunEnd(page)).toBe('done');

@@ -3,8 +3,8 @@
  *
  * - Scored batches are buffered and written by one transaction at a time; batches that arrive
  *   while a write is in flight go together into the next one, so saving keeps up with scoring
- *   on small models (one transaction per batch would not) and never trails by more than what
- *   was scored during one write.
+ *   on small models and never trails by more than what was scored during one write. Each
+ *   write is issued and committed in one task (RunStore.appendBatchNow): no round trips.
  * - `modelDone`, `finish` and `fail` first write what is buffered, then the record, and resolve
  *   only when that IndexedDB transaction is complete: the page shows a model (or the run) as
  *   done only after that (src/ui/lab.svelte.ts awaits these promises).
@@ -118,7 +118,7 @@ export class RunRecorder {
     let left = count;
     try {
       for (const [modelId, items] of groupByModel(pending)) {
-        await this.store.appendBatch(id, modelId, items);
+        await this.store.appendBatchNow(id, modelId, items);
         left -= items.length;
         const same = modelId === this.savingModel;
         this.savingModel = modelId;

@@ -39,7 +39,10 @@ export interface RunRecord {
   emergence: Record<string, Record<string, number>> | null;
   modelsDone: number;
   modelsTotal: number;
-  /** Approximate stored size: JSON length of everything saved for the run. */
+  /**
+   * Approximate stored size: JSON length of the run record and its finished models (batches of
+   * a model in flight are counted once the model finishes and absorbs them).
+   */
   bytes: number;
 }
 

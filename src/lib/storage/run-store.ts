@@ -141,17 +141,18 @@ export class RunStore {
       const batch: BatchRecord = { v: RECORD_VERSION, runId: id, modelId, items, bytes: 0 };
       batch.bytes = jsonBytes(batch);
       await tx.objectStore('batches').add(batch);
-      await tx.objectStore('runs').put({ ...run, bytes: run.bytes + batch.bytes, updatedAt: this.now().toISOString() });
+      await tx.objectStore('runs').put({ ...run, updatedAt: this.now().toISOString() });
       await tx.done;
     });
     this.active.add(id);
   }
 
   /**
-   * Save items at once, for a page that is being hidden or closed: every request is issued in
-   * this task and the transaction is committed explicitly, so it does not wait for round trips
-   * a closing page will not get. It does not read the run record (nor update its size); items
-   * saved twice are harmless (a later copy of an item replaces the earlier one).
+   * Save items in one transaction whose requests are all issued in this task and committed
+   * explicitly: no round trip to the page, so a page that is closing (and gets no more round
+   * trips) still saves them, and a write in progress never holds the batch store across a
+   * page close. It does not read the run record (the caller knows the run is being written);
+   * items saved twice are harmless (a later copy of an item replaces the earlier one).
    */
   appendBatchNow(id: string, modelId: string, items: ItemRecord[]): Promise<void> {
     if (items.length === 0) return Promise.resolve();
@@ -172,7 +173,7 @@ export class RunStore {
       const run = this.running(await tx.objectStore('runs').get(id), id);
       const slot = slotOf(run.spec, model);
       if (slot < 0) throw new StorageError(`Model ${model.id} is not part of this run.`, 'invalid-input', id);
-      const freed = await deleteBatches(tx, id, model.id);
+      await deleteBatches(tx, id, model.id);
       const models = tx.objectStore('models');
       const previous = await models.get([id, slot]);
       const record: ModelRecord = { v: RECORD_VERSION, runId: id, slot, model, bytes: 0 };
@@ -180,7 +181,7 @@ export class RunStore {
       await models.put(record);
       // Counted, not re-read: reading every model record back would load all their items.
       const modelsDone = run.modelsDone - (previous?.model.status === 'done' ? 1 : 0) + (model.status === 'done' ? 1 : 0);
-      const bytes = Math.max(0, run.bytes - freed - (previous?.bytes ?? 0) + record.bytes);
+      const bytes = Math.max(0, run.bytes - (previous?.bytes ?? 0) + record.bytes);
       await tx.objectStore('runs').put({ ...run, modelsDone, bytes, updatedAt: this.now().toISOString() });
       await tx.done;
     });

@@ -9,15 +9,10 @@ import { jsonBytes, RECORD_VERSION, type ModelRecord, type RunDb, type RunRecord
 
 export type WriteTx = IDBPTransaction<RunDb, ('runs' | 'models' | 'batches')[], 'readwrite'>;
 
-/** Delete a model's saved batches; returns the bytes they took. */
-export async function deleteBatches(tx: WriteTx, runId: string, modelId: string): Promise<number> {
+/** Delete a model's saved batches (their items are in the model record now). */
+export async function deleteBatches(tx: WriteTx, runId: string, modelId: string): Promise<void> {
   const batches = tx.objectStore('batches');
-  let freed = 0;
-  for (const key of await batches.index('byRunModel').getAllKeys([runId, modelId])) {
-    freed += (await batches.get(key))?.bytes ?? 0;
-    await batches.delete(key);
-  }
-  return freed;
+  for (const key of await batches.index('byRunModel').getAllKeys([runId, modelId])) await batches.delete(key);
 }
 
 /** Replace everything saved for a run by a finished result, in the caller's transaction. */

@@ -19,8 +19,8 @@ beforeEach(() => {
 async function openCounting(): Promise<{ store: RunStore; appends: () => number }> {
   const store = await RunStore.open({ name });
   let appends = 0;
-  const original = store.appendBatch.bind(store);
-  store.appendBatch = (...args) => {
+  const original = store.appendBatchNow.bind(store);
+  store.appendBatchNow = (...args) => {
     appends++;
     return original(...args);
   };
@@ -130,13 +130,10 @@ describe('RunRecorder', { timeout: 60_000 }, () => {
     const rec = new RunRecorder(store, { kind: 'new', spec: result.spec, env });
     await rec.flushed();
     const m0 = result.models[0];
-    // The page closes before the queued write gets its turn: appendBatch never runs.
-    const appendBatch = store.appendBatch.bind(store);
+    // The page closes while the queued write is in flight: it never completes.
+    const appendBatchNow = store.appendBatchNow.bind(store);
     let queuedWrites = 0;
-    store.appendBatch = () => {
-      queuedWrites++;
-      return new Promise(() => undefined);
-    };
+    store.appendBatchNow = (...args) => (queuedWrites++ === 0 ? new Promise(() => undefined) : appendBatchNow(...args));
     rec.batch(m0.id, m0.items.slice(0, BATCH));
     rec.batch(m0.id, m0.items.slice(BATCH, 2 * BATCH));
     await Promise.resolve();
@@ -145,8 +142,7 @@ describe('RunRecorder', { timeout: 60_000 }, () => {
     // fake-indexeddb runs the committed transaction on its own; give it a few turns.
     for (let i = 0; i < 50 && !(await other.getResumeState(rec.recordId!)).partialItems[m0.id]; i++) await new Promise((r) => setTimeout(r, 5));
     expect((await other.getResumeState(rec.recordId!)).partialItems[m0.id]).toEqual(m0.items.slice(0, 2 * BATCH));
-    expect(queuedWrites).toBe(1);
-    store.appendBatch = appendBatch;
+    expect(queuedWrites).toBe(2);
   });
 
   it('a store failure is reported, never thrown into the run', async () => {
