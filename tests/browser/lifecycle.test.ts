@@ -183,8 +183,9 @@ type Act = { kind: 'cancel' } | { kind: 'hash'; hash: string } | { kind: 'termin
 async function actWhen(page: Page, model: string, status: string, minItems: number, act: Act): Promise<void> {
   await page.waitForFunction(
     ([id, s, n, a]) => {
-      const r = document.querySelector(`[data-testid=rung][data-model="arith/${id}"]`);
-      if (r?.getAttribute('data-status') !== s || Number(r.getAttribute('data-items-done')) < Number(n)) return false;
+      // '*': any model of the run.
+      const rungs = [...document.querySelectorAll('[data-testid=rung]')].filter((r) => id === '*' || r.getAttribute('data-model') === `arith/${id}`);
+      if (!rungs.some((r) => r.getAttribute('data-status') === s && Number(r.getAttribute('data-items-done')) >= Number(n))) return false;
       const todo = a as Act;
       if (todo.kind === 'cancel') document.querySelector<HTMLButtonElement>('[data-testid=cancel]')!.click();
       else if (todo.kind === 'hash') location.hash = todo.hash;
@@ -239,10 +240,12 @@ describe('run lifecycle and durable saves (WASM)', () => {
     await page.getByTestId('run').click();
     await actWhen(page, MODELS[0], 'scoring', MID, { kind: 'cancel' });
     expect(await waitForRunEnd(page)).toBe('cancelled');
-    expect(await page.getByTestId('run-status').textContent()).toMatch(/; 0 models finished, saved with the items scored so far/);
+    // The worker may be ahead of what the page shows: the cancel lands in model 1 or model 2.
     const [record] = await savedRecords(page);
+    const finished = record.modelStatuses.filter((m) => m === 'done').length;
+    expect(await page.getByTestId('run-status').textContent()).toMatch(finished === 1 ? /; 1 model finished, saved with the items scored so far/ : /; 0 models finished, saved with the items scored so far/);
     expect(record.status).toBe('cancelled');
-    expect(record.modelStatuses).toEqual(['cancelled', 'cancelled']);
+    expect(record.modelStatuses.at(-1)).toBe('cancelled');
     expect(record.items).toBeGreaterThanOrEqual(MID);
     await page.waitForFunction(() => document.querySelector('[data-testid=saved-run]')?.getAttribute('data-status') === 'cancelled');
     // Reload: still cancelled (not interrupted, not running), and resumable from the history.
@@ -344,7 +347,8 @@ describe('run lifecycle and durable saves (WASM)', () => {
 
     // 3. Stay: nothing changes.
     await page.getByTestId('saved-resume').click();
-    await actWhen(page, MODELS[0], 'scoring', 1, { kind: 'open-oldest' });
+    // The cancelled run may resume at either model.
+    await actWhen(page, '*', 'scoring', 1, { kind: 'open-oldest' });
     await page.getByTestId('open-stay').click();
     expect(await waitForRunEnd(page)).toBe('done');
     expect(await historyStatuses(page)).toEqual(['done', 'done']);
