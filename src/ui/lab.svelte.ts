@@ -11,7 +11,8 @@ import { MAX_TASK_FILE_CHARS } from '../lib/tasks/imported/data.ts';
 import { parseTaskFile } from '../lib/tasks/imported/parse.ts';
 import { TaskError } from '../lib/tasks/errors.ts';
 import { applyModelRun, applyRunEvent, cancelPending, initialRungs, type Rung } from '../lib/charts/progress.ts';
-import { EngineClient, type RunHandle } from '../lib/run/client.ts';
+import { EngineClient, EngineWorkerError, type RunHandle } from '../lib/run/client.ts';
+import { IDLE, isActive, transition, type LifecycleEvent, type RunLifecycle } from '../lib/run/lifecycle.ts';
 import { anyRunnable, pinSpecToPlan, runParams } from '../lib/run/hub-prepare.ts';
 import type { WorkerRunConfig } from '../lib/run/protocol.ts';
 import { HubState } from './hub.svelte.ts';
@@ -26,7 +27,8 @@ import { errorText } from './error-text.ts';
 import type { ImportedTaskData } from '../lib/tasks/imported/data.ts';
 import { taskItemCount } from '../lib/tasks/registry.ts';
 
-export type LabStatus = 'loading' | 'ready' | 'preparing' | 'running' | 'cancelling' | 'done' | 'cancelled' | 'failed' | 'viewing';
+/** The status line: the run lifecycle's phase (src/lib/run/lifecycle.ts) while the page shows its own run. */
+export type LabStatus = 'loading' | 'ready' | 'preparing' | 'running' | 'cancelling' | 'finishing' | 'done' | 'cancelled' | 'failed' | 'viewing';
 
 /** Where the results on screen came from. */
 export type ResultOrigin =
@@ -66,11 +68,49 @@ export interface RunOptions {
   taskData?: ImportedTaskData | null;
 }
 
+/**
+ * Observers of runs. A returned promise holds the page back until it settles, so that what the
+ * page shows never runs ahead of what is saved: the run starts once its record exists, a model
+ * shows done once its record is committed, the run shows done/cancelled/failed once its final
+ * record is.
+ */
 export interface RunListener {
-  started?(spec: ExperimentSpec, env: RunStartEnv, options: RunOptions): void;
-  event?(e: RunEvent): void;
+  started?(spec: ExperimentSpec, env: RunStartEnv, options: RunOptions): void | Promise<void>;
+  event?(e: RunEvent): void | Promise<void>;
+  /** The engine's result is back: save it ('cancelled' when Cancel stopped a model). */
+  finishing?(result: RunResult, outcome: 'done' | 'cancelled'): void | Promise<void>;
+  /** Saved and shown. */
   finished?(result: RunResult): void;
-  failed?(message: string): void;
+  failed?(message: string): void | Promise<void>;
+}
+
+/** What the page shows of its own run; kept aside while the visitor looks at another run. */
+export interface LiveView {
+  status: LabStatus;
+  rungs: Rung[];
+  models: ModelRun[];
+  result: RunResult | null;
+  runSpec: ExperimentSpec | null;
+  elapsedMs: number | null;
+  runError: string | null;
+  baseline: Baseline | null;
+  form: ExperimentForm | null;
+}
+
+/** Asked before another run replaces the one in progress on screen. */
+export interface OpenRequest {
+  /** "a shared run", "the file “x.json”", "the saved run “y”". */
+  what: string;
+  open: () => void;
+}
+
+export type OpenAnswer = 'background' | 'cancel' | 'stay';
+
+function describeOrigin(origin: ResultOrigin): string {
+  if (origin.kind === 'link') return 'a shared run';
+  if (origin.kind === 'file') return `the file “${origin.name}”`;
+  if (origin.kind === 'saved') return `the saved run “${origin.name}”`;
+  return 'a run';
 }
 
 function generatedItemCount(spec: ExperimentSpec, taskData: ImportedTaskData | null = null): number {
@@ -119,13 +159,41 @@ export class Lab {
   private listeners: RunListener[] = [];
   private handle: RunHandle | null = null;
 
+  /** The page's run, from which the status line, the rungs and the saved record follow. */
+  lifecycle = $state.raw<RunLifecycle>(IDLE);
+  /** The page's run while the visitor looks at another run ("keep it running in the background"). */
+  background = $state.raw<LiveView | null>(null);
+  /** Asked before a link, a file or a saved run replaces a run in progress. */
+  openRequest = $state.raw<OpenRequest | null>(null);
+  /** The form shows the spec of the run on screen (a link, a file, a saved run) until "Edit". */
+  formLocked = $state(false);
+  /** The last run failed because the engine worker did (crash, unreadable reply, silence). */
+  canRetryOnWasm = $state(false);
+  /** Settles when the run in progress has reached a final state. */
+  private settled: Promise<void> = Promise.resolve();
+
+  /** The page's run is running (cancelling included), on screen or in the background. */
   get running(): boolean {
-    return this.status === 'running' || this.status === 'cancelling';
+    return this.lifecycle.phase === 'running';
   }
 
-  /** A run is being prepared or is running: no other may start. */
+  /** A run is being prepared, runs or is being saved: no other may start. */
   get busy(): boolean {
-    return this.running || this.status === 'preparing';
+    return isActive(this.lifecycle);
+  }
+
+  private move(e: LifecycleEvent): void {
+    this.lifecycle = transition(this.lifecycle, e);
+  }
+
+  /** Write to what shows the page's run: the screen, or the copy kept while it runs in the background. */
+  private setView(patch: Partial<LiveView>): void {
+    if (this.background) this.background = { ...this.background, ...patch };
+    else Object.assign(this, patch);
+  }
+
+  private get view(): LiveView {
+    return this.background ?? this;
   }
 
   async init(): Promise<void> {
@@ -245,8 +313,10 @@ export class Lab {
     const requested = options.spec ?? this.check?.spec;
     if (!requested || !this.ladder || this.busy) return;
     const previous = this.status;
+    this.move({ type: 'prepare' });
     this.status = 'preparing';
     this.runError = null;
+    this.canRetryOnWasm = false;
     let prepared: PreparedRun | null;
     try {
       prepared = await this.prepareRun(requested, options.taskData ?? this.taskDataFor(requested));
@@ -256,17 +326,22 @@ export class Lab {
     }
     if (!prepared) {
       // Declined: back to where we were (a previous run's failure message was cleared above).
+      if (this.runError) this.move({ type: 'fail', message: this.runError });
+      else this.move({ type: 'declined' });
       this.status = this.runError ? 'failed' : previous === 'failed' ? 'ready' : previous;
       return;
     }
-    this.startRun(prepared, options);
+    await this.startRun(prepared, options);
   }
 
-  private startRun({ spec, config }: PreparedRun, options: RunOptions): void {
+  private async startRun({ spec, config }: PreparedRun, options: RunOptions): Promise<void> {
     this.client ??= new EngineClient(createWorker);
     const params = config.params;
     const backend = spec.models[0].device === 'webgpu' ? 'webgpu' : 'wasm';
     const cap = this.capability;
+    this.background = null;
+    this.openRequest = null;
+    this.formLocked = false;
     this.runSpec = spec;
     this.origin = { kind: 'live' };
     this.baseline = options.compareWith ?? null;
@@ -275,8 +350,6 @@ export class Lab {
     this.result = null;
     this.runError = null;
     this.elapsedMs = null;
-    this.status = 'running';
-    const t0 = performance.now();
     const resume = options.resume?.state;
     if (resume) {
       this.models = resume.completed;
@@ -289,46 +362,67 @@ export class Lab {
       adapter: backend === 'webgpu' && cap ? { vendor: cap.vendor, architecture: cap.architecture, shaderF16: cap.shaderF16 } : null,
       startedAt: new Date().toISOString(),
     };
-    this.listeners.forEach((l) => l.started?.(spec, env, { ...options, taskData: config.taskData ?? null }));
+    // The saved record exists before anything is scored.
+    await Promise.all(this.listeners.map((l) => l.started?.(spec, env, { ...options, taskData: config.taskData ?? null })));
+    this.move({ type: 'start' });
+    this.status = 'running';
+    const t0 = performance.now();
+    // Events reach listeners at once (batches are saved without delay) and the screen in order,
+    // each after the saves of those before it: a model shows done once its record is committed.
+    let shown: Promise<unknown> = Promise.resolve();
     const handle = this.client.start({
       spec,
       config,
       env,
       completed: resume?.completed,
       partialItems: resume?.partialItems,
-      onEvent: (e) => this.onEvent(handle, e),
+      onEvent: (e) => {
+        const saves = this.listeners.map((l) => l.event?.(e));
+        shown = Promise.all([shown, ...saves]).then(() => this.onEvent(handle, e));
+      },
     });
     this.handle = handle;
-    handle.result.then(
-      (result) => {
+    this.settled = handle.result.then(
+      async (result) => {
+        await shown;
         if (this.handle !== handle) return;
-        this.elapsedMs = performance.now() - t0;
-        this.result = result;
-        this.models = result.models;
-        this.rungs = result.models.reduce(applyModelRun, this.rungs);
-        this.status = result.models.some((m) => m.status === 'cancelled') ? 'cancelled' : 'done';
+        this.move({ type: 'result', cancelled: result.models.some((m) => m.status === 'cancelled') });
+        const outcome = this.lifecycle.outcome ?? 'done';
+        this.setView({ status: 'finishing', elapsedMs: performance.now() - t0, result, models: result.models, rungs: result.models.reduce(applyModelRun, this.view.rungs) });
+        await Promise.all(this.listeners.map((l) => l.finishing?.(result, outcome)));
+        this.move({ type: 'committed' });
         this.handle = null;
+        this.setView({ status: outcome });
         this.listeners.forEach((l) => l.finished?.(result));
       },
-      (err: unknown) => {
+      async (err: unknown) => {
+        await shown;
         if (this.handle !== handle) return;
-        this.elapsedMs = performance.now() - t0;
-        this.runError = errorText(err);
-        this.rungs = cancelPending(this.rungs);
-        this.status = 'failed';
+        const message = errorText(err);
+        this.canRetryOnWasm = err instanceof EngineWorkerError;
+        this.setView({ elapsedMs: performance.now() - t0, runError: message, rungs: cancelPending(this.view.rungs) });
+        await Promise.all(this.listeners.map((l) => l.failed?.(message)));
+        this.move({ type: 'fail', message });
         this.handle = null;
-        this.listeners.forEach((l) => l.failed?.(this.runError ?? ''));
+        this.setView({ status: 'failed' });
       },
     );
   }
 
   /**
    * Show a run that was not made by this page (a link, a file, a saved run) as if it had just
-   * finished: same charts, tables and item explorer. Refused while a run is in progress.
+   * finished: same charts, tables and item explorer; a link's spec goes into the form (locked
+   * until the visitor edits, so Run and Re-run never differ silently). While a run is in progress the
+   * visitor is asked first (openRequest); `onShown` runs once it is shown.
    */
-  showResult(result: RunResult, origin: ResultOrigin): boolean {
-    if (this.busy) {
-      this.notice = { tone: 'error', text: 'A run is in progress: cancel it or wait for it to finish before opening another run.' };
+  showResult(result: RunResult, origin: ResultOrigin, onShown?: () => void): boolean {
+    if (this.busy && !this.background) {
+      this.openRequest = {
+        what: describeOrigin(origin),
+        open: () => {
+          if (this.showResult(result, origin)) onShown?.();
+        },
+      };
       return false;
     }
     const paramsOf = (id: string) => result.models.find((m) => m.id === id)?.params ?? null;
@@ -341,7 +435,54 @@ export class Lab {
     this.runError = null;
     this.elapsedMs = null;
     this.status = 'viewing';
+    if (origin.kind === 'link') {
+      // The visitor sees what Run would run: the link's spec, not the default one (issue 18).
+      const task = result.spec.task;
+      const taskFile = task.kind === 'imported' && result.task_data ? { data: result.task_data, hash: task.hash, fileName: `${task.name} (from the link)` } : null;
+      this.form = formFromSpec(result.spec, undefined, taskFile);
+      this.formLocked = true;
+    }
+    onShown?.();
     return true;
+  }
+
+  /**
+   * The visitor's answer to "A run is in progress": keep it running in the background (and
+   * open the other run), cancel it (saved as cancelled, then open), or stay.
+   */
+  async answerOpenRequest(answer: OpenAnswer): Promise<void> {
+    const request = this.openRequest;
+    this.openRequest = null;
+    if (!request || answer === 'stay') return;
+    if (answer === 'cancel') {
+      this.cancel();
+      await this.settled;
+    } else if (this.busy && !this.background) {
+      this.background = { status: this.status, rungs: this.rungs, models: this.models, result: this.result, runSpec: this.runSpec, elapsedMs: this.elapsedMs, runError: this.runError, baseline: this.baseline, form: this.form ? ($state.snapshot(this.form) as ExperimentForm) : null };
+    }
+    request.open();
+  }
+
+  /** Back to the page's own run (running in the background, or finished there). */
+  showLiveRun(): void {
+    const live = this.background;
+    if (!live) return;
+    this.background = null;
+    Object.assign(this, live);
+    this.origin = { kind: 'live' };
+    this.formLocked = false;
+  }
+
+  /** The visitor edits the settings of the run on screen: they become the visitor's own. */
+  unlockForm(): void {
+    this.formLocked = false;
+  }
+
+  /** After the engine worker failed: the same spec again, every model on WASM, with a fresh worker. */
+  async retryOnWasm(): Promise<void> {
+    const spec = this.runSpec;
+    if (!spec || this.busy) return;
+    await this.run({ spec: { ...spec, models: spec.models.map((m) => ({ ...m, device: 'wasm' as const })) } });
   }
 
   /**
@@ -358,16 +499,16 @@ export class Lab {
       this.notice = { tone: 'error', text: `This share link cannot be opened: ${why} Your saved runs are untouched.` };
       return false;
     }
-    const shown = this.showResult(sharedRunToView(shared), { kind: 'link', shared });
-    if (shown) this.notice = null;
-    const task = shared.spec.task;
-    if (shown && task.kind === 'imported' && !shared.taskData) {
-      this.notice = {
-        tone: 'info',
-        text: `This run used the task file “${task.name}” (SHA-256 ${task.hash.slice(0, 12)}…), whose examples did not fit the link. Open that file under Task → Task file to see the prompts and re-run it; only a file with the same content is accepted.`,
-      };
-    }
-    return shown;
+    return this.showResult(sharedRunToView(shared), { kind: 'link', shared }, () => {
+      this.notice = null;
+      const task = shared.spec.task;
+      if (task.kind === 'imported' && !shared.taskData) {
+        this.notice = {
+          tone: 'info',
+          text: `This run used the task file “${task.name}” (SHA-256 ${task.hash.slice(0, 12)}…), whose examples did not fit the link. Open that file under Task → Task file to see the prompts and re-run it; only a file with the same content is accepted.`,
+        };
+      }
+    });
   }
 
   /** "Re-run here": the spec on screen, on this device, compared with what was on screen. */
@@ -389,16 +530,17 @@ export class Lab {
     };
   }
 
-  private onEvent(handle: RunHandle | undefined, e: RunEvent): void {
-    if (handle && this.handle && this.handle !== handle) return;
-    this.rungs = applyRunEvent(this.rungs, e);
-    if (e.type === 'model-done') this.models = [...this.models.filter((m) => m.id !== e.model.id), e.model];
-    this.listeners.forEach((l) => l.event?.(e));
+  private onEvent(handle: RunHandle, e: RunEvent): void {
+    if (this.handle !== handle) return;
+    const view = this.view;
+    const models = e.type === 'model-done' ? [...view.models.filter((m) => m.id !== e.model.id), e.model] : view.models;
+    this.setView({ rungs: applyRunEvent(view.rungs, e), models });
   }
 
   cancel(): void {
-    if (this.status !== 'running' || !this.handle) return;
-    this.status = 'cancelling';
+    if (this.lifecycle.phase !== 'running' || !this.handle) return;
+    this.move({ type: 'cancel' });
+    this.setView({ status: 'cancelling' });
     this.handle.cancel();
   }
 

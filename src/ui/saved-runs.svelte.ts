@@ -1,11 +1,15 @@
 /**
- * Saved runs: records every run of the lab into IndexedDB as it progresses (one write per
- * scored batch, one per finished model, one at the end), lists them for the history panel,
- * offers to resume runs a closed page left unfinished, and imports run files. Storage failures
- * (private mode, quota) are shown and never stop a run.
+ * Saved runs: records every run of the lab into IndexedDB as it progresses (a RunRecorder per
+ * run: batches with bounded lag, each finished model, the final record), lists them for the
+ * history panel, offers to resume runs that were cancelled, failed or left unfinished by a
+ * closed page, and imports run files. The page shows a model or the run as done only once its
+ * record is committed (the listener's promises, see RunListener). Storage failures (private
+ * mode, quota) are shown and never stop a run.
  */
 import { parseRunFile, RunFileError } from '../lib/share/index.ts';
-import type { ItemRecord, RunResult } from '../lib/results/types.ts';
+import type { RunResult } from '../lib/results/types.ts';
+import { isResumable } from '../lib/run/lifecycle.ts';
+import { RunRecorder, type RecorderProgress } from '../lib/storage/recorder.ts';
 import { RunStore, StorageError, type RunSummary, type StorageUsage } from '../lib/storage/index.ts';
 import type { Lab, RunListener } from './lab.svelte.ts';
 import { errorText } from './error-text.ts';
@@ -55,20 +59,23 @@ export class SavedRuns {
   dismissed = $state.raw<string[]>([]);
 
   /**
-   * What the run being recorded has saved: finished models, and items of the model in flight.
-   * Closing the page loses only items scored after these.
+   * What the run being recorded has committed: finished models, items of the model in flight,
+   * and how many scored items are not committed yet (all a closed page can lose).
    */
-  saved = $state.raw<{ models: number; items: number }>({ models: 0, items: 0 });
+  saved = $state.raw<RecorderProgress>({ models: 0, items: 0, unsaved: 0, maxUnsaved: 0 });
 
-  private chain: Promise<void> = Promise.resolve();
-  private unsaved: { modelId: string; items: ItemRecord[] }[] = [];
-  private savingModel: string | null = null;
+  private recorder: RunRecorder | null = null;
   private releaseLock: () => void = () => undefined;
 
   constructor(private readonly lab: Lab) {}
 
   get interrupted(): RunSummary[] {
     return this.runs.filter((r) => r.status === 'interrupted' && r.source === 'run' && !this.dismissed.includes(r.id));
+  }
+
+  /** A run of the history the visitor can continue (cancelled, failed, interrupted; not the one being written). */
+  canResume(r: RunSummary): boolean {
+    return r.source === 'run' && isResumable(r.status) && r.id !== this.recordingId;
   }
 
   async open(): Promise<void> {
@@ -78,7 +85,11 @@ export class SavedRuns {
       this.unavailable = `Saved runs are unavailable in this browser (${errorText(err)}). Runs still work, but are not kept.`;
       return;
     }
-    this.lab.addRunListener(this.recorder());
+    this.lab.addRunListener(this.listener());
+    // Hidden or closing: write what is buffered now, before the page is frozen or gone.
+    const flush = () => this.recorder?.flushNow();
+    document.addEventListener('visibilitychange', () => document.visibilityState === 'hidden' && flush());
+    window.addEventListener('pagehide', flush);
     await this.refresh();
   }
 
@@ -96,90 +107,63 @@ export class SavedRuns {
     }
   }
 
-  /** Store writes run one after another, in event order; a failure is reported, not thrown. */
-  private enqueue(what: (store: RunStore) => Promise<void>): Promise<void> {
-    const store = this.store;
-    if (!store) return this.chain;
-    this.chain = this.chain.then(async () => {
-      try {
-        await what(store);
-      } catch (err) {
-        this.saveError = `This run is not being saved: ${errorText(err)}`;
-      }
-    });
-    return this.chain;
-  }
-
-  private recorder(): RunListener {
+  private listener(): RunListener {
     return {
       started: (spec, env, options) => {
+        const store = this.store;
+        if (!store) return;
         this.saveError = null;
-        this.unsaved = [];
-        this.savingModel = null;
-        this.saved = { models: options.resume?.state.completed.length ?? 0, items: 0 };
         const resumed = options.resume?.savedId ?? null;
-        this.recordingId = resumed;
-        if (resumed !== null) this.releaseLock = holdRunLock(resumed);
-        void this.enqueue(async (store) => {
-          if (resumed === null) {
-            this.recordingId = await store.createRun(spec, { ...env, transformersVersion: '' }, undefined, options.taskData);
-            this.releaseLock = holdRunLock(this.recordingId);
-          }
-        }).then(() => this.refresh());
+        const modelsDone = options.resume?.state.completed.length ?? 0;
+        this.saved = { models: modelsDone, items: 0, unsaved: 0, maxUnsaved: 0 };
+        const recorder: RunRecorder = new RunRecorder(store, resumed === null ? { kind: 'new', spec, env: { ...env, transformersVersion: '' }, taskData: options.taskData ?? null } : { kind: 'resume', id: resumed, modelsDone }, {
+          onProgress: (p) => {
+            if (this.recorder === recorder) this.saved = p;
+          },
+          onError: (err) => (this.saveError = `This run is not being saved: ${errorText(err)}`),
+          onRecordId: (id) => {
+            this.recordingId = id;
+            this.releaseLock = holdRunLock(id);
+          },
+        });
+        this.recorder = recorder;
+        // The run starts once its record exists (and is listed as running).
+        return recorder.flushed().then(() => this.refresh());
       },
       event: (e) => {
-        if (e.type === 'batch') {
-          // Batches that arrive while a write is in flight are written together by the next one:
-          // one transaction per write keeps saving as fast as scoring on small models.
-          const waiting = this.unsaved.length > 0;
-          this.unsaved.push({ modelId: e.modelId, items: e.items });
-          if (!waiting) void this.enqueue((store) => this.writeUnsaved(store));
-        } else if (e.type === 'model-done') {
-          void this.enqueue(async (store) => {
-            await this.writeUnsaved(store);
-            if (this.recordingId) await store.finishModel(this.recordingId, e.model);
-            this.saved = { models: this.saved.models + 1, items: this.savingModel === e.model.id ? 0 : this.saved.items };
-          }).then(() => this.refresh());
+        const recorder = this.recorder;
+        if (!recorder) return;
+        if (e.type === 'batch') recorder.batch(e.modelId, e.items);
+        else if (e.type === 'model-done') {
+          return recorder.modelDone(e.model).then(() => void this.refresh());
         }
       },
-      finished: (result) => {
-        void this.enqueue(async (store) => {
-          this.unsaved = [];
-          if (this.recordingId) await store.finishRun(this.recordingId, result);
-          this.recordingId = null;
-          this.releaseLock();
-        }).then(() => this.refresh());
+      finishing: (result, outcome) => {
+        const recorder = this.recorder;
+        if (!recorder) return;
+        return recorder.finish(result, outcome).then(() => this.endRecording(recorder));
       },
-      failed: () => {
-        // What was saved stays; the run shows as interrupted and can be resumed.
-        void this.chain.then(() => {
-          this.recordingId = null;
-          this.releaseLock();
-          return this.refresh();
-        });
+      failed: (message) => {
+        const recorder = this.recorder;
+        if (!recorder) return;
+        // What was saved stays; the run is listed as failed and can be resumed or deleted.
+        return recorder.fail(message).then(() => this.endRecording(recorder));
       },
     };
   }
 
-  private async writeUnsaved(store: RunStore): Promise<void> {
-    const pending = this.unsaved;
-    this.unsaved = [];
-    const id = this.recordingId;
-    if (!id || pending.length === 0) return;
-    const byModel = new Map<string, ItemRecord[]>();
-    for (const b of pending) byModel.set(b.modelId, [...(byModel.get(b.modelId) ?? []), ...b.items]);
-    for (const [modelId, items] of byModel) {
-      await store.appendBatch(id, modelId, items);
-      // Items of the model in flight; a write may already carry the next model's first items.
-      const same = modelId === this.savingModel;
-      this.savingModel = modelId;
-      this.saved = { ...this.saved, items: same ? this.saved.items + items.length : items.length };
+  private async endRecording(recorder: RunRecorder): Promise<void> {
+    if (this.recorder === recorder) {
+      this.recorder = null;
+      this.recordingId = null;
     }
+    this.releaseLock();
+    await this.refresh();
   }
 
-  /** Wait for every pending write (tests, and before opening a run that is being written). */
+  /** Wait for every pending write of the run being recorded. */
   flush(): Promise<void> {
-    return this.chain;
+    return this.recorder?.flushed() ?? Promise.resolve();
   }
 
   private async act(what: (store: RunStore) => Promise<void>): Promise<void> {
@@ -201,9 +185,11 @@ export class SavedRuns {
     });
   }
 
+  /** Continue a cancelled, failed or interrupted run from what it saved, into the same record. */
   resume(summary: RunSummary): Promise<void> {
     return this.act(async (store) => {
       if (this.lab.busy) throw new Error('A run is in progress: cancel it or wait for it before resuming another.');
+      if (!this.canResume(summary)) throw new Error('This run cannot be resumed.');
       const [saved, state] = await Promise.all([store.getRun(summary.id), store.getResumeState(summary.id)]);
       await this.lab.run({ spec: saved.spec, resume: { savedId: summary.id, state }, taskData: saved.task_data ?? null });
     });
@@ -226,8 +212,8 @@ export class SavedRuns {
   }
 
   /**
-   * Import a run file (the lab's JSON export): validated first, then saved and shown. A bad
-   * file changes nothing and says what is wrong.
+   * Import a run file (the lab's JSON export): validated first, then shown and saved (after the
+   * visitor's answer when a run is in progress). A bad file changes nothing and says what is wrong.
    */
   async importFile(file: File): Promise<boolean> {
     this.actionError = null;
@@ -239,11 +225,14 @@ export class SavedRuns {
       this.lab.notice = { tone: 'error', text: `“${file.name}” cannot be imported: ${why} Your saved runs are untouched.` };
       return false;
     }
-    if (!this.lab.showResult(result, { kind: 'file', name: file.name })) return false;
-    this.lab.notice = null;
-    await this.act(async (store) => {
-      await store.importRun(result, `Imported: ${file.name}`);
+    let save: Promise<void> = Promise.resolve();
+    const shown = this.lab.showResult(result, { kind: 'file', name: file.name }, () => {
+      this.lab.notice = null;
+      save = this.act(async (store) => {
+        await store.importRun(result, `Imported: ${file.name}`);
+      });
     });
-    return true;
+    await save;
+    return shown;
   }
 }

@@ -1,5 +1,5 @@
 /**
- * valibot schemas of the RunResult format (src/lib/run/results.ts), used wherever a run comes
+ * valibot schemas of the RunResult format (src/lib/results/types.ts), used wherever a run comes
  * from outside this page: imported files, share-link headers, IndexedDB records.
  * Every number must be finite and every collection and string is bounded (limits.ts).
  */

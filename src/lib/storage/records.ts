@@ -12,6 +12,7 @@ import type { ItemRecord, ModelRun, RunEnvironment } from '../results/types.ts';
 import type { ExperimentSpec } from '../spec/schema.ts';
 import type { ImportedTaskData } from '../tasks/imported/data.ts';
 import { ImportedTaskDataSchema } from '../tasks/imported/schema.ts';
+import type { StoredRunStatus } from '../run/lifecycle.ts';
 import { ExperimentSpecSchema } from '../spec/schema.ts';
 import { EmergenceSchema, intIn, ItemRecordSchema, ModelRunSchema, RunEnvironmentSchema } from '../results/schema.ts';
 import { MAX_MODEL_ITEMS, MAX_MODELS } from '../share/limits.ts';
@@ -27,15 +28,23 @@ export interface RunRecord {
   name: string;
   createdAt: string;
   updatedAt: string;
-  /** 'running' in storage; shown as 'interrupted' when no page is writing it (RunStore.listRuns). */
-  status: 'running' | 'done';
+  /**
+   * 'running' while a page writes it, shown as 'interrupted' when none does (RunStore.listRuns);
+   * 'cancelled' and 'failed' keep what was scored and can be resumed (src/lib/run/lifecycle.ts).
+   */
+  status: StoredRunStatus;
+  /** Why a 'failed' run stopped (absent in records written before failures were saved). */
+  error?: string | null;
   source: 'run' | 'import';
   spec: ExperimentSpec;
   env: RunEnvironment;
   emergence: Record<string, Record<string, number>> | null;
   modelsDone: number;
   modelsTotal: number;
-  /** Approximate stored size: JSON length of everything saved for the run. */
+  /**
+   * Approximate stored size: JSON length of the run record and its finished models (batches of
+   * a model in flight are counted once the model finishes and absorbs them).
+   */
   bytes: number;
   /** The examples of an imported task (resume and reopening need them). */
   task_data?: ImportedTaskData;
@@ -73,7 +82,8 @@ export const RunRecordSchema = v.object({
   name: v.pipe(v.string(), v.minLength(1), v.maxLength(MAX_NAME_LENGTH)),
   createdAt: iso,
   updatedAt: iso,
-  status: v.picklist(['running', 'done'] as const),
+  status: v.picklist(['running', 'done', 'cancelled', 'failed'] as const),
+  error: v.optional(v.nullable(v.pipe(v.string(), v.maxLength(4000)))),
   source: v.picklist(['run', 'import'] as const),
   spec: ExperimentSpecSchema,
   env: RunEnvironmentSchema,

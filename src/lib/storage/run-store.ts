@@ -17,10 +17,12 @@ import { jsonBytes, MAX_NAME_LENGTH, RECORD_VERSION, type BatchRecord, type Mode
 import { checkBatch, checkModel, checkRun, rawRunId } from './validate.ts';
 import { defaultName, randomId, slotOf } from './naming.ts';
 import { deleteBatches, validResult, writeResult } from './writes.ts';
+import { historyStatus, type HistoryStatus } from '../run/lifecycle.ts';
 
 export type { ResumeState };
 
-export type RunStatus = 'running' | 'done' | 'interrupted';
+/** What the history shows: 'running' only while this page writes the record (see lifecycle.ts). */
+export type RunStatus = HistoryStatus;
 
 export interface RunSummary {
   id: string;
@@ -32,6 +34,8 @@ export interface RunSummary {
   modelsDone: number;
   modelsTotal: number;
   bytes: number;
+  /** Why a failed run stopped. */
+  error: string | null;
 }
 
 export interface RunList {
@@ -120,11 +124,12 @@ export class RunStore {
     return id;
   }
 
-  /** A run record about to be written to; a finished run refuses more items. */
+  /** A run record about to be written to; a finished, cancelled or failed run refuses more items. */
   private running(raw: RunRecord | undefined, id: string): RunRecord {
     if (raw === undefined) throw this.notFound(id);
     const run = checkRun(raw, id);
     if (run.status === 'done') throw new StorageError('This run is finished; start a new run to score more items.', 'invalid-state', id);
+    if (run.status !== 'running') throw new StorageError(`This run was ${run.status}; resume it from Saved runs to score more items.`, 'invalid-state', id);
     return run;
   }
 
@@ -138,10 +143,29 @@ export class RunStore {
       const batch: BatchRecord = { v: RECORD_VERSION, runId: id, modelId, items, bytes: 0 };
       batch.bytes = jsonBytes(batch);
       await tx.objectStore('batches').add(batch);
-      await tx.objectStore('runs').put({ ...run, bytes: run.bytes + batch.bytes, updatedAt: this.now().toISOString() });
+      await tx.objectStore('runs').put({ ...run, updatedAt: this.now().toISOString() });
       await tx.done;
     });
     this.active.add(id);
+  }
+
+  /**
+   * Save items in one transaction whose requests are all issued in this task and committed
+   * explicitly: no round trip to the page, so a page that is closing (and gets no more round
+   * trips) still saves them, and a write in progress never holds the batch store across a
+   * page close. It does not read the run record (the caller knows the run is being written);
+   * items saved twice are harmless (a later copy of an item replaces the earlier one).
+   */
+  appendBatchNow(id: string, modelId: string, items: ItemRecord[]): Promise<void> {
+    if (items.length === 0) return Promise.resolve();
+    return this.guard('saving scored items', id, async () => {
+      const tx = this.db.transaction('batches', 'readwrite');
+      const batch: BatchRecord = { v: RECORD_VERSION, runId: id, modelId, items, bytes: 0 };
+      batch.bytes = jsonBytes(batch);
+      void tx.store.add(batch);
+      tx.commit();
+      await tx.done;
+    });
   }
 
   /** Save a finished (or failed, or cancelled) model; its saved batches are folded into it. */
@@ -151,31 +175,60 @@ export class RunStore {
       const run = this.running(await tx.objectStore('runs').get(id), id);
       const slot = slotOf(run.spec, model);
       if (slot < 0) throw new StorageError(`Model ${model.id} is not part of this run.`, 'invalid-input', id);
-      const freed = await deleteBatches(tx, id, model.id);
+      await deleteBatches(tx, id, model.id);
       const models = tx.objectStore('models');
       const previous = await models.get([id, slot]);
       const record: ModelRecord = { v: RECORD_VERSION, runId: id, slot, model, bytes: 0 };
       record.bytes = jsonBytes(record);
       await models.put(record);
-      const all = await models.index('byRun').getAll(id);
-      const modelsDone = all.filter((m) => m.model.status === 'done').length;
-      const bytes = Math.max(0, run.bytes - freed - (previous?.bytes ?? 0) + record.bytes);
+      // Counted, not re-read: reading every model record back would load all their items.
+      const modelsDone = run.modelsDone - (previous?.model.status === 'done' ? 1 : 0) + (model.status === 'done' ? 1 : 0);
+      const bytes = Math.max(0, run.bytes - (previous?.bytes ?? 0) + record.bytes);
       await tx.objectStore('runs').put({ ...run, modelsDone, bytes, updatedAt: this.now().toISOString() });
       await tx.done;
     });
     this.active.add(id);
   }
 
-  /** Save the final result: every model, emergence scores, finish time. */
-  async finishRun(id: string, result: RunResult): Promise<void> {
+  /**
+   * Save the final result: every model, emergence scores, finish time. 'cancelled' keeps what
+   * was scored (the stopped model's items included) and can be resumed. Resolves once the
+   * transaction is complete: only then may the page say the run is done.
+   */
+  async finishRun(id: string, result: RunResult, status: 'done' | 'cancelled' = 'done'): Promise<void> {
     const valid = validResult(result, id);
     await this.guard('saving the finished run', id, async () => {
       const tx = this.db.transaction(['runs', 'models', 'batches'], 'readwrite');
       const run = this.running(await tx.objectStore('runs').get(id), id);
-      await writeResult(tx, run, valid, this.now().toISOString());
+      await writeResult(tx, run, valid, this.now().toISOString(), status);
       await tx.done;
     });
     this.active.delete(id);
+  }
+
+  /** A run that stopped on an error: its saved models and batches stay, to resume or delete. */
+  async failRun(id: string, message: string): Promise<void> {
+    await this.guard('saving the failed run', id, async () => {
+      const tx = this.db.transaction('runs', 'readwrite');
+      const run = this.running(await tx.store.get(id), id);
+      await tx.store.put({ ...run, status: 'failed', error: message.slice(0, 4000), updatedAt: this.now().toISOString() });
+      await tx.done;
+    });
+    this.active.delete(id);
+  }
+
+  /** Resume a cancelled, failed or interrupted run: it is 'running' (written by this page) again. */
+  async reopenRun(id: string): Promise<void> {
+    await this.guard('resuming the run', id, async () => {
+      const tx = this.db.transaction('runs', 'readwrite');
+      const raw = await tx.store.get(id);
+      if (raw === undefined) throw this.notFound(id);
+      const run = checkRun(raw, id);
+      if (run.status === 'done') throw new StorageError('This run is finished; there is nothing to resume.', 'invalid-state', id);
+      await tx.store.put({ ...run, status: 'running', error: null, updatedAt: this.now().toISOString() });
+      await tx.done;
+    });
+    this.active.add(id);
   }
 
   /** Save an imported run (already parsed with parseRunFile) as a new finished run; returns its id. */
@@ -220,9 +273,9 @@ export class RunStore {
     values.forEach((raw, i) => {
       try {
         const r = checkRun(raw, rawRunId(raw, keys[i]));
-        const status: RunStatus = r.status === 'done' ? 'done' : this.active.has(r.id) ? 'running' : 'interrupted';
+        const status = historyStatus(r.status, this.active.has(r.id));
         const { id, name, createdAt, updatedAt, source, modelsDone, modelsTotal, bytes } = r;
-        runs.push({ id, name, createdAt, updatedAt, status, source, modelsDone, modelsTotal, bytes });
+        runs.push({ id, name, createdAt, updatedAt, status, source, modelsDone, modelsTotal, bytes, error: r.error ?? null });
       } catch (e) {
         corrupt.push(e instanceof StorageError ? e : toStorageError(e, 'reading a saved run', String(keys[i])));
       }

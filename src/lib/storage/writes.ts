@@ -9,19 +9,14 @@ import { jsonBytes, RECORD_VERSION, type ModelRecord, type RunDb, type RunRecord
 
 export type WriteTx = IDBPTransaction<RunDb, ('runs' | 'models' | 'batches')[], 'readwrite'>;
 
-/** Delete a model's saved batches; returns the bytes they took. */
-export async function deleteBatches(tx: WriteTx, runId: string, modelId: string): Promise<number> {
+/** Delete a model's saved batches (their items are in the model record now). */
+export async function deleteBatches(tx: WriteTx, runId: string, modelId: string): Promise<void> {
   const batches = tx.objectStore('batches');
-  let freed = 0;
-  for (const key of await batches.index('byRunModel').getAllKeys([runId, modelId])) {
-    freed += (await batches.get(key))?.bytes ?? 0;
-    await batches.delete(key);
-  }
-  return freed;
+  for (const key of await batches.index('byRunModel').getAllKeys([runId, modelId])) await batches.delete(key);
 }
 
 /** Replace everything saved for a run by a finished result, in the caller's transaction. */
-export async function writeResult(tx: WriteTx, run: RunRecord, result: RunResult, at: string): Promise<void> {
+export async function writeResult(tx: WriteTx, run: RunRecord, result: RunResult, at: string, status: 'done' | 'cancelled' = 'done'): Promise<void> {
   const models = tx.objectStore('models');
   for (const key of await models.index('byRun').getAllKeys(run.id)) await models.delete(key);
   for (const key of await tx.objectStore('batches').index('byRun').getAllKeys(run.id)) await tx.objectStore('batches').delete(key);
@@ -39,7 +34,8 @@ export async function writeResult(tx: WriteTx, run: RunRecord, result: RunResult
     spec: result.spec,
     env: result.env,
     emergence: result.emergence,
-    status: 'done',
+    status,
+    error: null,
     modelsDone: result.models.filter((m) => m.status === 'done').length,
     modelsTotal: result.spec.models.length,
     updatedAt: at,
