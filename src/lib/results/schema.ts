@@ -9,6 +9,7 @@ import { METRICS, type MetricInfo } from '../metrics/registry.ts';
 import { DEVICES, ExperimentSpecSchema, ModelRefSchema } from '../spec/schema.ts';
 import { hashTaskData } from '../tasks/imported/parse.ts';
 import { ImportedTaskDataSchema } from '../tasks/imported/schema.ts';
+import { runConsistencyProblem } from './consistency.ts';
 import { MAX_METRICS, MAX_MODEL_ITEMS, MAX_MODELS, MAX_TEXT, MAX_TOKENS, MAX_VARIANTS } from './limits.ts';
 
 /** Keys that would touch Object.prototype if ever assigned to a plain object. */
@@ -180,6 +181,12 @@ export const RunResultSchema = v.pipe(
     task_data: v.optional(ImportedTaskDataSchema),
   }),
   v.check((r) => r.task_data === undefined || r.spec.task.kind === 'imported', 'task_data belongs only to runs of an imported task'),
+  v.rawCheck(({ dataset, addIssue }) => {
+    if (!dataset.typed) return;
+    // Numbers a run could not have produced: out of range, or a summary its own items contradict.
+    const problem = runConsistencyProblem(dataset.value as unknown as Parameters<typeof runConsistencyProblem>[0]);
+    if (problem) addIssue({ message: `impossible numbers: ${problem}` });
+  }),
   v.check(
     (r) => r.task_data === undefined || (r.spec.task.kind === 'imported' && hashTaskData(r.task_data) === r.spec.task.hash),
     'task_data is not the task file the spec names (its SHA-256 differs from spec.task.hash)',

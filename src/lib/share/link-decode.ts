@@ -10,6 +10,7 @@ import { LINK_PATTERN, LINK_PREFIX, LINK_VERSION, OLDEST_LINK_VERSION } from './
 import { MAX_FRAGMENT_CHARS, MAX_INFLATED_BYTES } from './limits.ts';
 import { readPayload } from './payload-read.ts';
 import type { SharedRun } from './shared-run.ts';
+import { aggregateRangeProblem } from '../results/consistency.ts';
 
 const DAMAGED = 'This link is damaged: it was probably cut off or changed when it was copied. Copy the whole link again, or ask the sender for the JSON file.';
 
@@ -38,12 +39,23 @@ export function decodeShareLink(fragment: string): SharedRun {
     }
     throw new LinkDecodeError(DAMAGED, 'damaged');
   }
+  let shared: SharedRun;
   try {
-    return readPayload(inflated.bytes, version === 1 ? 1 : 2);
+    shared = readPayload(inflated.bytes, version === 1 ? 1 : 2);
   } catch (e) {
     if (e instanceof LinkDecodeError) throw e;
     if (e instanceof PayloadError) throw new LinkDecodeError(DAMAGED, 'damaged', [e.message]);
     // Unexpected: still a LinkDecodeError for the visitor, with the cause kept for bug reports.
     throw new LinkDecodeError(DAMAGED, 'damaged', [String(e)], { cause: e });
   }
+  // A validly encoded link may still carry numbers no run can have (an edited payload).
+  for (const m of shared.models) {
+    for (const v of m.aggregates.variants) {
+      for (const [id, cell] of Object.entries(v.metrics)) {
+        const problem = aggregateRangeProblem(id, cell);
+        if (problem) throw new LinkDecodeError(`This link's numbers are impossible (${m.id}, ${v.variant}: ${problem}); it was edited or made by a faulty tool. Ask the sender for a new link or the JSON file.`, 'invalid', [problem]);
+      }
+    }
+  }
+  return shared;
 }
