@@ -5,7 +5,7 @@
 import { AutoModelForCausalLM, AutoTokenizer, Tensor, env } from '@huggingface/transformers';
 import { findHubError, isOutOfMemory } from '../hub/errors.ts';
 import type { ModelRef } from '../spec/schema.ts';
-import type { LogitsBatch, ModelBackend } from './backend.ts';
+import type { KvCache, LogitsBatch, ModelBackend, StepInput } from './backend.ts';
 import { CancelledError, EngineError, ModelLoadError } from './errors.ts';
 import { scoreChoiceItems } from './choices.ts';
 import { scoreItems } from './scoring.ts';
@@ -96,7 +96,29 @@ async function logitsToFloat32(t: TensorLike): Promise<Float32Array> {
   return cpu.data instanceof Float32Array ? cpu.data : Float32Array.from(cpu.data as ArrayLike<number>);
 }
 
-class TransformersBackend implements ModelBackend {
+/** The present.* outputs of a step, renamed as the next step's past_key_values.* inputs. */
+class TransformersCache implements KvCache {
+  constructor(
+    readonly tensors: Record<string, Tensor>,
+    readonly rows: number,
+    readonly length: number,
+  ) {}
+}
+
+function int64From(values: ArrayLike<number>, dims: number[]): Tensor {
+  const data = new BigInt64Array(values.length);
+  for (let i = 0; i < values.length; i++) data[i] = BigInt(values[i]);
+  return new Tensor('int64', data, dims);
+}
+
+/** The typed array behind a cache tensor, downloaded first when it lives on the GPU. */
+async function tensorData(t: Tensor): Promise<ArrayLike<number> & { length: number }> {
+  const ort = (t as unknown as { ort_tensor: { location?: string; getData?: (release?: boolean) => Promise<unknown> } }).ort_tensor;
+  if (ort.location && ort.location !== 'cpu' && ort.getData) return (await ort.getData()) as Float32Array;
+  return t.data as unknown as Float32Array;
+}
+
+export class TransformersBackend implements ModelBackend {
   readonly vocabSize: number;
   readonly eosTokenIds: number[];
   readonly padTokenId: number;
@@ -115,6 +137,57 @@ class TransformersBackend implements ModelBackend {
     // Learned absolute positions cap the length (GPT-2: n_positions); rotary models report a large max.
     const maxLen = cfg.n_positions ?? cfg.max_position_embeddings;
     this.maxSequenceLength = typeof maxLen === 'number' && maxLen > 0 ? maxLen : null;
+    this.kvBytesPerToken = kvBytesPerTokenOf(cfg, this.session().inputMetadata);
+  }
+
+  readonly kvBytesPerToken: number;
+
+  private session(): { inputNames: string[]; inputMetadata?: { name: string; type?: string; shape?: unknown[] }[] } {
+    return (this.model as unknown as { sessions: Record<string, { inputNames: string[] }> }).sessions.model;
+  }
+
+  async step(input: StepInput): Promise<{ logits: LogitsBatch; cache: KvCache }> {
+    const { rows, columns } = input;
+    const pastLength = input.past?.length ?? 0;
+    const feeds: Record<string, unknown> = {
+      input_ids: int64From(input.ids, [rows, columns]),
+      attention_mask: int64From(input.mask, [rows, pastLength + columns]),
+    };
+    if (input.past) feeds.past_key_values = { ...(input.past as TransformersCache).tensors };
+    if (input.lastOnly && this.session().inputNames.includes('num_logits_to_keep')) feeds.num_logits_to_keep = new Tensor('int64', [1n], []);
+    const call = this.model as unknown as (inputs: Record<string, unknown>) => Promise<Record<string, unknown>>;
+    const out = await call(feeds);
+    const tensors: Record<string, Tensor> = {};
+    for (const [name, value] of Object.entries(out)) {
+      if (name.startsWith('present')) tensors[name.replace('present', 'past_key_values')] = value as Tensor;
+    }
+    const logits = out.logits as TensorLike;
+    const data = await logitsToFloat32(logits);
+    logits.dispose?.();
+    const [r, l, v] = logits.dims;
+    return { logits: { data, rows: r, length: l, vocab: v }, cache: new TransformersCache(tensors, rows, pastLength + columns) };
+  }
+
+  async selectRows(cache: KvCache, rows: number[]): Promise<KvCache> {
+    const src = cache as TransformersCache;
+    const tensors: Record<string, Tensor> = {};
+    for (const [name, t] of Object.entries(src.tensors)) {
+      const [b, ...rest] = t.dims;
+      const per = rest.reduce((x, y) => x * y, 1);
+      const data = await tensorData(t);
+      const Ctor = (data as unknown as { constructor: new (n: number) => Float32Array }).constructor;
+      const out = new Ctor(rows.length * per);
+      rows.forEach((row, i) => {
+        if (row < 0 || row >= b) throw new EngineError(`Cache row ${row} is out of range (${b} rows).`);
+        out.set((data as Float32Array).subarray(row * per, (row + 1) * per), i * per);
+      });
+      tensors[name] = new Tensor(t.type as 'float32', out, [rows.length, ...rest]);
+    }
+    return new TransformersCache(tensors, rows.length, src.length);
+  }
+
+  disposeCache(cache: KvCache): void {
+    for (const t of Object.values((cache as TransformersCache).tensors)) t.dispose();
   }
 
   encode(text: string): number[] {
@@ -172,6 +245,24 @@ class TransformersBackend implements ModelBackend {
   async dispose(): Promise<void> {
     await this.model.dispose();
   }
+}
+
+/** Bytes of key/value cache per token per row, from the graph's past inputs (fixed head and size dims) or the config. */
+function kvBytesPerTokenOf(cfg: Record<string, unknown>, meta: { name: string; type?: string; shape?: unknown[] }[] | undefined): number {
+  const past = (meta ?? []).filter((m) => m.name.startsWith('past_key_values'));
+  let total = 0;
+  for (const m of past) {
+    const fixed = (m.shape ?? []).filter((d): d is number => typeof d === 'number');
+    // [batch, heads, past_len, head_dim]: the two fixed dims are heads and head_dim.
+    if (fixed.length !== 2) return 0;
+    total += fixed[0] * fixed[1] * (m.type === 'float16' ? 2 : 4);
+  }
+  if (total > 0) return total;
+  const layers = Number(cfg.n_layer ?? cfg.num_hidden_layers ?? 0);
+  const hidden = Number(cfg.n_embd ?? cfg.hidden_size ?? 0);
+  const heads = Number(cfg.n_head ?? cfg.num_attention_heads ?? 1);
+  const kvHeads = Number(cfg.num_key_value_heads ?? heads);
+  return layers * 2 * hidden * (kvHeads / heads) * 4;
 }
 
 function describeLoadFailure(err: unknown, modelId: string): string {
