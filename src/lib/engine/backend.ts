@@ -28,6 +28,19 @@ export interface StepInput {
   past: KvCache | null;
   /** Only the last column's logits are used (lets graphs with num_logits_to_keep skip the others). */
   lastOnly?: boolean;
+  /**
+   * The positions to score, as row * columns + column of this call, and per position the token
+   * whose log-prob is wanted (any valid id where only the argmax matters).
+   */
+  positions: Int32Array;
+  targets: Int32Array;
+}
+
+/** Per scored position: log softmax(logits)[target] and the argmax (first index on ties). */
+export interface StepScores {
+  logprobs: Float32Array;
+  argmax: Int32Array;
+  cache: KvCache;
 }
 
 export interface ModelBackend {
@@ -47,8 +60,11 @@ export interface ModelBackend {
    * planner; 0 when unknown.
    */
   readonly kvBytesPerToken: number;
-  /** Logits of the new columns and the cache extended by them; the caller disposes both caches. */
-  step(input: StepInput): Promise<{ logits: LogitsBatch; cache: KvCache }>;
+  /**
+   * Run the new columns and score the requested positions where the logits are (the logits never
+   * come back whole); returns the cache extended by the new columns. The caller disposes caches.
+   */
+  step(input: StepInput): Promise<StepScores>;
   /** A cache whose row i is row `rows[i]` of `cache` (repeats allowed); `cache` stays valid. */
   selectRows(cache: KvCache, rows: number[]): Promise<KvCache>;
   disposeCache(cache: KvCache): void;

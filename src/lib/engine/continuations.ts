@@ -13,7 +13,7 @@
  * The logits at a row's scored column j predict continuation token j (j < T) or, at j = T, the
  * token after it (what greedy decoding emits next).
  */
-import type { KvCache, LogitsBatch, ModelBackend } from './backend.ts';
+import type { KvCache, ModelBackend, StepScores } from './backend.ts';
 import { columnsPerCall, type MemoryModel } from './batching.ts';
 import { NumericError } from './errors.ts';
 
@@ -38,32 +38,6 @@ export interface ScoredBatch {
   cache: KvCache | null;
   /** The cache's attention mask for row r keeping only the first `keep` continuation tokens. */
   maskKeeping(row: number, keep: number): Uint8Array;
-}
-
-/** log softmax at one position for one token, and that position's argmax (first index on ties). */
-export function logprobAndArgmaxAt(logits: LogitsBatch, row: number, col: number, token: number | null): { logprob: number; argmax: number } {
-  const { data, length, vocab } = logits;
-  const offset = (row * length + col) * vocab;
-  let max = -Infinity;
-  let argmax = 0;
-  for (let i = 0; i < vocab; i++) {
-    const x = data[offset + i];
-    if (x > max) {
-      max = x;
-      argmax = i;
-    }
-  }
-  if (token === null) {
-    if (!Number.isFinite(max)) throw new NumericError(`The model produced non-finite logits at position ${col}; its outputs are unusable on this backend.`);
-    return { logprob: 0, argmax };
-  }
-  let sum = 0;
-  for (let i = 0; i < vocab; i++) sum += Math.exp(data[offset + i] - max);
-  const logprob = data[offset + token] - max - Math.log(sum);
-  if (!Number.isFinite(logprob)) {
-    throw new NumericError(`The model produced a non-finite log-probability (${logprob}) at position ${col}; its outputs are unusable on this backend.`);
-  }
-  return { logprob, argmax };
 }
 
 /**
@@ -95,23 +69,36 @@ export async function scoreContinuations(backend: ModelBackend, groups: Continua
   });
 
   const scores: ContinuationScore[][] = groups.map((g) => g.continuations.map(() => ({ logprobs: [], argmax: [], nextArgmax: -1 })));
-  // Logits row i of a call is row firstRow + i; logits column 0 is absolute column firstColumn.
-  const read = (logits: LogitsBatch, firstRow: number, firstColumn: number) => {
-    for (let i = 0; i < logits.rows; i++) {
+  /** The positions of a call over rows [firstRow, firstRow + n) and columns [from, to) that carry a score. */
+  const picksOf = (firstRow: number, n: number, from: number, to: number) => {
+    const positions: number[] = [];
+    const targets: number[] = [];
+    const where: { row: number; j: number }[] = [];
+    for (let i = 0; i < n; i++) {
       const { group, continuation } = rows[firstRow + i];
       const cont = groups[group].continuations[continuation];
-      const s = scores[group][continuation];
       const start = scoredStart(firstRow + i);
-      for (let c = 0; c < logits.length; c++) {
-        const j = firstColumn + c - start;
-        if (j < 0 || j > cont.length) continue;
-        const { logprob, argmax } = logprobAndArgmaxAt(logits, i, c, j < cont.length ? cont[j] : null);
-        if (j < cont.length) {
-          s.logprobs[j] = logprob;
-          s.argmax[j] = argmax;
-        } else s.nextArgmax = argmax;
+      for (let col = Math.max(from, start); col < Math.min(to, start + cont.length + 1); col++) {
+        const j = col - start;
+        positions.push(i * (to - from) + col - from);
+        // After the continuation only the argmax matters; the pad token's log-prob still checks for NaN.
+        targets.push(j < cont.length ? cont[j] : pad);
+        where.push({ row: firstRow + i, j });
       }
     }
+    return { positions: Int32Array.from(positions), targets: Int32Array.from(targets), where };
+  };
+  const read = (out: StepScores, where: { row: number; j: number }[]) => {
+    where.forEach(({ row, j }, k) => {
+      const lp = out.logprobs[k];
+      if (!Number.isFinite(lp)) throw new NumericError(`The model produced a non-finite log-probability (${lp}); its outputs are unusable on this backend.`);
+      const { group, continuation } = rows[row];
+      const s = scores[group][continuation];
+      if (j < groups[group].continuations[continuation].length) {
+        s.logprobs[j] = lp;
+        s.argmax[j] = out.argmax[k];
+      } else s.nextArgmax = out.argmax[k];
+    });
   };
   const maskKeeping = (r: number, keep: number) => {
     const out = mask.slice(r * N, (r + 1) * N);
@@ -138,7 +125,7 @@ export async function scoreContinuations(backend: ModelBackend, groups: Continua
     const prefillWidth = columnsPerCall(G, N, memory);
     for (let from = 0; from < Lp; from += prefillWidth) {
       const to = Math.min(Lp, from + prefillWidth);
-      const step = await backend.step({ ids: slice(ids, G, from, to, (i) => groupRow[i]), mask: slice(mask, G, 0, to, (i) => groupRow[i]), rows: G, columns: to - from, past: groupCache, lastOnly: true });
+      const step = await backend.step({ ids: slice(ids, G, from, to, (i) => groupRow[i]), mask: slice(mask, G, 0, to, (i) => groupRow[i]), rows: G, columns: to - from, past: groupCache, lastOnly: true, positions: new Int32Array(0), targets: new Int32Array(0) });
       dispose(groupCache);
       groupCache = step.cache;
     }
@@ -151,10 +138,11 @@ export async function scoreContinuations(backend: ModelBackend, groups: Continua
       const width = columnsPerCall(n, N, memory);
       for (let from = Lp; from < N; from += width) {
         const to = Math.min(N, from + width);
-        const step = await backend.step({ ids: slice(ids, n, from, to, (i) => r0 + i), mask: slice(mask, n, 0, to, (i) => r0 + i), rows: n, columns: to - from, past: cache, lastOnly: to <= firstNeeded });
+        const picks = picksOf(r0, n, from, to);
+        const step = await backend.step({ ids: slice(ids, n, from, to, (i) => r0 + i), mask: slice(mask, n, 0, to, (i) => r0 + i), rows: n, columns: to - from, past: cache, lastOnly: to <= firstNeeded, ...picks });
         dispose(cache);
         cache = step.cache;
-        read(step.logits, r0, from);
+        read(step, picks.where);
       }
       if (!keepCache || r0 + n < R) {
         dispose(cache);

@@ -9,8 +9,8 @@
 import type { GenerationItem } from '../tasks/types.ts';
 import type { KvCache, ModelBackend } from './backend.ts';
 import { planRowBatches, type MemoryModel } from './batching.ts';
-import { scoreContinuations, logprobAndArgmaxAt } from './continuations.ts';
-import { EngineError } from './errors.ts';
+import { scoreContinuations } from './continuations.ts';
+import { EngineError, NumericError } from './errors.ts';
 import { runWithinBudget } from './memory.ts';
 import { encodePair, trimGreedyOutput } from './tokenize.ts';
 import {
@@ -112,14 +112,16 @@ async function continueGreedy(
         next[i * (length + 1) + length] = 1;
       }
       const ids = Int32Array.from(todo, (t) => t.ids[t.ids.length - 1]);
-      const step = await backend.step({ ids, mask: next, rows: G, columns: 1, past: current });
+      const positions = Int32Array.from(todo, (_, i) => i);
+      const step = await backend.step({ ids, mask: next, rows: G, columns: 1, past: current, positions, targets: new Int32Array(G).fill(backend.padTokenId) });
       if (current !== cache) backend.disposeCache(current);
       current = step.cache;
       m = next;
       length += 1;
       todo.forEach((t, i) => {
         if (done[i]) return;
-        t.ids.push(logprobAndArgmaxAt(step.logits, i, 0, null).argmax);
+        if (!Number.isFinite(step.logprobs[i])) throw new NumericError(`The model produced non-finite logits while generating item ${t.p.item.id}.`);
+        t.ids.push(step.argmax[i]);
         done[i] = greedyDone(backend, t.p, t.ids, pieces);
       });
     }
