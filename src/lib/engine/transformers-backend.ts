@@ -6,7 +6,7 @@ import { AutoModelForCausalLM, AutoTokenizer, Tensor, env } from '@huggingface/t
 import { findHubError, isOutOfMemory } from '../hub/errors.ts';
 import type { ModelRef } from '../spec/schema.ts';
 import type { KvCache, LogitsBatch, ModelBackend, StepInput, StepScores } from './backend.ts';
-import { buildScoringGraph } from './scoring-graph.ts';
+import { logSoftmaxAt } from './logits.ts';
 import { CancelledError, EngineError, ModelLoadError } from './errors.ts';
 import { scoreChoiceItems } from './choices.ts';
 import { scoreItems } from './scoring.ts';
@@ -52,12 +52,6 @@ interface TensorLike {
 }
 
 const REQUIRED_INPUTS = ['input_ids', 'attention_mask'];
-
-/** The part of an ONNX Runtime InferenceSession the scoring graph uses. */
-interface OrtSession {
-  run(feeds: Record<string, unknown>): Promise<Record<string, { data: unknown; dims: readonly number[] }>>;
-  release?(): Promise<void>;
-}
 
 /**
  * transformers.js 4.3.2 never checks that a local file exists when localModelPath is an http(s)
@@ -153,23 +147,6 @@ export class TransformersBackend implements ModelBackend {
     return (this.model as unknown as { sessions: Record<string, { inputNames: string[] }> }).sessions.model;
   }
 
-  private scorer: Promise<OrtSession> | null = null;
-
-  /**
-   * The scoring graph (scoring-graph.ts) as a session of the same ONNX Runtime that runs the
-   * model (its InferenceSession class, reached through the model's session). Logits come back
-   * on the CPU (transformers.js keeps only present.* on the GPU), so the graph runs on the CPU
-   * provider of that runtime: vectorized, and no JavaScript pass over the vocabulary.
-   */
-  private scoringSession(): Promise<OrtSession> {
-    if (!this.scorer) {
-      const Session = (this.session() as unknown as { constructor: { create(b: Uint8Array, o: object): Promise<OrtSession> } }).constructor;
-      const ep = typeof process !== 'undefined' && process.versions?.node && typeof window === 'undefined' ? 'cpu' : 'wasm';
-      this.scorer = Session.create(buildScoringGraph(), { executionProviders: [ep] });
-    }
-    return this.scorer;
-  }
-
   async step(input: StepInput): Promise<StepScores> {
     const { rows, columns } = input;
     const pastLength = input.past?.length ?? 0;
@@ -185,20 +162,26 @@ export class TransformersBackend implements ModelBackend {
     for (const [name, value] of Object.entries(out)) {
       if (name.startsWith('present')) tensors[name.replace('present', 'past_key_values')] = value as Tensor;
     }
-    const logits = out.logits as TensorLike & { ort_tensor: unknown };
+    const logits = out.logits as TensorLike;
     const cache = new TransformersCache(tensors, rows, pastLength + columns);
     try {
       const K = input.positions.length;
       if (K === 0) return { logprobs: new Float32Array(0), argmax: new Int32Array(0), cache };
-      // With num_logits_to_keep the graph returns fewer columns: position = row * kept + column - (columns - kept).
+      // With num_logits_to_keep the graph returns only the last `kept` columns.
       const kept = logits.dims[1];
-      const positions = kept === columns ? input.positions : Int32Array.from(input.positions, (p) => Math.floor(p / columns) * kept + (p % columns) - (columns - kept));
-      let feed = logits.ort_tensor;
-      if (logits.type !== 'float32') feed = (logits.to!('float32') as unknown as { ort_tensor: unknown }).ort_tensor;
-      const scorer = await this.scoringSession();
-      const res = await scorer.run({ logits: feed, positions: int64From(positions, [K]).ort_tensor, targets: int64From(input.targets, [K]).ort_tensor });
-      const logprobs = res.logprobs.data as Float32Array;
-      const argmax = Int32Array.from(res.argmax.data as BigInt64Array, Number);
+      // Measured on onnxruntime-node: one JavaScript pass over the picked rows beats a scoring graph
+      // in the runtime, which copies the whole logits tensor in (docs/benchmarks.md).
+      const data = await logitsToFloat32(logits);
+      const [, , vocab] = logits.dims;
+      const logprobs = new Float32Array(K);
+      const argmax = new Int32Array(K);
+      for (let k = 0; k < K; k++) {
+        const p = input.positions[k];
+        const offset = (Math.floor(p / columns) * kept + (p % columns) - (columns - kept)) * vocab;
+        const r = logSoftmaxAt(data, offset, vocab, input.targets[k]);
+        logprobs[k] = r.logprob;
+        argmax[k] = r.argmax;
+      }
       return { logprobs, argmax, cache };
     } catch (err) {
       this.disposeCache(cache);
@@ -283,9 +266,6 @@ export class TransformersBackend implements ModelBackend {
   }
 
   async dispose(): Promise<void> {
-    const scorer = this.scorer;
-    this.scorer = null;
-    if (scorer) await (await scorer.catch(() => null))?.release?.();
     await this.model.dispose();
   }
 }

@@ -1,8 +1,7 @@
 /**
- * A minimal ONNX (protobuf) writer, used for the engine's scoring graph (gather, log-softmax,
- * argmax on the runtime's own device) and the benchmarks' random models: enough of onnx.proto (ModelProto, GraphProto, NodeProto,
- * AttributeProto, TensorProto, ValueInfoProto) to build models at run time without Python.
- * Field numbers are onnx.proto's.
+ * A minimal ONNX (protobuf) writer: enough of onnx.proto (ModelProto, GraphProto, NodeProto,
+ * AttributeProto, TensorProto, ValueInfoProto) to build the benchmarks' random models at run
+ * time without Python. Field numbers are onnx.proto's.
  */
 
 class Writer {
