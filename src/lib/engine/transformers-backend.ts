@@ -218,6 +218,8 @@ export class TransformersBackend implements ModelBackend {
   }
 
   decode(ids: number[]): string {
+    // transformers.js throws on an empty list; an output cut before its first token is empty text.
+    if (ids.length === 0) return '';
     return this.tokenizer.decode(ids, { skip_special_tokens: true });
   }
 
