@@ -13,7 +13,7 @@ import { formatRunTable } from './format-table.ts';
 import { paramsOfBundled } from '../lib/catalog/ladder.ts';
 
 const USAGE = `usage: npm run eval -- [--ladder arith] [--task add|sub|mul] [--digits 1-5 | 1,3,5] [--n 40] [--seed 7]
-                    [--template arith-plain|qa|math-expr] [--kshot 0] [--models id,id] [--batch 32] [--out run.json]`;
+                    [--template arith-plain|qa|math-expr] [--kshot 0] [--models id,id] [--batch 32] [--memory-budget-mb 128] [--out run.json]`;
 
 export function parseDigits(text: string): number[] {
   const range = /^(\d+)-(\d+)$/.exec(text);
@@ -32,6 +32,18 @@ function intArg(name: string, text: string | undefined, fallback: number): numbe
   return Number(text);
 }
 
+/** --batch and --memory-budget-mb as engine options (the budget bounds logits and key/value cache per forward). */
+function scoreOptions(batch: string | undefined, budgetMb: string | undefined): { maxBatchSize?: number; logitsBudgetBytes?: number } | undefined {
+  const options: { maxBatchSize?: number; logitsBudgetBytes?: number } = {};
+  if (batch !== undefined) options.maxBatchSize = intArg('batch', batch, 32);
+  if (budgetMb !== undefined) {
+    const mb = intArg('memory-budget-mb', budgetMb, 128);
+    if (mb < 1) throw new Error(`--memory-budget-mb must be at least 1, got ${mb}.`);
+    options.logitsBudgetBytes = mb * 1024 * 1024;
+  }
+  return Object.keys(options).length > 0 ? options : undefined;
+}
+
 async function main() {
   const { values } = parseArgs({
     options: {
@@ -44,6 +56,7 @@ async function main() {
       kshot: { type: 'string' },
       models: { type: 'string' },
       batch: { type: 'string' },
+      'memory-budget-mb': { type: 'string' },
       out: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -76,7 +89,7 @@ async function main() {
   const result = await runExperiment(spec, engine, {
     env: nodeEnvironment(),
     paramsOf: (ref) => paramsOfBundled(ladder, ref.id),
-    score: values.batch ? { maxBatchSize: intArg('batch', values.batch, 32) } : undefined,
+    score: scoreOptions(values.batch, values['memory-budget-mb']),
     onEvent: (e) => {
       if (e.type === 'model-done') {
         const m = e.model;
