@@ -86,17 +86,27 @@ function greedyDone(backend: ModelBackend, p: Prepared, ids: number[], pieces: M
   return stops;
 }
 
+interface Pending {
+  row: number;
+  p: Prepared;
+  /** Target tokens kept in the cache (those before the first miss). */
+  keep: number;
+  /** The greedy output so far; its last token has not run through the model yet. */
+  ids: number[];
+  /** Whether the model still follows the target after a miss (a wrong digit, the rest right): then the target is the draft. */
+  drafting: boolean;
+}
+
 /**
- * Greedy continuation of rows `todo` of the scored batch: row r's output so far is
- * `prefix[r]` (target tokens before the first miss, then the argmax there); the cache keeps
- * those target columns and masks the rest out, and each step appends one token per row.
+ * Greedy continuation of rows `todo` of the scored batch, from the cache of the teacher-forced
+ * pass (target columns from the first miss on are masked out of it). Speculative decoding with
+ * the target as the draft: each call runs, after the last greedy token, the target tokens at the
+ * same output positions; every draft token that equals the argmax before it is accepted, and the
+ * first argmax that differs is the next greedy token, so outputs are exactly greedy's. A model
+ * that gets one digit wrong and the rest right then needs one call instead of one per token;
+ * rows whose draft fails at once (a model that does not follow the target) stop drafting.
  */
-async function continueGreedy(
-  backend: ModelBackend,
-  cache: KvCache,
-  maskKeeping: (row: number, keep: number) => Uint8Array,
-  todo: { row: number; p: Prepared; keep: number; ids: number[] }[],
-): Promise<void> {
+async function continueGreedy(backend: ModelBackend, cache: KvCache, maskKeeping: (row: number, keep: number) => Uint8Array, todo: Pending[]): Promise<void> {
   const G = todo.length;
   let current = G === cache.rows ? cache : await backend.selectRows(cache, todo.map((t) => t.row));
   let length = cache.length;
@@ -104,26 +114,47 @@ async function continueGreedy(
   todo.forEach((t, i) => m.set(maskKeeping(t.row, t.keep), i * length));
   const pieces = new Map<number, boolean>();
   const done = todo.map((t) => greedyDone(backend, t.p, t.ids, pieces));
+  const pad = backend.padTokenId;
   try {
     while (done.some((d) => !d)) {
-      const next = new Uint8Array(G * (length + 1));
-      for (let i = 0; i < G; i++) {
-        next.set(m.subarray(i * length, (i + 1) * length), i * (length + 1));
-        next[i * (length + 1) + length] = 1;
-      }
-      const ids = Int32Array.from(todo, (t) => t.ids[t.ids.length - 1]);
-      const positions = Int32Array.from(todo, (_, i) => i);
-      const step = await backend.step({ ids, mask: next, rows: G, columns: 1, past: current, positions, targets: new Int32Array(G).fill(backend.padTokenId) });
+      const drafts = todo.map((t, i) => (done[i] || !t.drafting ? [] : t.p.targetIds.slice(t.ids.length, t.p.cap - 1)));
+      const D = 1 + Math.max(...drafts.map((d) => d.length));
+      const width = length + D;
+      const next = new Uint8Array(G * width);
+      const ids = new Int32Array(G * D).fill(pad);
+      const positions: number[] = [];
+      todo.forEach((t, i) => {
+        next.set(m.subarray(i * length, (i + 1) * length), i * width);
+        ids[i * D] = t.ids[t.ids.length - 1];
+        next[i * width + length] = 1;
+        drafts[i].forEach((tok, j) => {
+          ids[i * D + 1 + j] = tok;
+          next[i * width + length + 1 + j] = 1;
+        });
+        for (let j = 0; j <= drafts[i].length; j++) positions.push(i * D + j);
+      });
+      const K = positions.length;
+      const step = await backend.step({ ids, mask: next, rows: G, columns: D, past: current, positions: Int32Array.from(positions), targets: new Int32Array(K).fill(pad) });
       if (current !== cache) backend.disposeCache(current);
       current = step.cache;
-      m = next;
-      length += 1;
+      let k = 0;
       todo.forEach((t, i) => {
-        if (done[i]) return;
-        if (!Number.isFinite(step.logprobs[i])) throw new NumericError(`The model produced non-finite logits while generating item ${t.p.item.id}.`);
-        t.ids.push(step.argmax[i]);
-        done[i] = greedyDone(backend, t.p, t.ids, pieces);
+        const draft = drafts[i];
+        let valid = 1; // columns of this call that are part of the greedy sequence
+        for (let j = 0; j <= draft.length; j++, k++) {
+          if (done[i] || j >= valid) continue;
+          if (!Number.isFinite(step.logprobs[k])) throw new NumericError(`The model produced non-finite logits while generating item ${t.p.item.id}.`);
+          const tok = step.argmax[k];
+          t.ids.push(tok);
+          done[i] = greedyDone(backend, t.p, t.ids, pieces);
+          if (j < draft.length && tok === draft[j]) valid++;
+        }
+        // Draft columns past the first miss are not part of the sequence: out of the cache's mask.
+        for (let j = valid; j < D; j++) next[i * width + length + j] = 0;
+        if (draft.length > 0 && valid === 1) t.drafting = false;
       });
+      m = next;
+      length = width;
     }
   } finally {
     if (current !== cache) backend.disposeCache(current);
@@ -138,7 +169,7 @@ async function scoreBatch(backend: ModelBackend, batch: Prepared[], memory: Memo
     shortcut,
   );
   const needGeneration: Prepared[] = [];
-  const todo: { row: number; p: Prepared; keep: number; ids: number[] }[] = [];
+  const todo: Pending[] = [];
   try {
     batch.forEach((p, r) => {
       const s = scored.scores[r][0];
@@ -161,7 +192,13 @@ async function scoreBatch(backend: ModelBackend, batch: Prepared[], memory: Memo
       if (shortcut) {
         const miss = isArgmax.indexOf(false);
         const keep = miss < 0 ? p.targetIds.length : miss;
-        todo.push({ row: r, p, keep, ids: [...p.targetIds.slice(0, keep), keep < p.targetIds.length ? s.argmax[keep] : s.nextArgmax] });
+        todo.push({
+          row: r,
+          p,
+          keep,
+          ids: [...p.targetIds.slice(0, keep), keep < p.targetIds.length ? s.argmax[keep] : s.nextArgmax],
+          drafting: isArgmax.slice(keep + 1).some(Boolean),
+        });
       }
     });
     if (todo.length > 0) await continueGreedy(backend, scored.cache!, scored.maskKeeping, todo);
