@@ -147,26 +147,72 @@ export class TransformersBackend implements ModelBackend {
     return (this.model as unknown as { sessions: Record<string, { inputNames: string[] }> }).sessions.model;
   }
 
+  /**
+   * One forward through the model's ONNX session, called directly (not through transformers.js's
+   * forward) so that a call whose logits are not needed does not fetch them: the runtime then
+   * frees them inside instead of handing rows x columns x vocab floats to JavaScript. Inputs are
+   * built as transformers.js builds them: position ids = cumsum(mask) - 1 (1 on padding), empty
+   * past tensors on the first call.
+   */
+  private async runSession(input: StepInput, fetchLogits: boolean): Promise<Record<string, unknown>> {
+    const session = this.session() as unknown as {
+      inputNames: string[];
+      outputNames: string[];
+      inputMetadata?: { name: string; type?: string; shape?: unknown[] }[];
+      run(feeds: Record<string, unknown>, fetches?: string[]): Promise<Record<string, unknown>>;
+    };
+    const { rows, columns } = input;
+    const past = input.past as TransformersCache | null;
+    const total = (past?.length ?? 0) + columns;
+    const feeds: Record<string, Tensor> = {
+      input_ids: int64From(input.ids, [rows, columns]),
+      attention_mask: int64From(input.mask, [rows, total]),
+    };
+    for (const name of session.inputNames) {
+      if (name in feeds) continue;
+      if (name === 'position_ids') {
+        const pos = new Int32Array(rows * columns);
+        for (let r = 0; r < rows; r++) {
+          let c = 0;
+          for (let j = 0; j < total; j++) {
+            const on = input.mask[r * total + j];
+            c += on;
+            if (j >= total - columns) pos[r * columns + j - (total - columns)] = on ? c - 1 : 1;
+          }
+        }
+        feeds[name] = int64From(pos, [rows, columns]);
+      } else if (name.startsWith('past_key_values')) {
+        if (past) feeds[name] = past.tensors[name];
+        else {
+          const meta = session.inputMetadata?.find((m) => m.name === name);
+          const dims = (meta?.shape ?? []).map((d, i) => (typeof d === 'number' ? d : i === 0 ? rows : 0));
+          if (dims.length !== 4 || dims[1] === 0 || dims[3] === 0) throw new EngineError(`Cannot size the empty cache input ${name} from the graph (${JSON.stringify(meta?.shape)}).`);
+          feeds[name] = meta?.type === 'float16' ? new Tensor('float16', new Uint16Array(0), dims) : new Tensor('float32', new Float32Array(0), dims);
+        }
+      } else if (name === 'num_logits_to_keep') feeds[name] = new Tensor('int64', [input.lastOnly ? 1n : 0n], []);
+      else if (name === 'use_cache_branch') feeds[name] = new Tensor('bool', [past !== null], [1]);
+      else throw new EngineError(`The model's graph has an input the engine does not know how to fill: ${name}.`);
+    }
+    const ort = Object.fromEntries(Object.entries(feeds).map(([k, v]) => [k, (v as unknown as { ort_tensor: unknown }).ort_tensor]));
+    const fetches = session.outputNames.filter((n) => fetchLogits || n !== 'logits');
+    const out = await session.run(ort, fetches);
+    const Wrap = Tensor as unknown as new (ortTensor: unknown) => Tensor;
+    return Object.fromEntries(Object.entries(out).map(([k, v]) => [k, new Wrap(v)]));
+  }
+
   async step(input: StepInput): Promise<StepScores> {
     const { rows, columns } = input;
     const pastLength = input.past?.length ?? 0;
-    const feeds: Record<string, unknown> = {
-      input_ids: int64From(input.ids, [rows, columns]),
-      attention_mask: int64From(input.mask, [rows, pastLength + columns]),
-    };
-    if (input.past) feeds.past_key_values = { ...(input.past as TransformersCache).tensors };
-    if (input.lastOnly && this.session().inputNames.includes('num_logits_to_keep')) feeds.num_logits_to_keep = new Tensor('int64', [1n], []);
-    const call = this.model as unknown as (inputs: Record<string, unknown>) => Promise<Record<string, unknown>>;
-    const out = await call(feeds);
+    const out = await this.runSession(input, input.positions.length > 0);
     const tensors: Record<string, Tensor> = {};
     for (const [name, value] of Object.entries(out)) {
       if (name.startsWith('present')) tensors[name.replace('present', 'past_key_values')] = value as Tensor;
     }
-    const logits = out.logits as TensorLike;
+    const logits = out.logits as TensorLike | undefined;
     const cache = new TransformersCache(tensors, rows, pastLength + columns);
     try {
       const K = input.positions.length;
-      if (K === 0) return { logprobs: new Float32Array(0), argmax: new Int32Array(0), cache };
+      if (K === 0 || !logits) return { logprobs: new Float32Array(0), argmax: new Int32Array(0), cache };
       // With num_logits_to_keep the graph returns only the last `kept` columns.
       const kept = logits.dims[1];
       // Measured on onnxruntime-node: one JavaScript pass over the picked rows beats a scoring graph
@@ -187,7 +233,7 @@ export class TransformersBackend implements ModelBackend {
       this.disposeCache(cache);
       throw err;
     } finally {
-      logits.dispose?.();
+      logits?.dispose?.();
     }
   }
 
