@@ -8,9 +8,13 @@
  */
 
 /**
- * Measured peak / planned logits bytes (bench/memory.bench.ts, onnxruntime-node, random
- * GPT-2-shaped models with vocabularies 50,257 and 151,936): the process's peak RSS above the
- * loaded model was 2.8-3.5x the logits tensor; 4 keeps the plan on the safe side.
+ * Copies of one call's logits alive at its peak: the runtime's output, the copy handed to
+ * JavaScript, the MatMul's work buffer, and the previous call's copy not yet collected. Issue 14
+ * measured the full-sequence engine's peak RSS at 2.8-3.5x its planned logits; 4 keeps the plan
+ * on the safe side. With it, bench/memory.bench.ts (random models, vocabularies 50,257 and
+ * 151,936) stays within 128 MiB for zero-shot prompts; long prompts add a working set of
+ * ~80 MiB that does not depend on the budget (it is there with a 1 MiB budget too: the JS heap
+ * and the runtime's allocator), see docs/benchmarks.md.
  */
 export const LOGITS_PEAK_FACTOR = 4;
 /** The key/value cache exists twice while a step runs (its input and the grown present.* output). */
