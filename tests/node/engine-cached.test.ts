@@ -14,6 +14,7 @@ import { writeRandomModel } from '../../bench/random-model.ts';
 import { ladderModelId, modelsByScale } from '../../src/lib/catalog/ladder.ts';
 import type { ModelBackend } from '../../src/lib/engine/backend.ts';
 import { callBytes } from '../../src/lib/engine/batching.ts';
+import { NumericError } from '../../src/lib/engine/errors.ts';
 import { scoreChoiceItems } from '../../src/lib/engine/choices.ts';
 import { scoreItemsFullSequence } from '../../src/lib/engine/reference.ts';
 import { scoreItems } from '../../src/lib/engine/scoring.ts';
@@ -103,6 +104,18 @@ describe('cached scoring on a random model with GPT-2 vocabulary (50,257)', () =
     const budget = callBytes(2, 3, 40, memory);
     expectSame(await scoreItems(backend, some, { maxBatchSize: 8, logitsBudgetBytes: budget }), reference);
   }, 60_000);
+
+  it('a NaN from the runtime is a NumericError, for generation and choice items', async () => {
+    const broken: ModelBackend = Object.assign(Object.create(backend) as ModelBackend, {
+      step: async (input: Parameters<ModelBackend['step']>[0]) => {
+        const out = await backend.step(input);
+        out.logprobs.fill(Number.NaN);
+        return out;
+      },
+    });
+    await expect(scoreItems(broken, items.slice(0, 3))).rejects.toBeInstanceOf(NumericError);
+    await expect(scoreChoiceItems(broken, [{ itemId: 'n', prompt: '1+2=', choices: ['3', '4'] }])).rejects.toBeInstanceOf(NumericError);
+  });
 
   it('an out-of-memory error shrinks the batch and the results are identical', async () => {
     const some = items.slice(0, 12);
