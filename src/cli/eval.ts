@@ -25,7 +25,7 @@ function defaultDigits(ladder: LadderManifest): number[] {
 
 const USAGE = `usage: npm run eval -- [--ladder arith] [--task add|sub|mul|add-choice | --task-file task.json|task.jsonl]
                     [--digits 1-5 | 1,3,5] [--n 40] [--seed 7] [--choices 4] [--template arith-plain|qa|math-expr]
-                    [--kshot 0] [--models id,id] [--batch 32] [--out run.json]
+                    [--kshot 0] [--models id,id] [--batch 32] [--memory-budget-mb 128] [--out run.json]
   --task add-choice   addition as multiple choice (the true sum among --choices typical wrong sums)
   --task-file PATH    a BIG-bench JSON task or a JSONL file of {input, target} / {input, target_scores};
                       --n is examples per variant, k-shot examples come from the file (seeded)`;
@@ -47,6 +47,18 @@ function intArg(name: string, text: string | undefined, fallback: number): numbe
   return Number(text);
 }
 
+/** --batch and --memory-budget-mb as engine options (the budget bounds logits and key/value cache per forward). */
+function scoreOptions(batch: string | undefined, budgetMb: string | undefined): { maxBatchSize?: number; logitsBudgetBytes?: number } | undefined {
+  const options: { maxBatchSize?: number; logitsBudgetBytes?: number } = {};
+  if (batch !== undefined) options.maxBatchSize = intArg('batch', batch, 32);
+  if (budgetMb !== undefined) {
+    const mb = intArg('memory-budget-mb', budgetMb, 128);
+    if (mb < 1) throw new Error(`--memory-budget-mb must be at least 1, got ${mb}.`);
+    options.logitsBudgetBytes = mb * 1024 * 1024;
+  }
+  return Object.keys(options).length > 0 ? options : undefined;
+}
+
 async function main() {
   const { values } = parseArgs({
     options: {
@@ -61,6 +73,7 @@ async function main() {
       kshot: { type: 'string' },
       models: { type: 'string' },
       batch: { type: 'string' },
+      'memory-budget-mb': { type: 'string' },
       out: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -109,7 +122,7 @@ async function main() {
   const result = await runExperiment(spec, engine, {
     env: nodeEnvironment(),
     paramsOf: (ref) => paramsOfBundled(ladder, ref.id),
-    score: values.batch ? { maxBatchSize: intArg('batch', values.batch, 32) } : undefined,
+    score: scoreOptions(values.batch, values['memory-budget-mb']),
     taskData,
     onEvent: (e) => {
       if (e.type === 'model-done') {

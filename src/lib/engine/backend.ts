@@ -10,6 +10,39 @@ export interface LogitsBatch {
   vocab: number;
 }
 
+/** A key/value cache held by the runtime (CPU arrays or GPU buffers); opaque to the scoring code. */
+export interface KvCache {
+  readonly rows: number;
+  /** Columns (tokens, padding included) the cache covers. */
+  readonly length: number;
+}
+
+/** One forward step over `columns` new tokens per row, after an optional cache. */
+export interface StepInput {
+  /** Row-major [rows, columns] token ids. */
+  ids: Int32Array;
+  /** Row-major [rows, past + columns]: 1 where a token is real, 0 for padding or a discarded cache column. */
+  mask: Uint8Array;
+  rows: number;
+  columns: number;
+  past: KvCache | null;
+  /** Only the last column's logits are used (lets graphs with num_logits_to_keep skip the others). */
+  lastOnly?: boolean;
+  /**
+   * The positions to score, as row * columns + column of this call, and per position the token
+   * whose log-prob is wanted (any valid id where only the argmax matters).
+   */
+  positions: Int32Array;
+  targets: Int32Array;
+}
+
+/** Per scored position: log softmax(logits)[target] and the argmax (first index on ties). */
+export interface StepScores {
+  logprobs: Float32Array;
+  argmax: Int32Array;
+  cache: KvCache;
+}
+
 export interface ModelBackend {
   readonly vocabSize: number;
   readonly eosTokenIds: number[];
@@ -22,6 +55,19 @@ export interface ModelBackend {
   decode(ids: number[]): string;
   /** Logits for right-padded rows (each row attends only to its own tokens). */
   forward(rows: number[][]): Promise<LogitsBatch>;
+  /**
+   * Bytes of key/value cache per token per row (all layers, keys and values), for the memory
+   * planner; 0 when unknown.
+   */
+  readonly kvBytesPerToken: number;
+  /**
+   * Run the new columns and score the requested positions where the logits are (the logits never
+   * come back whole); returns the cache extended by the new columns. The caller disposes caches.
+   */
+  step(input: StepInput): Promise<StepScores>;
+  /** A cache whose row i is row `rows[i]` of `cache` (repeats allowed); `cache` stays valid. */
+  selectRows(cache: KvCache, rows: number[]): Promise<KvCache>;
+  disposeCache(cache: KvCache): void;
   /** Greedy continuation of each prompt: exactly maxNewTokens new ids per row (trimmed by the caller). */
   generateGreedy(prompts: number[][], maxNewTokens: number): Promise<number[][]>;
   dispose(): Promise<void>;

@@ -1,7 +1,85 @@
 /**
- * Group rows of similar length into batches whose logits tensor stays within a memory budget:
- * rows x length x vocab x 4 bytes <= budget (vocabularies of 150K tokens make this the binding
- * limit for real models), and rows <= maxBatch.
+ * Memory planning. A forward pass holds, besides the weights, the logits of the columns it runs
+ * (rows x columns x vocab floats, several copies: the runtime's output, the copy handed to
+ * JavaScript, the MatMul's work buffer) and the key/value cache of every row. The planner sizes
+ * batches (rows) and calls (columns per forward) so that this estimate stays within the budget,
+ * down to one row and one column per call; cached scoring (continuations.ts) can split any row
+ * into calls of any width, so one long row never exceeds it either.
+ */
+
+/**
+ * Copies of one call's logits alive at its peak: the runtime's output, the copy handed to
+ * JavaScript, the MatMul's work buffer, and the previous call's copy not yet collected. Issue 14
+ * measured the full-sequence engine's peak RSS at 2.8-3.5x its planned logits; 4 keeps the plan
+ * on the safe side. With it, bench/memory.bench.ts (random models, vocabularies 50,257 and
+ * 151,936) stays within 128 MiB for zero-shot prompts; long prompts add a working set of
+ * ~80 MiB that does not depend on the budget (it is there with a 1 MiB budget too: the JS heap
+ * and the runtime's allocator), see docs/benchmarks.md.
+ */
+export const LOGITS_PEAK_FACTOR = 4;
+/** The key/value cache exists twice while a step runs (its input and the grown present.* output). */
+export const KV_PEAK_FACTOR = 2;
+export interface MemoryModel {
+  vocab: number;
+  kvBytesPerToken: number;
+  budgetBytes: number;
+  maxRows: number;
+}
+
+/** Estimated peak bytes of one call of `rows` x `columns` over sequences `totalLength` long. */
+export function callBytes(rows: number, columns: number, totalLength: number, m: MemoryModel): number {
+  return rows * (columns * m.vocab * 4 * LOGITS_PEAK_FACTOR + totalLength * m.kvBytesPerToken * KV_PEAK_FACTOR);
+}
+
+/** Widest call (columns per forward, at least 1) that keeps `rows` rows of `totalLength` within the budget. */
+export function columnsPerCall(rows: number, totalLength: number, m: MemoryModel): number {
+  const perColumn = rows * m.vocab * 4 * LOGITS_PEAK_FACTOR;
+  const fixed = rows * totalLength * m.kvBytesPerToken * KV_PEAK_FACTOR;
+  return Math.max(1, Math.min(totalLength, Math.floor((m.budgetBytes - fixed) / perColumn)));
+}
+
+/**
+ * Group entries of similar length into batches of at most maxRows rows (an entry may count
+ * several rows: one per choice), each small enough that `wantColumns` columns of all its rows fit
+ * in the budget; an entry that alone does not fit still gets a batch of its own (its calls then
+ * run fewer columns).
+ */
+export function planRowBatches<T>(
+  entries: T[],
+  rowsOf: (e: T) => number,
+  lengthOf: (e: T) => number,
+  wantColumns: (e: T) => number,
+  m: MemoryModel,
+): T[][] {
+  const sorted = [...entries].sort((x, y) => lengthOf(y) - lengthOf(x));
+  const batches: T[][] = [];
+  let current: T[] = [];
+  let rows = 0;
+  let length = 0;
+  let columns = 0;
+  for (const e of sorted) {
+    const r = rows + rowsOf(e);
+    const len = Math.max(length, lengthOf(e));
+    const cols = Math.max(columns, wantColumns(e));
+    if (current.length > 0 && (r > m.maxRows || callBytes(r, cols, len, m) > m.budgetBytes)) {
+      batches.push(current);
+      current = [];
+      rows = 0;
+      length = 0;
+      columns = 0;
+    }
+    current.push(e);
+    rows += rowsOf(e);
+    length = Math.max(length, lengthOf(e));
+    columns = Math.max(columns, wantColumns(e));
+  }
+  if (current.length > 0) batches.push(current);
+  return batches;
+}
+
+/**
+ * Full-sequence batches (the reference path, scoring/reference.ts): rows x length x vocab x 4
+ * bytes <= budget, rows <= maxBatch.
  */
 export function planBatches<T>(
   entries: T[],

@@ -37,3 +37,22 @@ export function argmaxAt(batch: LogitsBatch, row: number, pos: number): number {
   if (!Number.isFinite(max)) throw new NumericError(`The model produced non-finite logits at position ${pos}.`);
   return argmax;
 }
+
+/**
+ * log softmax(data[offset .. offset + vocab])[token] in float64 and the argmax (first index on
+ * ties); the caller checks finiteness.
+ */
+export function logSoftmaxAt(data: Float32Array, offset: number, vocab: number, token: number): { logprob: number; argmax: number } {
+  let max = -Infinity;
+  let argmax = 0;
+  for (let i = 0; i < vocab; i++) {
+    const x = data[offset + i];
+    if (x > max) {
+      max = x;
+      argmax = i;
+    }
+  }
+  let sum = 0;
+  for (let i = 0; i < vocab; i++) sum += Math.exp(data[offset + i] - max);
+  return { logprob: data[offset + token] - max - Math.log(sum), argmax };
+}

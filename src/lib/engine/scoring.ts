@@ -1,14 +1,17 @@
 /**
- * Score generation items on one model: a batched teacher-forced pass gives every target
- * token's log-prob and whether it is the argmax; greedy decoding runs only for items where
- * teacher forcing does not already prove the greedy output (when every target token is the
- * argmax and the next token stops generation, greedy decoding reproduces the target).
+ * Score generation items on one model. Each batch runs its contexts once with a key/value cache
+ * and reads logits only at the target positions (continuations.ts); greedy decoding runs only for
+ * items where teacher forcing does not prove the greedy output, and it starts where greedy and
+ * target part: the target tokens up to the first one that is not the argmax are the greedy
+ * output's own first tokens, so decoding continues from that cache (the rest of the target is
+ * masked out of it) instead of starting over from the prompt.
  */
 import type { GenerationItem } from '../tasks/types.ts';
-import type { ModelBackend } from './backend.ts';
-import { planBatches } from './batching.ts';
-import { CancelledError, EngineError } from './errors.ts';
-import { argmaxAt, logprobAndArgmax } from './logits.ts';
+import type { KvCache, ModelBackend } from './backend.ts';
+import { planRowBatches, type MemoryModel } from './batching.ts';
+import { scoreContinuations } from './continuations.ts';
+import { EngineError, NumericError } from './errors.ts';
+import { runWithinBudget } from './memory.ts';
 import { encodePair, trimGreedyOutput } from './tokenize.ts';
 import {
   DEFAULT_GREEDY_MARGIN,
@@ -18,7 +21,7 @@ import {
   type ScoreOptions,
 } from './types.ts';
 
-interface Prepared {
+export interface Prepared {
   index: number;
   item: GenerationItem;
   contextIds: number[];
@@ -26,15 +29,11 @@ interface Prepared {
   cap: number;
 }
 
-interface TeacherForced {
+export interface TeacherForced {
   logprobs: number[];
   isArgmax: boolean[];
   /** Argmax right after the target, when the target has no end token (for the shortcut). */
   nextArgmax: number | null;
-}
-
-function checkCancelled(signal?: AbortSignal) {
-  if (signal?.aborted) throw new CancelledError();
 }
 
 export function prepareItems(backend: ModelBackend, items: GenerationItem[], margin: number): Prepared[] {
@@ -55,25 +54,8 @@ export function prepareItems(backend: ModelBackend, items: GenerationItem[], mar
   });
 }
 
-async function teacherForce(backend: ModelBackend, batch: Prepared[]): Promise<TeacherForced[]> {
-  const rows = batch.map((p) => [...p.contextIds, ...p.targetIds]);
-  const logits = await backend.forward(rows);
-  return batch.map((p, r) => {
-    const start = p.contextIds.length - 1;
-    const logprobs: number[] = [];
-    const isArgmax: boolean[] = [];
-    p.targetIds.forEach((tok, j) => {
-      const { logprob, argmax } = logprobAndArgmax(logits, r, start + j, tok);
-      logprobs.push(logprob);
-      isArgmax.push(argmax === tok);
-    });
-    const last = p.contextIds.length + p.targetIds.length - 1;
-    return { logprobs, isArgmax, nextArgmax: p.item.endToken ? null : argmaxAt(logits, r, last) };
-  });
-}
-
 /** The greedy output teacher forcing proves, or null when generation must run. */
-function provenGreedyIds(backend: ModelBackend, p: Prepared, tf: TeacherForced): number[] | null {
+export function provenGreedyIds(backend: ModelBackend, p: Prepared, tf: TeacherForced): number[] | null {
   if (!tf.isArgmax.every(Boolean)) return null;
   if (p.item.endToken) return p.targetIds;
   const next = tf.nextArgmax!;
@@ -82,55 +64,192 @@ function provenGreedyIds(backend: ModelBackend, p: Prepared, tf: TeacherForced):
   return p.item.stop.some((s) => piece.startsWith(s)) ? p.targetIds : null;
 }
 
-export async function scoreItems(backend: ModelBackend, items: GenerationItem[], options: ScoreOptions = {}, modelId = ''): Promise<RawItemResult[]> {
-  const margin = options.greedyMargin ?? DEFAULT_GREEDY_MARGIN;
-  if (!Number.isInteger(margin) || margin < 1) throw new EngineError(`greedyMargin must be a whole number >= 1, got ${margin}.`);
-  const maxBatch = options.maxBatchSize ?? DEFAULT_MAX_BATCH;
-  const budget = options.logitsBudgetBytes ?? DEFAULT_LOGITS_BUDGET_BYTES;
-  const shortcut = options.shortcut ?? true;
-  const prepared = prepareItems(backend, items, margin);
-  const results: RawItemResult[] = new Array(items.length);
-  const t0 = Date.now();
-  let tokens = 0;
-  let done = 0;
-  const report = () =>
-    options.onProgress?.({ modelId, itemsDone: done, itemsTotal: items.length, tokensProcessed: tokens, elapsedMs: Date.now() - t0 });
+export function memoryModelOf(backend: ModelBackend, options: { maxBatchSize?: number; logitsBudgetBytes?: number }): MemoryModel {
+  const maxRows = options.maxBatchSize ?? DEFAULT_MAX_BATCH;
+  const budgetBytes = options.logitsBudgetBytes ?? DEFAULT_LOGITS_BUDGET_BYTES;
+  if (!Number.isInteger(maxRows) || maxRows < 1) throw new EngineError(`maxBatchSize must be a whole number >= 1, got ${maxRows}.`);
+  if (!(budgetBytes > 0)) throw new EngineError(`The memory budget must be positive, got ${budgetBytes} bytes.`);
+  return { vocab: backend.vocabSize, kvBytesPerToken: backend.kvBytesPerToken, budgetBytes, maxRows };
+}
 
-  const batches = planBatches(prepared, (p) => p.contextIds.length + p.targetIds.length, backend.vocabSize, maxBatch, budget);
-  for (const batch of batches) {
-    checkCancelled(options.signal);
-    const tfs = await teacherForce(backend, batch);
-    tokens += batch.reduce((s, p) => s + p.contextIds.length + p.targetIds.length, 0);
-    const needGeneration: Prepared[] = [];
+/** Whether greedy decoding has finished for these ids (the cut trimGreedyOutput makes). */
+function greedyDone(backend: ModelBackend, p: Prepared, ids: number[], pieces: Map<number, boolean>): boolean {
+  if (ids.length >= p.cap) return true;
+  const last = ids[ids.length - 1];
+  if (backend.eosTokenIds.includes(last)) return true;
+  let stops = pieces.get(last);
+  if (stops === undefined) {
+    const piece = backend.decode([last]);
+    stops = p.item.stop.some((s) => piece.startsWith(s));
+    pieces.set(last, stops);
+  }
+  return stops;
+}
+
+interface Pending {
+  row: number;
+  p: Prepared;
+  /** Target tokens kept in the cache (those before the first miss). */
+  keep: number;
+  /** The greedy output so far; its last token has not run through the model yet. */
+  ids: number[];
+  /** Whether the model still follows the target after a miss (a wrong digit, the rest right): then the target is the draft. */
+  drafting: boolean;
+}
+
+/**
+ * Greedy continuation of rows `todo` of the scored batch, from the cache of the teacher-forced
+ * pass (target columns from the first miss on are masked out of it). Speculative decoding with
+ * the target as the draft: each call runs, after the last greedy token, the target tokens at the
+ * same output positions; every draft token that equals the argmax before it is accepted, and the
+ * first argmax that differs is the next greedy token, so outputs are exactly greedy's. A model
+ * that gets one digit wrong and the rest right then needs one call instead of one per token;
+ * rows whose draft fails at once (a model that does not follow the target) stop drafting.
+ */
+async function continueGreedy(backend: ModelBackend, cache: KvCache, maskKeeping: (row: number, keep: number) => Uint8Array, todo: Pending[]): Promise<void> {
+  const G = todo.length;
+  let current = G === cache.rows ? cache : await backend.selectRows(cache, todo.map((t) => t.row));
+  let length = cache.length;
+  let m = new Uint8Array(G * length);
+  todo.forEach((t, i) => m.set(maskKeeping(t.row, t.keep), i * length));
+  const pieces = new Map<number, boolean>();
+  const done = todo.map((t) => greedyDone(backend, t.p, t.ids, pieces));
+  const pad = backend.padTokenId;
+  try {
+    while (done.some((d) => !d)) {
+      const drafts = todo.map((t, i) => (done[i] || !t.drafting ? [] : t.p.targetIds.slice(t.ids.length, t.p.cap - 1)));
+      const D = 1 + Math.max(...drafts.map((d) => d.length));
+      const width = length + D;
+      const next = new Uint8Array(G * width);
+      const ids = new Int32Array(G * D).fill(pad);
+      const positions: number[] = [];
+      todo.forEach((t, i) => {
+        next.set(m.subarray(i * length, (i + 1) * length), i * width);
+        ids[i * D] = t.ids[t.ids.length - 1];
+        next[i * width + length] = 1;
+        drafts[i].forEach((tok, j) => {
+          ids[i * D + 1 + j] = tok;
+          next[i * width + length + 1 + j] = 1;
+        });
+        for (let j = 0; j <= drafts[i].length; j++) positions.push(i * D + j);
+      });
+      const K = positions.length;
+      const step = await backend.step({ ids, mask: next, rows: G, columns: D, past: current, positions: Int32Array.from(positions), targets: new Int32Array(K).fill(pad) });
+      if (current !== cache) backend.disposeCache(current);
+      current = step.cache;
+      let k = 0;
+      todo.forEach((t, i) => {
+        const draft = drafts[i];
+        let valid = 1; // columns of this call that are part of the greedy sequence
+        for (let j = 0; j <= draft.length; j++, k++) {
+          if (done[i] || j >= valid) continue;
+          if (!Number.isFinite(step.logprobs[k])) throw new NumericError(`The model produced non-finite logits while generating item ${t.p.item.id}.`);
+          const tok = step.argmax[k];
+          t.ids.push(tok);
+          done[i] = greedyDone(backend, t.p, t.ids, pieces);
+          if (j < draft.length && tok === draft[j]) valid++;
+        }
+        // Draft columns past the first miss are not part of the sequence: out of the cache's mask.
+        for (let j = valid; j < D; j++) next[i * width + length + j] = 0;
+        if (draft.length > 0 && valid === 1) t.drafting = false;
+      });
+      m = next;
+      length = width;
+    }
+  } finally {
+    if (current !== cache) backend.disposeCache(current);
+  }
+}
+
+async function scoreBatch(backend: ModelBackend, batch: Prepared[], memory: MemoryModel, shortcut: boolean, results: RawItemResult[]): Promise<number> {
+  const scored = await scoreContinuations(
+    backend,
+    batch.map((p) => ({ contextIds: p.contextIds, continuations: [p.targetIds] })),
+    memory,
+    shortcut,
+  );
+  const needGeneration: Prepared[] = [];
+  const todo: Pending[] = [];
+  try {
     batch.forEach((p, r) => {
-      const proven = shortcut ? provenGreedyIds(backend, p, tfs[r]) : null;
-      if (proven === null) needGeneration.push(p);
+      const s = scored.scores[r][0];
+      const isArgmax = p.targetIds.map((t, j) => s.argmax[j] === t);
+      const tf: TeacherForced = { logprobs: s.logprobs, isArgmax, nextArgmax: p.item.endToken ? null : s.nextArgmax };
+      const proven = shortcut ? provenGreedyIds(backend, p, tf) : null;
       const out = proven ? trimGreedyOutput(proven, p.cap, backend.eosTokenIds, p.item.stop, (ids) => backend.decode(ids)) : null;
       results[p.index] = {
         itemId: p.item.id,
         promptTokenCount: p.contextIds.length,
         targetTokenIds: p.targetIds,
-        targetLogprobs: tfs[r].logprobs,
-        targetIsArgmax: tfs[r].isArgmax,
+        targetLogprobs: s.logprobs,
+        targetIsArgmax: isArgmax,
         outputTokenIds: out?.ids ?? [],
         outputText: out?.text ?? '',
         generated: proven === null,
       };
+      if (proven !== null) return;
+      needGeneration.push(p);
+      if (shortcut) {
+        const miss = isArgmax.indexOf(false);
+        const keep = miss < 0 ? p.targetIds.length : miss;
+        todo.push({
+          row: r,
+          p,
+          keep,
+          ids: [...p.targetIds.slice(0, keep), keep < p.targetIds.length ? s.argmax[keep] : s.nextArgmax],
+          drafting: isArgmax.slice(keep + 1).some(Boolean),
+        });
+      }
     });
-    if (needGeneration.length > 0) {
-      checkCancelled(options.signal);
-      const cap = Math.max(...needGeneration.map((p) => p.cap));
-      const generated = await backend.generateGreedy(needGeneration.map((p) => p.contextIds), cap);
-      tokens += needGeneration.reduce((s, p) => s + p.contextIds.length, 0) + needGeneration.length * cap;
-      needGeneration.forEach((p, r) => {
-        const out = trimGreedyOutput(generated[r], p.cap, backend.eosTokenIds, p.item.stop, (ids) => backend.decode(ids));
-        results[p.index].outputTokenIds = out.ids;
-        results[p.index].outputText = out.text;
-      });
-    }
-    done += batch.length;
-    report();
-    await options.onBatch?.(batch.map((p) => results[p.index]));
+    if (todo.length > 0) await continueGreedy(backend, scored.cache!, scored.maskKeeping, todo);
+  } finally {
+    if (scored.cache) backend.disposeCache(scored.cache);
   }
+  let tokens = batch.reduce((s, p) => s + p.contextIds.length + p.targetIds.length, 0);
+  for (const t of todo) {
+    const out = trimGreedyOutput(t.ids, t.p.cap, backend.eosTokenIds, t.p.item.stop, (ids) => backend.decode(ids));
+    results[t.p.index].outputTokenIds = out.ids;
+    results[t.p.index].outputText = out.text;
+    tokens += t.ids.length - t.keep;
+  }
+  if (!shortcut && needGeneration.length > 0) {
+    // Without the shortcut every item is decoded from its prompt by the runtime's own generate().
+    const cap = Math.max(...needGeneration.map((p) => p.cap));
+    const generated = await backend.generateGreedy(needGeneration.map((p) => p.contextIds), cap);
+    tokens += needGeneration.reduce((s, p) => s + p.contextIds.length, 0) + needGeneration.length * cap;
+    needGeneration.forEach((p, r) => {
+      const out = trimGreedyOutput(generated[r], p.cap, backend.eosTokenIds, p.item.stop, (ids) => backend.decode(ids));
+      results[p.index].outputTokenIds = out.ids;
+      results[p.index].outputText = out.text;
+    });
+  }
+  return tokens;
+}
+
+export async function scoreItems(backend: ModelBackend, items: GenerationItem[], options: ScoreOptions = {}, modelId = ''): Promise<RawItemResult[]> {
+  const margin = options.greedyMargin ?? DEFAULT_GREEDY_MARGIN;
+  if (!Number.isInteger(margin) || margin < 1) throw new EngineError(`greedyMargin must be a whole number >= 1, got ${margin}.`);
+  const shortcut = options.shortcut ?? true;
+  const memory = memoryModelOf(backend, options);
+  const prepared = prepareItems(backend, items, margin);
+  const results: RawItemResult[] = new Array(items.length);
+  const t0 = Date.now();
+  let tokens = 0;
+  let done = 0;
+  // A row needs its context, its target and up to `cap` generated tokens of cache.
+  const plan = (entries: Prepared[], m: MemoryModel) =>
+    planRowBatches(entries, () => 1, (p) => p.contextIds.length + p.cap, (p) => 1 + p.targetIds.length, m);
+  await runWithinBudget(
+    prepared,
+    memory,
+    plan,
+    async (batch, m) => {
+      tokens += await scoreBatch(backend, batch, m, shortcut, results);
+      done += batch.length;
+      options.onProgress?.({ modelId, itemsDone: done, itemsTotal: items.length, tokensProcessed: tokens, elapsedMs: Date.now() - t0 });
+      await options.onBatch?.(batch.map((p) => results[p.index]));
+    },
+    options.signal,
+  );
   return results;
 }

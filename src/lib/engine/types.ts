@@ -42,7 +42,12 @@ export interface ScoreProgress {
 export interface ScoreOptions {
   /** Upper bound on rows per forward pass (the memory budget may lower it). */
   maxBatchSize?: number;
-  /** Largest logits tensor (rows x length x vocab x 4 bytes) the engine may hold at once. */
+  /**
+   * Memory budget per forward call: the planner keeps its logits (with the measured copies) and
+   * key/value cache within it, splitting batches and rows down to one row and one column per call,
+   * and halves it after an out-of-memory error (batching.ts, memory.ts). Default 128 MiB; the CLI's
+   * --memory-budget-mb.
+   */
   logitsBudgetBytes?: number;
   /** Greedy generation runs for at most target length + this many tokens. */
   greedyMargin?: number;

@@ -1,0 +1,134 @@
+/**
+ * The cached scorer (contexts once, logits only at target positions, greedy decoding resumed
+ * from the first miss) against the full-sequence reference scorer (logits of every position,
+ * transformers.js generate()): same log-probs within 1e-5, identical greedy outputs, on every
+ * bundled rung and on a random model with GPT-2's vocabulary; and an out-of-memory error
+ * shrinks the batch without changing results.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { AutoModelForCausalLM, AutoTokenizer } from '@huggingface/transformers';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { writeRandomModel } from '../../bench/random-model.ts';
+import { ladderModelId, modelsByScale } from '../../src/lib/catalog/ladder.ts';
+import type { ModelBackend } from '../../src/lib/engine/backend.ts';
+import { callBytes } from '../../src/lib/engine/batching.ts';
+import { NumericError } from '../../src/lib/engine/errors.ts';
+import { scoreChoiceItems } from '../../src/lib/engine/choices.ts';
+import { scoreItemsFullSequence } from '../../src/lib/engine/reference.ts';
+import { scoreItems } from '../../src/lib/engine/scoring.ts';
+import { configureTransformers, TransformersBackend } from '../../src/lib/engine/transformers-backend.ts';
+import type { RawItemResult } from '../../src/lib/engine/types.ts';
+import { generateArithmeticItems } from '../../src/lib/tasks/arithmetic.ts';
+import type { GenerationItem } from '../../src/lib/tasks/types.ts';
+import { loadLadder, MODELS_DIR } from '../../src/cli/node-engine.ts';
+
+const ladder = await loadLadder('arith');
+const items = generateArithmeticItems({ kind: 'arithmetic', operation: 'add', digits: [1, 2, 3, 4, 5], perVariant: 10, seed: 21, kShot: 0, template: 'arith-plain' });
+// Long prompts (3-shot, natural language) for the random model's byte-level vocabulary.
+const kshot = generateArithmeticItems({ kind: 'arithmetic', operation: 'add', digits: [1, 2], perVariant: 5, seed: 4, kShot: 3, template: 'qa' });
+// Without the end token the shortcut needs the argmax after the target, and decoding can run past it.
+const noEnd: GenerationItem[] = items.slice(0, 25).map((i) => ({ ...i, id: `${i.id}-noeos`, endToken: false }));
+
+async function openBackend(modelsDir: string, id: string): Promise<TransformersBackend> {
+  configureTransformers({ localModelPath: modelsDir, remoteHost: null });
+  const tokenizer = await AutoTokenizer.from_pretrained(id, { local_files_only: true });
+  const model = await AutoModelForCausalLM.from_pretrained(id, { local_files_only: true, device: 'cpu', dtype: 'fp32' });
+  return new TransformersBackend(model, tokenizer);
+}
+
+function expectSame(a: RawItemResult[], b: RawItemResult[]) {
+  expect(a.map((r) => r.itemId)).toEqual(b.map((r) => r.itemId));
+  let maxDiff = 0;
+  a.forEach((r, i) => {
+    expect(r.targetTokenIds).toEqual(b[i].targetTokenIds);
+    expect(r.targetIsArgmax, r.itemId).toEqual(b[i].targetIsArgmax);
+    expect(r.outputTokenIds, r.itemId).toEqual(b[i].outputTokenIds);
+    expect(r.outputText).toBe(b[i].outputText);
+    expect(r.generated).toBe(b[i].generated);
+    r.targetLogprobs.forEach((lp, j) => (maxDiff = Math.max(maxDiff, Math.abs(lp - b[i].targetLogprobs[j]))));
+  });
+  expect(maxDiff).toBeLessThan(1e-5);
+}
+
+/** A backend whose forward steps fail like ONNX Runtime out of memory whenever a call is bigger than `maxRows`. */
+function oomAbove(backend: ModelBackend, maxRows: number, seen: number[]): ModelBackend {
+  return Object.assign(Object.create(backend) as ModelBackend, {
+    step: (input: Parameters<ModelBackend['step']>[0]) => {
+      seen.push(input.rows);
+      if (input.rows > maxRows) {
+        return Promise.reject(new Error("Non-zero status code returned while running MatMul node. Name:'/lm_head/MatMul' Status Message: Failed to allocate memory for requested buffer of size 805306368"));
+      }
+      return backend.step(input);
+    },
+  });
+}
+
+describe.each(modelsByScale(ladder).map((m) => [ladderModelId(ladder, m)]))('cached scoring on %s', (modelId) => {
+  let backend: TransformersBackend;
+  beforeAll(async () => {
+    backend = await openBackend(MODELS_DIR, modelId);
+  });
+  afterAll(() => backend?.dispose());
+
+  it('equals full-sequence scoring (log-probs 1e-5, identical greedy outputs), fused, split and one column per call', async () => {
+    const all = [...items, ...noEnd];
+    const reference = await scoreItemsFullSequence(backend, all, { maxBatchSize: 16 });
+    expectSame(await scoreItems(backend, all, { maxBatchSize: 16 }), reference);
+    // A budget too small for a whole row: every row is split into one-column calls.
+    expectSame(await scoreItems(backend, all, { logitsBudgetBytes: 1 }), reference);
+  });
+});
+
+describe('cached scoring on a random model with GPT-2 vocabulary (50,257)', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'emergence-rand-'));
+  let backend: TransformersBackend;
+  beforeAll(async () => {
+    writeRandomModel(join(dir, 'rand', 'gpt2-vocab'), { vocab: 50257, layers: 2, embd: 64, heads: 4, positions: 256 });
+    backend = await openBackend(dir, 'rand/gpt2-vocab');
+  }, 60_000);
+  afterAll(async () => {
+    await backend?.dispose();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('equals full-sequence scoring, with the default budget and with one that forces split calls', async () => {
+    const some = [...items.slice(0, 20), ...noEnd.slice(0, 6), ...kshot.slice(0, 4)];
+    const reference = await scoreItemsFullSequence(backend, some, { maxBatchSize: 8 });
+    // Random weights: generation runs for every item, from the first missed token on.
+    expect(reference.every((r) => r.generated)).toBe(true);
+    expectSame(await scoreItems(backend, some, { maxBatchSize: 8 }), reference);
+    const memory = { vocab: 50257, kvBytesPerToken: backend.kvBytesPerToken, budgetBytes: 0, maxRows: 8 };
+    // Room for 2 rows x 3 columns: contexts and targets are split over several calls.
+    const budget = callBytes(2, 3, 40, memory);
+    expectSame(await scoreItems(backend, some, { maxBatchSize: 8, logitsBudgetBytes: budget }), reference);
+  }, 60_000);
+
+  it('a NaN from the runtime is a NumericError, for generation and choice items', async () => {
+    const broken: ModelBackend = Object.assign(Object.create(backend) as ModelBackend, {
+      step: async (input: Parameters<ModelBackend['step']>[0]) => {
+        const out = await backend.step(input);
+        out.logprobs.fill(Number.NaN);
+        return out;
+      },
+    });
+    await expect(scoreItems(broken, items.slice(0, 3))).rejects.toBeInstanceOf(NumericError);
+    await expect(scoreChoiceItems(broken, [{ itemId: 'n', prompt: '1+2=', choices: ['3', '4'] }])).rejects.toBeInstanceOf(NumericError);
+  });
+
+  it('an out-of-memory error shrinks the batch and the results are identical', async () => {
+    const some = items.slice(0, 12);
+    const reference = await scoreItems(backend, some, { maxBatchSize: 12 });
+    const seen: number[] = [];
+    const shrunk = await scoreItems(oomAbove(backend, 3, seen), some, { maxBatchSize: 12 });
+    expectSame(shrunk, reference);
+    // The first call (12 rows) failed, the run halved its batches (6 failed too) and went on with 3.
+    expect(seen.slice(0, 2)).toEqual([12, 6]);
+    expect(seen.slice(2).every((r) => r <= 3)).toBe(true);
+    const choices = [{ itemId: 'c', prompt: '12+34=', choices: ['46', '47', '146', '4'] }];
+    const big = await scoreChoiceItems(backend, choices);
+    const small = await scoreChoiceItems(oomAbove(backend, 1, []), choices);
+    small[0].choiceLogprobs.forEach((lp, c) => expect(Math.abs(lp - big[0].choiceLogprobs[c])).toBeLessThan(1e-5));
+  }, 60_000);
+});
