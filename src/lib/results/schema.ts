@@ -125,7 +125,7 @@ export const ChoiceItemRecordSchema = v.pipe(
 // ─── lm-evaluation-harness imports (issue 17, src/lib/interop): records without token ids ─────────
 // An lm-eval log has texts and summed log-likelihoods but no token ids, so imported items store
 // empty token arrays, say why in `token_ids_unavailable`, and hold null for the token-level
-// metrics. These options are tried only after the lab's own schemas fail (valibot variant order).
+// metrics. A lab record has no token_ids_unavailable, so these fail on it without touching its messages.
 const tokenlessReason = v.pipe(v.string(), v.minLength(1, 'say why the token ids are missing'), v.maxLength(MAX_TEXT.error));
 const noTokens = v.pipe(v.array(v.never()), v.maxLength(0));
 const TOKEN_LEVEL = new Set<string>(TOKEN_LEVEL_METRIC_IDS);
@@ -192,11 +192,12 @@ export const ModelProvenanceSchema = v.object({
 // ─── end of lm-eval interop block ───────────────────────────────────────────────────────────────
 
 export const ItemRecordSchema = v.variant('kind', [
-  ChoiceItemRecordSchema,
-  GenerationItemRecordSchema,
-  // lm-eval interop: tried after the lab's own record schemas.
+  // lm-eval interop (issue 17): a lab record lacks token_ids_unavailable, so these fail untyped on it and
+  // valibot's variant keeps the lab schema's result (and its messages); an imported record passes here first.
   TokenlessChoiceItemRecordSchema,
   TokenlessGenerationItemRecordSchema,
+  ChoiceItemRecordSchema,
+  GenerationItemRecordSchema,
 ]);
 
 export const ModelStatusSchema = v.picklist(['done', 'error', 'cancelled'] as const, 'status must be done, error or cancelled');
