@@ -54,7 +54,11 @@ function argmax(xs: number[]): number {
   return best;
 }
 
-export function lmEvalLogs(spec: ExperimentSpec, models: SimModel[], taskData: ImportedTaskData | null = null, root = 'results'): LmEvalFile[] {
+/**
+ * `exported`: the task folder's files; when given, each doc is read back from the exported JSONL
+ * (as lm-eval's json loader would), so the round trip tests the export too.
+ */
+export function lmEvalLogs(spec: ExperimentSpec, models: SimModel[], taskData: ImportedTaskData | null = null, root = 'results', exported?: Record<string, string>): LmEvalFile[] {
   const variants = exportedVariants(spec, { taskData });
   const files: LmEvalFile[] = [];
   for (const model of models) {
@@ -70,7 +74,8 @@ export function lmEvalLogs(spec: ExperimentSpec, models: SimModel[], taskData: I
       v.items.forEach((item, docId) => {
         const answer = model.answers[item.id];
         if (answer === undefined) throw new Error(`no answer for ${item.id}`);
-        const doc = docOf(item, v.listTargets);
+        const doc = exported ? (JSON.parse(exported[`${v.task}.jsonl`].trim().split('\n')[docId]) as ReturnType<typeof docOf>) : docOf(item, v.listTargets);
+        if (doc.id !== item.id) throw new Error(`exported doc ${docId} of ${v.task} is ${String(doc.id)}, not ${item.id}`);
         let sample: Record<string, unknown>;
         let metrics: Record<string, number>;
         if (item.kind === 'generation') {
