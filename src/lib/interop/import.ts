@@ -331,6 +331,12 @@ export function importLmEvalRun(files: readonly LmEvalFile[], options: ImportOpt
       },
     });
   }
+  // Rungs in order of scale (unknown sizes last), as the lab's ladders are.
+  const order = models.map((m, i) => i).sort((a, b) => (models[a].params ?? Infinity) - (models[b].params ?? Infinity) || a - b);
+  const sortedModels = order.map((i) => models[i]);
+  const sortedRefs = order.map((i) => refs[i]);
+  models.splice(0, models.length, ...sortedModels);
+  refs.splice(0, refs.length, ...sortedRefs);
   const dates = results.map((r) => r.date).filter((d): d is string => d !== null).sort();
   const first = results[0];
   const env: RunEnvironment = {

@@ -5,7 +5,9 @@
  * (its source and environment), and aggregates are recomputed with one bootstrap seed so the
  * rungs are comparable.
  */
+import * as v from 'valibot';
 import { computeEmergence } from '../results/emergence.ts';
+import { describeIssues, RunResultSchema } from '../results/schema.ts';
 import { aggregateModelItems } from '../results/records.ts';
 import { RUN_FORMAT, RUN_VERSION, type ItemRecord, type ModelRun, type RunResult } from '../results/types.ts';
 import type { MetricId } from '../metrics/registry.ts';
@@ -75,7 +77,7 @@ export function mergeRuns(runs: readonly NamedRun[]): RunResult {
   const starts = runs.map((r) => r.run.env.startedAt).sort();
   const ends = runs.map((r) => r.run.env.finishedAt).filter((d): d is string => d !== null).sort();
   const taskData = runs.find((r) => r.run.task_data)?.run.task_data;
-  return {
+  const result: RunResult = {
     format: RUN_FORMAT,
     version: RUN_VERSION,
     spec: { ...base.run.spec, models: refs, metrics },
@@ -85,4 +87,7 @@ export function mergeRuns(runs: readonly NamedRun[]): RunResult {
     emergence: computeEmergence(merged),
     ...(taskData ? { task_data: taskData } : {}),
   };
+  const checked = v.safeParse(RunResultSchema, result);
+  if (!checked.success) throw new InteropError(`The merged run does not validate: ${describeIssues(checked.issues).slice(0, 3).join('; ')}`);
+  return result;
 }

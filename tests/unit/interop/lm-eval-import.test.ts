@@ -49,7 +49,7 @@ describe('importLmEvalRun on harness-shaped logs', () => {
       ['EleutherAI/pythia-70m', 70_426_624],
       ['EleutherAI/pythia-160m', 162_322_944],
       ['EleutherAI/pythia-410m', 405_334_016],
-    ].sort((a, b) => String(a[0]).localeCompare(String(b[0]))).sort(() => 0).filter(() => true).sort((a, b) => run.models.findIndex((m) => m.id === a[0]) - run.models.findIndex((m) => m.id === b[0])));
+    ]);
     const byId = new Map(run.models.map((m) => [m.id, m]));
     const big = byId.get('EleutherAI/pythia-410m')!;
     const small = byId.get('EleutherAI/pythia-70m')!;
@@ -180,5 +180,16 @@ describe('exportLmEvalTask', () => {
     const { files, warnings } = exportLmEvalTask(plain, { allowEndToken: true });
     expect(warnings[0]).toMatch(/cannot append it/);
     expect(files['README.md']).toMatch(/\*\*Warnings\*\*/);
+  });
+});
+
+describe('an imported run as a run file', () => {
+  it('keeps provenance and token-less items through serializeRunFile / parseRunFile, rungs ordered by size', async () => {
+    const { parseRunFile, serializeRunFile } = await import('../../../src/lib/share/run-file.ts');
+    const { run } = importLmEvalRun(logs('gen'));
+    expect(run.models.map((m) => m.params)).toEqual([70_426_624, 162_322_944, 405_334_016]);
+    const back = parseRunFile(serializeRunFile(run));
+    expect(back).toEqual(run);
+    expect(back.models[2].provenance?.lmEval?.files).toHaveLength(3);
   });
 });
