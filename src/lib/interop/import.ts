@@ -54,6 +54,8 @@ export const TOKENLESS_REASON = 'lm-eval logs texts and summed log-likelihoods, 
 export interface ImportOptions {
   spec?: ExperimentSpec;
   taskData?: ImportedTaskData | null;
+  /** The examples of an imported task once the spec is known (the page's open task file). */
+  taskDataFor?: (spec: ExperimentSpec) => ImportedTaskData | null;
   /** Parameter counts by model id (overrides the known list). */
   params?: ReadonlyMap<string, number>;
 }
@@ -248,7 +250,9 @@ export function importLmEvalRun(files: readonly LmEvalFile[], options: ImportOpt
   const resultsFiles = files.filter((f) => isResultsFile(f.name));
   if (resultsFiles.length === 0) throw new InteropError(`None of the ${files.length} files is a results_*.json file; lm_eval writes one per model next to its samples files.`);
   const results = resultsFiles.map(parseResultsFile);
-  const { spec, taskData } = specFrom([...files], results, options);
+  const found = specFrom([...files], results, options);
+  const spec = found.spec;
+  const taskData = found.taskData ?? options.taskDataFor?.(spec) ?? null;
   let variants: ExportedVariant[];
   try {
     variants = exportedVariants(spec, { taskData });
