@@ -128,7 +128,7 @@ ${variants.map((v) => `| ${v.task} | ${v.variant} | ${v.kind === 'choice' ? 'mul
 Run from inside this folder: the YAML files name their JSONL by a relative path.
 
 \`\`\`bash
-cd "$(dirname "$0")"   # or: cd into this folder
+# from inside this folder
 for model in \\
 ${modelList}
 do
