@@ -79,10 +79,14 @@ const itemBase = {
   meta: ItemMetaSchema,
 };
 
+/** lm-eval interop (issue 17): lab records never carry token_ids_unavailable; it picks the record schema below. */
+const labRecordMark = v.optional(v.undefined());
+
 export const GenerationItemRecordSchema = v.pipe(
   v.object({
     ...itemBase,
     kind: v.optional(v.literal('generation')),
+    token_ids_unavailable: labRecordMark, // lm-eval interop (issue 17): absent on lab records
     target: v.pipe(text(MAX_TEXT.target), v.minLength(1, 'the target is empty')),
     alternatives: v.optional(v.pipe(v.array(v.pipe(text(MAX_TEXT.target), v.minLength(1))), v.maxLength(64))),
     target_token_ids: v.pipe(tokenIds, v.minLength(1, 'the target has no tokens')),
@@ -105,6 +109,7 @@ export const ChoiceItemRecordSchema = v.pipe(
   v.object({
     ...itemBase,
     kind: v.literal('choice'),
+    token_ids_unavailable: labRecordMark, // lm-eval interop (issue 17): absent on lab records
     target: text(MAX_TEXT.target),
     choices: v.pipe(v.array(v.pipe(text(MAX_TEXT.target), v.minLength(1, 'a choice is empty'))), v.minLength(2), v.maxLength(MAX_ITEM_CHOICES)),
     target_delimiter: text(20),
@@ -125,7 +130,7 @@ export const ChoiceItemRecordSchema = v.pipe(
 // ─── lm-evaluation-harness imports (issue 17, src/lib/interop): records without token ids ─────────
 // An lm-eval log has texts and summed log-likelihoods but no token ids, so imported items store
 // empty token arrays, say why in `token_ids_unavailable`, and hold null for the token-level
-// metrics. A lab record has no token_ids_unavailable, so these fail on it without touching its messages.
+// metrics. ItemRecordSchema picks these by the presence of token_ids_unavailable.
 const tokenlessReason = v.pipe(v.string(), v.minLength(1, 'say why the token ids are missing'), v.maxLength(MAX_TEXT.error));
 const noTokens = v.pipe(v.array(v.never()), v.maxLength(0));
 const TOKEN_LEVEL = new Set<string>(TOKEN_LEVEL_METRIC_IDS);
@@ -192,12 +197,9 @@ export const ModelProvenanceSchema = v.object({
 // ─── end of lm-eval interop block ───────────────────────────────────────────────────────────────
 
 export const ItemRecordSchema = v.variant('kind', [
-  // lm-eval interop (issue 17): a lab record lacks token_ids_unavailable, so these fail untyped on it and
-  // valibot's variant keeps the lab schema's result (and its messages); an imported record passes here first.
-  TokenlessChoiceItemRecordSchema,
-  TokenlessGenerationItemRecordSchema,
-  ChoiceItemRecordSchema,
-  GenerationItemRecordSchema,
+  // lm-eval interop (issue 17): `token_ids_unavailable` (absent on lab records, a reason on imported ones)
+  // picks the record schema, so a lab record is checked, and its errors reported, by the lab's schemas only.
+  v.variant('token_ids_unavailable', [ChoiceItemRecordSchema, GenerationItemRecordSchema, TokenlessChoiceItemRecordSchema, TokenlessGenerationItemRecordSchema]),
 ]);
 
 export const ModelStatusSchema = v.picklist(['done', 'error', 'cancelled'] as const, 'status must be done, error or cancelled');

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { exportLmEvalTask, importLmEvalRun, InteropError, LAB_GREEDY_MARGIN, parseParamsTable, type LmEvalFile } from '../../../src/lib/interop/index.ts';
 import { DEFAULT_GREEDY_MARGIN } from '../../../src/lib/engine/types.ts';
 import { RunResultSchema } from '../../../src/lib/results/schema.ts';
-import { GEN_SPEC, MC_SPEC } from '../../fixtures/lm-eval/make-fixtures.ts';
+import { GEN_SPEC, MC_SPEC } from '../../fixtures/lm-eval/specs.ts';
 
 const ROOT = join(import.meta.dirname, '../../fixtures/lm-eval');
 
@@ -193,5 +193,23 @@ describe('an imported run as a run file', () => {
     const back = parseRunFile(serializeRunFile(run));
     expect(back).toEqual(run);
     expect(back.models[2].provenance?.lmEval?.files).toHaveLength(3);
+  });
+});
+
+describe('token-less records in the run schema', () => {
+  it('accept only empty token arrays with a reason, null token metrics, and report errors of the right schema', async () => {
+    const { parseRunFile, serializeRunFile } = await import('../../../src/lib/share/run-file.ts');
+    const { run } = importLmEvalRun(logs('gen'));
+    const text = serializeRunFile(run);
+    const withTokens = JSON.parse(text);
+    withTokens.models[0].items[0].target_token_ids = [5];
+    expect(() => parseRunFile(JSON.stringify(withTokens))).toThrow(/models\.0\.items\.0\.target_token_ids/);
+    const withLogprob = JSON.parse(text);
+    withLogprob.models[0].items[0].metrics.target_logprob = -1;
+    expect(() => parseRunFile(JSON.stringify(withLogprob))).toThrow(/target_logprob/);
+    const noReason = JSON.parse(text);
+    delete noReason.models[0].items[0].token_ids_unavailable;
+    // Without the reason it is read as a lab record, whose target needs tokens.
+    expect(() => parseRunFile(JSON.stringify(noReason))).toThrow(/the target has no tokens/);
   });
 });
