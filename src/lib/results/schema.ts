@@ -4,7 +4,7 @@
  * Every number must be finite and every collection and string is bounded (limits.ts).
  */
 import * as v from 'valibot';
-import { RUN_FORMAT, RUN_VERSION } from './types.ts';
+import { RUN_FORMAT, RUN_VERSION, TOKEN_LEVEL_METRIC_IDS } from './types.ts';
 import { METRICS, type MetricInfo } from '../metrics/registry.ts';
 import { DEVICES, ExperimentSpecSchema, ModelRefSchema } from '../spec/schema.ts';
 import { hashTaskData } from '../tasks/imported/parse.ts';
@@ -80,10 +80,14 @@ const itemBase = {
   meta: ItemMetaSchema,
 };
 
+/** lm-eval interop (issue 17): lab records never carry token_ids_unavailable; it picks the record schema below. */
+const labRecordMark = v.optional(v.undefined());
+
 export const GenerationItemRecordSchema = v.pipe(
   v.object({
     ...itemBase,
     kind: v.optional(v.literal('generation')),
+    token_ids_unavailable: labRecordMark, // lm-eval interop (issue 17): absent on lab records
     target: v.pipe(text(MAX_TEXT.target), v.minLength(1, 'the target is empty')),
     alternatives: v.optional(v.pipe(v.array(v.pipe(text(MAX_TEXT.target), v.minLength(1))), v.maxLength(64))),
     target_token_ids: v.pipe(tokenIds, v.minLength(1, 'the target has no tokens')),
@@ -106,6 +110,7 @@ export const ChoiceItemRecordSchema = v.pipe(
   v.object({
     ...itemBase,
     kind: v.literal('choice'),
+    token_ids_unavailable: labRecordMark, // lm-eval interop (issue 17): absent on lab records
     target: text(MAX_TEXT.target),
     choices: v.pipe(v.array(v.pipe(text(MAX_TEXT.target), v.minLength(1, 'a choice is empty'))), v.minLength(2), v.maxLength(MAX_ITEM_CHOICES)),
     target_delimiter: text(20),
@@ -123,7 +128,80 @@ export const ChoiceItemRecordSchema = v.pipe(
   v.check((i) => i.answer_index < i.choices.length, 'answer_index must point at a choice'),
 );
 
-export const ItemRecordSchema = v.variant('kind', [ChoiceItemRecordSchema, GenerationItemRecordSchema]);
+// ─── lm-evaluation-harness imports (issue 17, src/lib/interop): records without token ids ─────────
+// An lm-eval log has texts and summed log-likelihoods but no token ids, so imported items store
+// empty token arrays, say why in `token_ids_unavailable`, and hold null for the token-level
+// metrics. ItemRecordSchema picks these by the presence of token_ids_unavailable.
+const tokenlessReason = v.pipe(v.string(), v.minLength(1, 'say why the token ids are missing'), v.maxLength(MAX_TEXT.error));
+const noTokens = v.pipe(v.array(v.never()), v.maxLength(0));
+const TOKEN_LEVEL = new Set<string>(TOKEN_LEVEL_METRIC_IDS);
+
+export const TokenlessGenerationItemRecordSchema = v.object({
+  ...itemBase,
+  kind: v.optional(v.literal('generation')),
+  target: v.pipe(text(MAX_TEXT.target), v.minLength(1, 'the target is empty')),
+  alternatives: v.optional(v.pipe(v.array(v.pipe(text(MAX_TEXT.target), v.minLength(1))), v.maxLength(64))),
+  target_token_ids: noTokens,
+  target_logprobs: noTokens,
+  target_is_argmax: noTokens,
+  output_text: text(MAX_TEXT.output),
+  output_token_ids: noTokens,
+  generated: v.boolean(),
+  token_ids_unavailable: tokenlessReason,
+  metrics: v.strictObject(
+    Object.fromEntries(METRICS.filter((m) => m.family === 'generation').map((m) => [m.id, TOKEN_LEVEL.has(m.id) ? v.null() : metricValueSchema(m)])),
+  ),
+});
+
+export const TokenlessChoiceItemRecordSchema = v.pipe(
+  v.object({
+    ...ChoiceItemRecordSchema.pipe[0].entries,
+    choice_token_counts: noTokens,
+    token_ids_unavailable: tokenlessReason,
+  }),
+  v.check((i) => {
+    const k = i.choices.length;
+    return i.choice_logprobs.length === k && i.choice_is_greedy.length === k && (i.target_scores === null || i.target_scores.length === k);
+  }, 'choices, choice_logprobs, choice_is_greedy (and target_scores) must have one entry per choice'),
+  v.check((i) => i.answer_index < i.choices.length, 'answer_index must point at a choice'),
+);
+
+const LmEvalComparisonSchema = v.object({
+  task: text(200),
+  variant: NameSchema,
+  lmEvalMetric: text(100),
+  labMetric: MetricIdSchema,
+  lmEval: finite,
+  lab: finite,
+  agrees: v.boolean(),
+});
+
+export const ModelProvenanceSchema = v.object({
+  source: v.picklist(['lab', 'lm-eval'] as const),
+  label: text(200),
+  env: v.optional(v.lazy(() => RunEnvironmentSchema)),
+  lmEval: v.optional(
+    v.object({
+      version: v.nullable(text(40)),
+      gitHash: v.nullable(text(80)),
+      modelArgs: v.nullable(text(MAX_TEXT.env)),
+      batchSize: v.nullable(text(40)),
+      date: v.nullable(text(40)),
+      transformersVersion: v.nullable(text(40)),
+      taskHashes: v.pipe(v.record(v.pipe(text(200), notReserved), text(128)), v.check((r) => Object.keys(r).length <= MAX_VARIANTS, `at most ${MAX_VARIANTS} tasks`)),
+      files: v.pipe(v.array(text(400)), v.maxLength(2 * MAX_VARIANTS + 1)),
+      comparisons: v.pipe(v.array(LmEvalComparisonSchema), v.maxLength(MAX_VARIANTS * MAX_METRICS)),
+    }),
+  ),
+  unavailableMetrics: v.optional(v.record(MetricIdSchema, text(MAX_TEXT.error))),
+});
+// ─── end of lm-eval interop block ───────────────────────────────────────────────────────────────
+
+export const ItemRecordSchema = v.variant('kind', [
+  // lm-eval interop (issue 17): `token_ids_unavailable` (absent on lab records, a reason on imported ones)
+  // picks the record schema, so a lab record is checked, and its errors reported, by the lab's schemas only.
+  v.variant('token_ids_unavailable', [ChoiceItemRecordSchema, GenerationItemRecordSchema, TokenlessChoiceItemRecordSchema, TokenlessGenerationItemRecordSchema]),
+]);
 
 export const ModelStatusSchema = v.picklist(['done', 'error', 'cancelled'] as const, 'status must be done, error or cancelled');
 
@@ -144,6 +222,7 @@ export const ModelRunSchema = v.pipe(
     scoreMs: finiteIn(0, 1e10),
     items: v.pipe(v.array(ItemRecordSchema), v.maxLength(MAX_MODEL_ITEMS, `at most ${MAX_MODEL_ITEMS} items per model`)),
     aggregates: v.object({ variants: v.pipe(v.array(VariantAggregateSchema), v.maxLength(MAX_VARIANTS)) }),
+    provenance: v.optional(ModelProvenanceSchema), // lm-eval interop (issue 17)
   }),
   v.check((m) => new Set(m.items.map((i) => i.id)).size === m.items.length, 'item ids must not repeat within a model'),
   v.check((m) => new Set(m.aggregates.variants.map((a) => a.variant)).size === m.aggregates.variants.length, 'variants must not repeat'),

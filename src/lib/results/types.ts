@@ -120,3 +120,76 @@ export function itemCorrect(item: ItemRecord): number | null {
 export function itemOutput(item: ItemRecord): string {
   return item.kind === 'choice' ? (item.choices[pickedChoice(item)] ?? '') : item.output_text;
 }
+
+// ─── lm-evaluation-harness imports and merged ladders (issue 17, src/lib/interop) ───────────────
+// Additive and optional: runs made in the lab never carry these fields. Interface merging keeps
+// the additions in this block.
+
+/**
+ * Generation metrics that need the target's token ids or per-token log-probs. An lm-eval
+ * `generate_until` log holds text only, so items imported from it store empty token arrays,
+ * null for these metrics and `token_ids_unavailable` with the reason.
+ */
+export const TOKEN_LEVEL_METRIC_IDS = [
+  'token_edit_distance',
+  'target_logprob',
+  'mean_token_logprob',
+  'per_token_prob',
+  'greedy_consistency',
+  'predicted_exact_match',
+] as const;
+
+export interface GenerationItemRecord {
+  /** Why the token arrays are empty and the token-level metrics null (an imported lm-eval log). */
+  token_ids_unavailable?: string;
+}
+
+export interface ChoiceItemRecord {
+  /** Why choice_token_counts is empty (lm-eval logs do not give token counts). */
+  token_ids_unavailable?: string;
+}
+
+/** lm-eval's own aggregate next to the lab's recomputation from the same samples. */
+export interface LmEvalComparison {
+  task: string;
+  variant: string;
+  /** lm-eval key, e.g. "acc,none". */
+  lmEvalMetric: string;
+  labMetric: string;
+  lmEval: number;
+  lab: number;
+  /** |lmEval − lab| ≤ 1e-9 (both are means of the same 0/1 values when the definitions agree). */
+  agrees: boolean;
+}
+
+export interface LmEvalProvenance {
+  version: string | null;
+  gitHash: string | null;
+  modelArgs: string | null;
+  batchSize: string | null;
+  /** ISO time of the lm-eval run (its results file's `date`). */
+  date: string | null;
+  transformersVersion: string | null;
+  /** lm-eval's task_hashes (task name → hash), as logged. */
+  taskHashes: Record<string, string>;
+  /** Which results_*.json and samples files the model came from. */
+  files: string[];
+  comparisons: LmEvalComparison[];
+}
+
+/** Where a rung of the ladder was measured (merged runs keep one per model). */
+export interface ModelProvenance {
+  source: 'lab' | 'lm-eval';
+  /** Short label shown with the rung, e.g. "lab · webgpu · Chrome" or "lm-eval 0.4.9 · batch 16". */
+  label: string;
+  /** The environment of the run the model came from. */
+  env?: RunEnvironment;
+  lmEval?: LmEvalProvenance;
+  /** Metric id → why it could not be computed for this model. */
+  unavailableMetrics?: Record<string, string>;
+}
+
+export interface ModelRun {
+  provenance?: ModelProvenance;
+}
+// ─── end of lm-eval interop block ───────────────────────────────────────────────────────────────
