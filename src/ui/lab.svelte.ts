@@ -6,7 +6,7 @@
 import { probeGpu, type GpuCapability } from '../lib/capability/webgpu.ts';
 import { defaultSpec, paramsOfBundled, parseLadderManifest, type LadderManifest } from '../lib/catalog/ladder.ts';
 import { paramsOfHub } from '../lib/catalog/hub-catalog.ts';
-import { checkForm, formFromSpec, withTaskFile, type ExperimentForm, type FormCheck } from '../lib/charts/form.ts';
+import { checkForm, DEFAULT_MEMORY_BUDGET_MB, formFromSpec, withTaskFile, type ExperimentForm, type FormCheck } from '../lib/charts/form.ts';
 import { MAX_TASK_FILE_CHARS } from '../lib/tasks/imported/data.ts';
 import { parseTaskFile } from '../lib/tasks/imported/parse.ts';
 import { TaskError } from '../lib/tasks/errors.ts';
@@ -282,6 +282,7 @@ export class Lab {
       remoteHost: null,
       params: runParams(spec, null, bundledParams),
       taskData,
+      logitsBudgetBytes: (this.form?.memoryBudgetMb ?? DEFAULT_MEMORY_BUDGET_MB) * 2 ** 20,
     };
     if (spec.task.kind === 'imported' && !config.taskData) {
       this.runError = `This experiment uses the task file "${spec.task.name}", which is not open: open the task file (or the run's JSON file, which embeds it) and run again.`;

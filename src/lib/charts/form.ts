@@ -41,6 +41,11 @@ export interface CustomHubModel {
 /** What checking a catalog model on the host found (its dtypes, or why it cannot be used). */
 export type HostCheck = { ok: true; model: CustomHubModel } | { ok: false; message: string };
 
+/** The engine's default memory budget per forward (DEFAULT_LOGITS_BUDGET_BYTES), and what the form accepts. */
+export const DEFAULT_MEMORY_BUDGET_MB = 128;
+export const MIN_MEMORY_BUDGET_MB = 16;
+export const MAX_MEMORY_BUDGET_MB = 4096;
+
 /** A task file the visitor opened (parsed, hashed) and the name it had on disk. */
 export interface FormTaskFile extends ParsedTaskFile {
   fileName: string;
@@ -56,6 +61,11 @@ export interface ExperimentForm {
   choices: number | null | undefined;
   /** The opened task file (imported), or null. */
   taskFile: FormTaskFile | null;
+  /**
+   * Engine memory budget per forward pass in MiB (logits and key/value cache). Not part of the
+   * spec: results do not depend on it (batched = unbatched), only speed and peak memory do.
+   */
+  memoryBudgetMb: number | null | undefined;
   digits: number[];
   /** Number inputs give null (or undefined) when empty; the validator says so. */
   perVariant: number | null | undefined;
@@ -82,7 +92,7 @@ export interface FormEnvironment {
   shaderF16: boolean;
 }
 
-export type FormField = 'models' | 'taskKind' | 'choices' | 'taskFile' | 'operation' | 'digits' | 'perVariant' | 'seed' | 'kShot' | 'template' | 'backend' | 'dtype' | 'form';
+export type FormField = 'models' | 'taskKind' | 'choices' | 'taskFile' | 'memoryBudgetMb' | 'operation' | 'digits' | 'perVariant' | 'seed' | 'kShot' | 'template' | 'backend' | 'dtype' | 'form';
 export type FormErrors = Partial<Record<FormField, string>>;
 
 export interface FormCheck {
@@ -120,6 +130,7 @@ export function formFromSpec(spec: ExperimentSpec, catalog: HubCatalog = HUB_CAT
   return {
     models: spec.models.filter((m) => m.source === 'bundled').map((m) => m.id),
     taskKind: task.kind,
+    memoryBudgetMb: DEFAULT_MEMORY_BUDGET_MB,
     operation: task.kind === 'arithmetic' ? task.operation : 'add',
     choices: task.kind === 'add-choice' ? task.choices : 4,
     taskFile: task.kind === 'imported' && taskFile && taskFile.hash === task.hash ? taskFile : null,
@@ -341,6 +352,10 @@ export function checkForm(form: ExperimentForm, ladder: LadderManifest, env: boo
   const hub = form.source === 'hub' ? hubFormModels(form, environment, catalog) : null;
   if (hub) Object.assign(errors, hub.errors);
   if (form.taskKind === 'imported' && !form.taskFile) errors.taskFile = 'Open a task file (BIG-bench JSON or JSONL) first.';
+  const budget = orNull(form.memoryBudgetMb);
+  if (budget === null || !Number.isInteger(budget) || budget < MIN_MEMORY_BUDGET_MB || budget > MAX_MEMORY_BUDGET_MB) {
+    errors.memoryBudgetMb = `Memory budget must be a whole number of MiB from ${MIN_MEMORY_BUDGET_MB} to ${MAX_MEMORY_BUDGET_MB}.`;
+  }
   const candidate = {
     ...base,
     task: taskFromForm(form),
