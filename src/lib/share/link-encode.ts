@@ -8,7 +8,8 @@
  * result says what the link holds). With per-item results, the aggregates the decoder can
  * recompute from them bit for bit are left out (docs/share-format.md).
  */
-import type { RunResult } from '../results/types.ts';
+import { intervalStyleOf, type RunResult } from '../results/types.ts';
+import { sameMeasures } from './measures.ts';
 import { encodeBase64url } from './base64url.ts';
 import { LinkDecodeError, LinkEncodeError } from './errors.ts';
 import { deflateMax } from './inflate.ts';
@@ -80,6 +81,9 @@ function attempts(result: RunResult, withItems: boolean): Attempt[] {
     both({ items: null, precision: 'exact', withTask });
     both({ items: null, precision: 'float32', withTask });
   }
+  // Stored emergence measures can outgrow the budget: last, every attempt again without them
+  // (the page then computes them from the link's items when it has them all).
+  if (result.emergence_measures) return [...out, ...out.map((a) => ({ ...a, measures: false }))];
   return out;
 }
 
@@ -116,6 +120,9 @@ export function differenceFromRun(shared: SharedRun, result: RunResult): string 
       }
     }
   }
+  // Emergence measures travel exactly (stored as JSON or recomputed from items, checked here).
+  if (shared.emergenceMeasures && result.emergence_measures && !sameMeasures(shared.emergenceMeasures, result.emergence_measures)) return 'emergence measures';
+  if (shared.intervals !== intervalStyleOf(result)) return 'interval method';
   const variants = Object.keys(result.emergence);
   if (Object.keys(shared.emergence).length !== variants.length) return 'emergence variants';
   for (const variant of variants) {
