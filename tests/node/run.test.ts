@@ -1,4 +1,5 @@
 /** A whole experiment on the bundled ladder in Node: results format, aggregates, emergence. */
+import type { GenerationItemRecord } from '../../src/lib/results/types.ts';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -36,7 +37,7 @@ describe('the default experiment in Node', () => {
       for (const item of m.items) {
         expect(Object.keys(item.metrics).sort()).toEqual([...GENERATION_METRIC_IDS].sort());
         for (const v of Object.values(item.metrics)) expect(v === null || Number.isFinite(v)).toBe(true);
-        expect(item.target_logprobs.every(Number.isFinite)).toBe(true);
+        expect((item as GenerationItemRecord).target_logprobs.every(Number.isFinite)).toBe(true);
       }
       expect(m.aggregates.variants.map((v) => v.variant)).toEqual(['add/1d', 'add/2d', 'add/3d', 'add/4d', 'add/5d']);
       for (const v of m.aggregates.variants) {

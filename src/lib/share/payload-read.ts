@@ -187,22 +187,16 @@ function readItems(header: LinkHeader, r: ByteReader): SharedItems | undefined {
 
 /** A SharedRun from an inflated payload of link format `version`. Throws PayloadError or LinkDecodeError. */
 /**
- * The emergence measures of a link: stored (schema-checked with the header), recomputed from its
- * items when the header says so (r3), or, for r1/r2 links with every item, computed from the
- * items so old links show them too. Undefined when the link cannot give them.
+ * The emergence measures of an r3 link: stored (schema-checked with the header) or recomputed
+ * from its items when the header says so. r1/r2 links never carry them (their senders had none);
+ * the page computes them from such a link's items itself.
  */
 function resolveMeasures(header: LinkHeader, version: LinkVersion, models: SharedModel[], items: SharedItems | undefined): Record<string, VariantEmergenceMeasures> | undefined {
   const stored = header.measures;
-  if (stored !== undefined && stored !== 'recompute') {
-    if (version < 3) throw new PayloadError('emergence measures in a link format before r3');
-    return stored;
-  }
-  if (stored === 'recompute' && version < 3) throw new PayloadError('emergence measures in a link format before r3');
-  if (!items) {
-    if (stored === 'recompute') throw new PayloadError('recomputed emergence measures in a link without items');
-    return undefined;
-  }
-  if (stored === undefined && version >= 3) return undefined;
+  if (stored === undefined) return undefined;
+  if (version < 3) throw new PayloadError('emergence measures in a link format before r3');
+  if (stored !== 'recompute') return stored;
+  if (!items) throw new PayloadError('recomputed emergence measures in a link without items');
   let out: Record<string, VariantEmergenceMeasures> | null;
   try {
     out = linkMeasures(header.spec.bootstrapSeed, models, items);
@@ -210,8 +204,8 @@ function resolveMeasures(header: LinkHeader, version: LinkVersion, models: Share
     if (!(e instanceof MetricError)) throw e;
     out = null;
   }
-  if (out === null && stored === 'recompute') throw new PayloadError('the emergence measures cannot be recomputed from these items');
-  return out ?? undefined;
+  if (out === null) throw new PayloadError('the emergence measures cannot be recomputed from these items');
+  return out;
 }
 
 export type LinkVersion = 1 | 2 | 3;

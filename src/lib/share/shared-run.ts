@@ -53,7 +53,7 @@ export interface SharedRun {
   precision: 'exact' | 'float32';
   /** How the aggregates' intervals were computed: r1/r2 links always carry the legacy method. */
   intervals: IntervalStyle;
-  /** Emergence measures (r3: stored or recomputed from items; r1/r2: computed from items when the link has them all). */
+  /** Emergence measures of r3 links (stored, or recomputed from the link's items); absent in r1/r2 links. */
   emergenceMeasures?: Record<string, VariantEmergenceMeasures>;
   items?: SharedItems;
   /** The examples of an imported task when they fit the link (hash checked); otherwise the task file is needed. */

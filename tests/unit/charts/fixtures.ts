@@ -67,7 +67,7 @@ export function modelRun(id: string, params: number | null, rightPerVariant: Rec
     loadMs: 5,
     scoreMs: 10,
     items,
-    aggregates: { variants: aggregateModelItems(items, SPEC.bootstrapSeed) },
+    aggregates: { variants: aggregateModelItems(items, { seed: SPEC.bootstrapSeed, model: id }) },
   };
 }
 

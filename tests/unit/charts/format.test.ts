@@ -1,3 +1,4 @@
+import type { GenerationItemRecord } from '../../../src/lib/results/types.ts';
 import { describe, expect, it } from 'vitest';
 import { formatDuration, formatParams, formatRate, formatScore, formatValue, modelLabel, scoreNote, variantLabel } from '../../../src/lib/charts/format.ts';
 import { chartFileName, runFileName, runResultJson } from '../../../src/lib/charts/export.ts';
@@ -69,7 +70,7 @@ describe('item explorer', () => {
     expect(ITEM_METRIC_COLUMNS.map((c) => c.id)).toEqual([...GENERATION_METRIC_IDS, ...CHOICE_METRIC_IDS]);
     expect(metricColumnsFor(items).map((c) => c.id)).toEqual([...GENERATION_METRIC_IDS]);
     expect(itemMetricText(items[0], ITEM_METRIC_COLUMNS[0])).toBe('1');
-    expect(outputText({ ...items[0], output_text: '' })).toBe('(empty)');
+    expect(outputText({ ...(items[0] as GenerationItemRecord), output_text: '' })).toBe('(empty)');
   });
 });
 

@@ -151,7 +151,7 @@ describe('model source in the experiment form', () => {
   it('a pinned Hub spec round-trips through the form (commits kept until "latest" is asked for)', () => {
     const spec: ExperimentSpec = {
       ...defaultSpec(ladder, 'wasm'),
-      task: { ...defaultSpec(ladder, 'wasm').task, template: 'math-expr' },
+      task: { ...(defaultSpec(ladder, 'wasm').task as Extract<ExperimentSpec['task'], { kind: 'arithmetic' }>), template: 'math-expr' },
       models: [
         { id: 'Xenova/pythia-14m', source: 'hub', revision: SHA, dtype: 'q8', device: 'wasm' },
         { id: 'Xenova/pythia-31m', source: 'hub', revision: SHA, dtype: 'q8', device: 'wasm' },
