@@ -141,7 +141,7 @@ describe('npm run eval (CLI)', () => {
       const r = cli(['--ladder', 'arith', '--task', 'add', '--digits', '1-2', '--n', '4', '--seed', '3', '--out', out]);
       expect(r.status, r.stderr).toBe(0);
       expect(r.stdout).toMatch(/^Intervals: 95% Wilson \(binary\) \/ BCa bootstrap \(continuous\) interval\.$/m);
-      expect(r.stdout).toMatch(/add\/1d \(n=4 per model, mean \[95% interval\]\)/);
+      expect(r.stdout).toMatch(/1-digit \[add\/1d\] \(n=4 per model, mean \[95% interval\]\)/);
       expect(r.stdout).toMatch(/^jump share \(largest step \/ total change, 95% bootstrap interval\):$/m);
       expect(r.stdout).toMatch(/^Was the jump predictable\? /m);
       expect(r.stdout).not.toMatch(/1\.0e\+6|1000000/);
