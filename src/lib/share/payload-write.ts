@@ -130,6 +130,19 @@ const sameCell = (a: MeanCI, b: MeanCI): boolean => Object.is(a.mean, b.mean) &&
 const measureCache = new WeakMap<object, ReturnType<typeof linkMeasures>>();
 function measuresFromItems(result: RunResult, items: NonNullable<PayloadInput['items']>): ReturnType<typeof linkMeasures> {
   if (!measureCache.has(items)) {
+    // Measures from items that differ from the sender's (log-probs rounded to the link's steps)
+    // cannot reproduce the sender's measures: skip their bootstrap (the measures are stored).
+    const table = { ids: items.table.ids, variants: items.table.variants, logprobSteps: items.logprobSteps };
+    const same = result.models.every((m, i) => {
+      const column = items.columns[i];
+      if (!column) return m.items.length === 0;
+      const expanded = expandModelColumns(table, column);
+      return expanded.length === m.items.length && expanded.every((e, k) => Object.entries(e.metrics).every(([id, x]) => Object.is((m.items[k].metrics as unknown as Record<string, number | null>)[id], x)));
+    });
+    if (!same) {
+      measureCache.set(items, null);
+      return null;
+    }
     measureCache.set(items, linkMeasures(result.spec.bootstrapSeed, result.models, { ids: items.table.ids, variants: items.table.variants, logprobSteps: items.logprobSteps, models: items.columns }));
   }
   return measureCache.get(items)!;

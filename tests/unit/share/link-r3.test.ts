@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { computeEmergenceMeasures } from '../../../src/lib/results/emergence.ts';
 import { aggregateModelItems } from '../../../src/lib/results/records.ts';
-import { decodeShareLink, encodeShareLink } from '../../../src/lib/share/index.ts';
+import { decodeShareLink, encodeShareLink, expandSharedItems } from '../../../src/lib/share/index.ts';
 import { sameMeasures } from '../../../src/lib/share/measures.ts';
 import { expectLinkDecodeError, fragmentOf, payloadOf, splitPayload } from './link-helpers.ts';
 import { syntheticRun } from './synthetic-run.ts';
@@ -38,13 +38,12 @@ describe('r3 links', { timeout: 120_000 }, () => {
     // Synthetic log-probs are not multiples of 1/256 nat: log-prob measures differ, so they are stored.
     expect(h.intervals).toBe('standard');
     expect(typeof h.measures).toBe('object');
-    // A run whose measures come from the link's own (quantized) items gets "recompute".
+    // A run whose items are what the link holds (log-probs on the link's grid) gets "recompute".
     const shared = decodeShareLink(encodeShareLink(run).fragment);
-    const fromLink = structuredClone(run);
-    fromLink.emergence_measures = computeEmergenceMeasures(
-      fromLink.models.map((m, i) => ({ ...m, items: m.items.map((it, k) => ({ ...it, metrics: { ...shared.items!.models[i]!.index.length ? expandedMetrics(shared, i, k) : it.metrics } })) })),
-      run.spec.bootstrapSeed,
-    );
+    const onGrid = structuredClone(run);
+    const expanded = expandSharedItems(shared);
+    onGrid.models.forEach((m, i) => m.items.forEach((it, k) => Object.assign(it.metrics, expanded[i].items[k].metrics)));
+    const fromLink = { ...onGrid, emergence_measures: computeEmergenceMeasures(onGrid.models, run.spec.bootstrapSeed) };
     const h2 = JSON.parse(splitPayload(payloadOf(encodeShareLink(fromLink).fragment)).header);
     expect(h2.measures).toBe('recompute');
     expect(sameMeasures(decodeShareLink(encodeShareLink(fromLink).fragment).emergenceMeasures, fromLink.emergence_measures)).toBe(true);
@@ -77,23 +76,3 @@ describe('r3 links', { timeout: 120_000 }, () => {
     legacy.models.forEach((m, i) => expect(shared.models[i].aggregates).toEqual(m.aggregates));
   });
 });
-
-/** The link's expanded metric values of model i, item k (same item order as the run). */
-function expandedMetrics(shared: ReturnType<typeof decodeShareLink>, i: number, k: number) {
-  const items = shared.items!;
-  const m = items.models[i]!;
-  const tlp = m.targetLogprobQ[k] === 0 ? 0 : -m.targetLogprobQ[k] / items.logprobSteps;
-  const L = m.targetTokens[k];
-  const den = m.digitAccuracyDen[k];
-  return {
-    exact_match: m.exactMatch[k],
-    token_edit_distance: m.tokenEditDistance[k],
-    char_edit_distance: m.charEditDistance[k],
-    digit_accuracy: den === 0 ? null : m.digitAccuracyNum[k] / den,
-    target_logprob: tlp,
-    mean_token_logprob: tlp / L,
-    per_token_prob: Math.exp(tlp / L),
-    greedy_consistency: m.greedyConsistency[k],
-    predicted_exact_match: Math.exp(tlp),
-  };
-}
