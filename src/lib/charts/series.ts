@@ -211,8 +211,8 @@ export function buildPanels(models: readonly ModelRun[], variants: readonly stri
 }
 
 /** Rows of a panel's data table: by series, then by scale. */
-export function panelRows(panel: ChartPanel): (ChartPoint & { seriesLabel: string; colorIndex: number })[] {
-  return panel.series.flatMap((s) => s.points.map((p) => ({ ...p, seriesLabel: s.label, colorIndex: s.colorIndex })));
+export function panelRows(panel: ChartPanel): (ChartPoint & { seriesKey: string; seriesLabel: string; colorIndex: number })[] {
+  return panel.series.flatMap((s) => s.points.map((p) => ({ ...p, seriesKey: s.key, seriesLabel: s.label, colorIndex: s.colorIndex })));
 }
 
 /** The x range for these parameter counts (unknown ones skipped), padded by a factor on the log axis. */

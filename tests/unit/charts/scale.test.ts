@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { measuresAtResolution } from '../../../src/lib/charts/resolution.ts';
 import { defaultPredictionVariant, predictableVariants, predictionView, scaleFactsOf, xAxisChoices, xValuesOf } from '../../../src/lib/charts/scale.ts';
 import { computeEmergenceMeasures } from '../../../src/lib/results/emergence.ts';
+import { panelRows } from '../../../src/lib/charts/series.ts';
 import type { GenerationItemRecord } from '../../../src/lib/results/types.ts';
 import { firstKPerVariant } from '../../../src/lib/charts/resolution.ts';
 import { ladderResult, SPEC, testLadder } from './fixtures.ts';
@@ -44,6 +45,9 @@ describe('was the jump predictable? (panel shaping)', () => {
     expect(view.text).toMatch(/^fit of per-token p on 2 models ≤ 10K \(the rung before the largest exact-match step\); 100K: predicted 0\.\d\d \[0\.\d\d, 0\.\d\d\], naive \d\.\d\d, observed 1\.00$/);
     expect(view.panel!.series.map((s) => s.key)).toEqual(['observed|add/1d', 'predicted|add/1d', 'naive|add/1d']);
     expect(view.panel!.series.every((s) => s.points.length === 3)).toBe(true);
+    // Observed and naive share a metric id: table rows are keyed by series (the page keys its rows so).
+    const rows = panelRows(view.panel!);
+    expect(new Set(rows.map((r) => `${r.seriesKey}|${r.modelId}`)).size).toBe(rows.length);
     expect(view.cutoffs.map((c) => c.index)).toEqual([1]);
   });
 
