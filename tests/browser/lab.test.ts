@@ -13,7 +13,7 @@ import { defaultSpec, modelsByScale, paramsOfBundled } from '../../src/lib/catal
 import { runResultJson } from '../../src/lib/charts/export.ts';
 import { modelsAtResolution } from '../../src/lib/charts/resolution.ts';
 import { GENERATION_METRIC_IDS } from '../../src/lib/metrics/registry.ts';
-import type { ItemRecord, ModelRun, RunResult } from '../../src/lib/results/types.ts';
+import type { GenerationItemRecord, ModelRun, RunResult } from '../../src/lib/results/types.ts';
 import { runExperiment } from '../../src/lib/run/runner.ts';
 import { computeEmergence } from '../../src/lib/results/emergence.ts';
 import type { ExperimentSpec } from '../../src/lib/spec/schema.ts';
@@ -23,7 +23,8 @@ import { chartRows, chooseModels, exportJson, openLab, SCREENSHOTS, setItemsPerV
 const ladder = await loadLadder('arith');
 const POLL = { timeout: 20_000, interval: 100 };
 function variantsOf(spec: ExperimentSpec): string[] {
-  return spec.task.digits.map((d) => `${spec.task.operation}/${d}d`);
+  const task = spec.task as Extract<ExperimentSpec['task'], { kind: 'arithmetic' }>;
+  return task.digits.map((d) => `${task.operation}/${d}d`);
 }
 
 /** Every chart shows one point per finished model per variant, with the aggregates of `models`. */
@@ -73,8 +74,8 @@ function expectSameAsNode(browser: RunResult, node: RunResult, tol: number): { m
   browser.models.forEach((bm, mi) => {
     const nm = node.models[mi];
     expect(bm.items.map((i) => i.id)).toEqual(nm.items.map((i) => i.id));
-    bm.items.forEach((bi: ItemRecord, ii) => {
-      const ni = nm.items[ii];
+    (bm.items as GenerationItemRecord[]).forEach((bi, ii) => {
+      const ni = nm.items[ii] as GenerationItemRecord;
       const where = `${bm.id} ${bi.id}`;
       expect([bi.prompt, bi.target, bi.output_text], where).toEqual([ni.prompt, ni.target, ni.output_text]);
       expect(bi.target_token_ids, where).toEqual(ni.target_token_ids);
@@ -94,7 +95,7 @@ function expectSameAsNode(browser: RunResult, node: RunResult, tol: number): { m
         const [b, n] = [bv.metrics[id], nv.metrics[id]];
         if (DISCRETE.has(id)) expect(b, `${bm.id} ${bv.variant} ${id}`).toEqual(n);
         else {
-          const L = Math.max(...bm.items.filter((i) => i.variant === bv.variant).map((i) => i.target_token_ids.length));
+          const L = Math.max(...(bm.items as GenerationItemRecord[]).filter((i) => i.variant === bv.variant).map((i) => i.target_token_ids.length));
           for (const k of ['mean', 'lo', 'hi'] as const) expect(Math.abs(b[k] - n[k]), `${bm.id} ${bv.variant} ${id} ${k}`).toBeLessThanOrEqual(2 * tol * L);
         }
       }
@@ -177,7 +178,10 @@ describe.each([
     await showAllPanels(page);
     expect(await expectChartsToMatch(page, exported.spec, exported.models)).toBe(GENERATION_METRIC_IDS.length + 1);
     // The emergence measures shown next to each panel are the run's: numbers or "undefined", never a sentinel.
-    const shown = await page.$$eval('[data-testid^=measures-] .measure', (els) => els.map((e) => ({ ...(e as HTMLElement).dataset, text: e.textContent ?? '' })));
+    const shown = await page.$$eval('[data-testid^=measures-] .measure', (els) => els.map((e) => {
+      const d = (e as HTMLElement).dataset;
+      return { variant: d.variant!, metric: d.metric!, jumpShare: d.jumpShare!, breakthroughness: d.breakthroughness!, text: e.textContent ?? '' };
+    }));
     expect(shown.length).toBeGreaterThan(0);
     const valueOf = (m: object) => ('value' in m ? String(m.value) : 'undefined');
     for (const s of shown) {
@@ -218,7 +222,7 @@ describe.each([
     const summary = page.getByTestId('explorer-summary');
     await expect.poll(() => summary.getAttribute('data-variant'), POLL).toBe(variant);
     expect(await summary.getAttribute('data-model')).toBe(model.id);
-    const items = model.items.filter((i) => i.variant === variant);
+    const items = (model.items as GenerationItemRecord[]).filter((i) => i.variant === variant);
     expect(Number(await summary.getAttribute('data-count'))).toBe(items.length);
     const first = page.getByTestId('item-row').first();
     expect(await first.getAttribute('data-item')).toBe(items[0].id);

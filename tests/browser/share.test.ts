@@ -124,6 +124,7 @@ describe('share links, saved runs, import (WASM)', () => {
   let senderTables: (string | null)[];
   /** Text of the sender's emergence measures under the charts. */
   let senderMeasures: (string | null)[];
+  let senderMeasureIds: (string | null)[];
 
   it('runs, saves the run, and makes a link that carries items', async () => {
     const { page, errors } = await open(inject('baseUrl'));
@@ -134,6 +135,7 @@ describe('share links, saved runs, import (WASM)', () => {
     original = JSON.parse(originalJson) as RunResult;
     senderTables = await page.$$eval('figure[data-panel] table', (ts) => ts.map((t) => t.textContent));
     senderMeasures = await page.$$eval('[data-testid^=measures-]', (ms) => ms.map((m) => m.textContent));
+    senderMeasureIds = await page.$$eval('[data-testid^=measures-]', (ms) => ms.map((m) => m.getAttribute('data-testid')));
     expect(senderMeasures.length).toBeGreaterThan(0);
     expect(senderTables.length).toBeGreaterThan(0);
     // Saved as it ran: one finished record.
@@ -166,8 +168,13 @@ describe('share links, saved runs, import (WASM)', () => {
     await expectChartsOf(page, original);
     // The accessible tables read the same as on the sender's page (same numbers, same text).
     expect(await page.$$eval('figure[data-panel] table', (ts) => ts.map((t) => t.textContent))).toEqual(senderTables);
-    // The link (r3) carries the sender's emergence measures: the same text under every panel.
-    expect(await page.$$eval('[data-testid^=measures-]', (ms) => ms.map((m) => m.textContent))).toEqual(senderMeasures);
+    // The link (r3) carries the emergence measures, or (when they do not fit beside the items) the
+    // page recomputes them from the link's items: exact-match measures are then the sender's, and
+    // log-prob metrics carry the items' rounding (1/256 nat), as their per-item values do.
+    const measures = await page.$$eval('[data-testid^=measures-]', (ms) => ms.map((m) => [m.getAttribute('data-testid'), m.textContent]));
+    expect(measures.map(([id]) => id)).toEqual(senderMeasureIds);
+    expect(measures.find(([id]) => id === 'measures-exact_match')?.[1]).toBe(senderMeasures[senderMeasureIds.indexOf('measures-exact_match')]);
+    for (const [, text] of measures) expect(text).not.toMatch(/1\.0e\+6|1000000|NaN/);
     // The consent list names every model; no model file was requested.
     const listed = await page.$$eval('[data-testid=rerun-downloads] tr[data-model]', (trs) => trs.map((t) => t.getAttribute('data-model')));
     expect(listed).toEqual(original.spec.models.map((m) => m.id));
@@ -189,7 +196,7 @@ describe('share links, saved runs, import (WASM)', () => {
     expect(Number(await summary.getAttribute('data-agreement'))).toBe(1);
     expect(Number(await summary.getAttribute('data-compared'))).toBe(original.models.reduce((s, m) => s + m.items.length, 0));
     const compareRows = await page.$$eval('[data-testid=compare-row]', (trs) => trs.map((t) => [t.getAttribute('data-a'), t.getAttribute('data-b')]));
-    expect(compareRows.length).toBe(MODELS.length * original.spec.task.digits.length);
+    expect(compareRows.length).toBe(MODELS.length * (original.spec.task as Extract<RunResult['spec']['task'], { kind: 'arithmetic' }>).digits.length);
     for (const [a, b] of compareRows) expect(a).toBe(b);
     const { text } = await exportJson(page);
     const rerun = JSON.parse(text) as RunResult;

@@ -158,7 +158,7 @@ export interface PredictionView {
  */
 export function predictionView(models: readonly ModelRun[], variant: string, bootstrapSeed: number, cutoff: number | null, task: TaskSpec | null, xOf: (modelId: string) => number | null): PredictionView {
   const ladder = models.filter((m) => m.status === 'done' && m.params !== null && m.params > 0 && m.items.length > 0).sort((a, b) => a.params! - b.params!);
-  const cutoffs = ladder.slice(1, -1).map((m, i) => ({ index: i + 1, label: `${formatParams(m.params!)} (${ladder.slice(0, i + 2).length} models fitted)` }));
+  const cutoffs = ladder.slice(1, -1).map((m, i) => ({ index: i + 1, label: `${formatParams(m.params!)}, ${i + 2} models` }));
   const none = (why: string): PredictionView => ({ panel: null, text: `undefined — ${why}`, cutoffs, cutoff: null, defaultCutoff: null });
   const inputs = ladder.map((m) => ({ id: m.id, params: m.params, status: m.status, items: predictionItemsOf(m) }));
   if (inputs.some((m) => m.items.some((i) => i.variant === variant && i.targetTokens < 1))) {

@@ -74,16 +74,21 @@ type Attempt = Omit<PayloadInput, 'result' | 'estimates'>;
 function attempts(result: RunResult, withItems: boolean): Attempt[] {
   const items = withItems ? LOGPROB_STEPS.map((steps) => compactItems(result, steps)) : [];
   const out: Attempt[] = [];
+  // Stored emergence measures can outgrow the budget. Per-item results matter more (the page
+  // recomputes the measures from them, log-prob metrics then carrying the items' rounding), so
+  // the attempts with items are tried again without measures before any attempt without items.
+  const withMeasures = result.emergence_measures ? [true, false] : [true];
   const both = (a: Omit<Attempt, 'recompute' | 'version'>) => out.push({ ...a, version: LINK_VERSION, recompute: true }, { ...a, version: LINK_VERSION, recompute: false });
   // An imported task's examples come first (without them the link cannot be re-run), then items.
   for (const withTask of result.task_data ? [true, false] : [false]) {
-    for (const precision of ['exact', 'float32'] as const) for (const it of items) if (it) both({ items: it, precision, withTask });
-    both({ items: null, precision: 'exact', withTask });
-    both({ items: null, precision: 'float32', withTask });
+    for (const measures of withMeasures) {
+      for (const precision of ['exact', 'float32'] as const) for (const it of items) if (it) both({ items: it, precision, withTask, measures });
+    }
+    for (const measures of withMeasures) {
+      both({ items: null, precision: 'exact', withTask, measures });
+      both({ items: null, precision: 'float32', withTask, measures });
+    }
   }
-  // Stored emergence measures can outgrow the budget: last, every attempt again without them
-  // (the page then computes them from the link's items when it has them all).
-  if (result.emergence_measures) return [...out, ...out.map((a) => ({ ...a, measures: false }))];
   return out;
 }
 
