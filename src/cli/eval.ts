@@ -25,7 +25,8 @@ function defaultDigits(ladder: LadderManifest): number[] {
 
 const USAGE = `usage: npm run eval -- [--ladder arith] [--task add|sub|mul|add-choice | --task-file task.json|task.jsonl]
                     [--digits 1-5 | 1,3,5] [--n 40] [--seed 7] [--choices 4] [--template arith-plain|qa|math-expr]
-                    [--kshot 0] [--models id,id] [--batch 32] [--memory-budget-mb 128] [--out run.json]
+                    [--kshot 0] [--models id,id] [--batch 32] [--memory-budget-mb 128] [--out run.json] [--cutoff 2]
+  --cutoff K          "was the jump predictable?": fit on models 0..K (default: the one before the largest exact-match step)
   --task add-choice   addition as multiple choice (the true sum among --choices typical wrong sums)
   --task-file PATH    a BIG-bench JSON task or a JSONL file of {input, target} / {input, target_scores};
                       --n is examples per variant, k-shot examples come from the file (seeded)`;
@@ -75,6 +76,7 @@ async function main() {
       batch: { type: 'string' },
       'memory-budget-mb': { type: 'string' },
       out: { type: 'string' },
+      cutoff: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,
@@ -131,7 +133,7 @@ async function main() {
       }
     },
   });
-  console.log(formatRunTable(result));
+  console.log(formatRunTable(result, values.cutoff === undefined ? {} : { cutoff: intArg('cutoff', values.cutoff, 1) }));
   console.log(`\n${result.models.length} models x ${result.models[0]?.items.length ?? 0} items in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
   if (values.out) {
     await writeFile(values.out, JSON.stringify(result, null, 1) + '\n');

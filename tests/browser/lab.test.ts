@@ -107,6 +107,10 @@ function expectSameAsNode(browser: RunResult, node: RunResult, tol: number): { m
   expect(maxLogprobDiff).toBeLessThan(tol);
   // Emergence is computed from the aggregates, so discontinuous metrics (identical inputs) give identical scores.
   expect(browser.emergence).toEqual(computeEmergence(browser.models));
+  // The measures are computed from the items with the run's seed: identical for discrete metrics.
+  for (const [variant, vm] of Object.entries(node.emergence_measures!)) {
+    for (const [metric, m] of Object.entries(vm.metrics)) if (DISCRETE.has(metric)) expect(browser.emergence_measures![variant].metrics[metric], `measures ${variant} ${metric}`).toEqual(m);
+  }
   for (const [variant, scores] of Object.entries(node.emergence)) {
     for (const [metric, score] of Object.entries(scores)) {
       if (DISCRETE.has(metric)) expect(browser.emergence[variant][metric], `emergence ${variant} ${metric}`).toBe(score);
@@ -176,10 +180,21 @@ describe.each([
 
     await showAllPanels(page);
     expect(await expectChartsToMatch(page, exported.spec, exported.models)).toBe(GENERATION_METRIC_IDS.length + 1);
-    // The emergence score shown next to each panel is the run's.
-    const shown = await page.$$eval('[data-testid^=emergence-] .em', (els) => els.map((e) => ({ ...(e as HTMLElement).dataset })));
+    // The emergence measures shown next to each panel are the run's: numbers or "undefined", never a sentinel.
+    const shown = await page.$$eval('[data-testid^=measures-] .measure', (els) => els.map((e) => {
+      const d = (e as HTMLElement).dataset;
+      return { variant: d.variant!, metric: d.metric!, jumpShare: d.jumpShare!, breakthroughness: d.breakthroughness!, text: e.textContent ?? '' };
+    }));
     expect(shown.length).toBeGreaterThan(0);
-    for (const s of shown) expect(Number(s.score)).toBe(exported.emergence[s.variant!][s.metric!]);
+    const valueOf = (m: object) => ('value' in m ? String(m.value) : 'undefined');
+    for (const s of shown) {
+      const m = exported.emergence_measures![s.variant!].metrics[s.metric!];
+      expect([s.jumpShare, s.breakthroughness]).toEqual([valueOf(m.jumpShare), valueOf(m.breakthroughness)]);
+      expect(s.text).not.toMatch(/1\.0e\+6|1000000/);
+    }
+    expect(await page.getByTestId('interval-legend').textContent()).toMatch(/95% Wilson \(binary\) \/ BCa bootstrap \(continuous\) interval/);
+    // "Was the jump predictable?" states its numbers (or why it cannot).
+    expect(await page.getByTestId('prediction-text').textContent()).toMatch(/^(fit of per-token p on \d+ models|undefined — )/);
     expect(errors).toEqual([]);
   }, SLOW);
 

@@ -103,6 +103,8 @@ function comparable(r: RunResult) {
     spec: r.spec,
     models: r.models.map((m: ModelRun) => ({ ...m, loadMs: 0, scoreMs: 0 })),
     emergence: r.emergence,
+    emergence_measures: r.emergence_measures,
+    intervals: r.intervals,
   };
 }
 
@@ -121,6 +123,9 @@ describe('share links, saved runs, import (WASM)', () => {
   let link: string;
   /** Text of the sender's chart data tables. */
   let senderTables: (string | null)[];
+  /** Text of the sender's emergence measures under the charts. */
+  let senderMeasures: (string | null)[];
+  let senderMeasureIds: (string | null)[];
 
   it('runs, saves the run, and makes a link that carries items', async () => {
     const { page, errors } = await open(inject('baseUrl'));
@@ -130,6 +135,9 @@ describe('share links, saved runs, import (WASM)', () => {
     ({ text: originalJson } = await exportJson(page));
     original = JSON.parse(originalJson) as RunResult;
     senderTables = await page.$$eval('figure[data-panel] table', (ts) => ts.map((t) => t.textContent));
+    senderMeasures = await page.$$eval('[data-testid^=measures-]', (ms) => ms.map((m) => m.textContent));
+    senderMeasureIds = await page.$$eval('[data-testid^=measures-]', (ms) => ms.map((m) => m.getAttribute('data-testid')));
+    expect(senderMeasures.length).toBeGreaterThan(0);
     expect(senderTables.length).toBeGreaterThan(0);
     // Saved as it ran: one finished record.
     await page.waitForFunction(() => document.querySelector('[data-testid=saved-run][data-status=done]') !== null);
@@ -161,6 +169,13 @@ describe('share links, saved runs, import (WASM)', () => {
     await expectChartsOf(page, original);
     // The accessible tables read the same as on the sender's page (same numbers, same text).
     expect(await page.$$eval('figure[data-panel] table', (ts) => ts.map((t) => t.textContent))).toEqual(senderTables);
+    // The link (r3) carries the emergence measures, or (when they do not fit beside the items) the
+    // page recomputes them from the link's items: exact-match measures are then the sender's, and
+    // log-prob metrics carry the items' rounding (1/256 nat), as their per-item values do.
+    const measures = await page.$$eval('[data-testid^=measures-]', (ms) => ms.map((m) => [m.getAttribute('data-testid'), m.textContent]));
+    expect(measures.map(([id]) => id)).toEqual(senderMeasureIds);
+    expect(measures.find(([id]) => id === 'measures-exact_match')?.[1]).toBe(senderMeasures[senderMeasureIds.indexOf('measures-exact_match')]);
+    for (const [, text] of measures) expect(text).not.toMatch(/1\.0e\+6|1000000|NaN/);
     // The consent list names every model; no model file was requested.
     const listed = await page.$$eval('[data-testid=rerun-downloads] tr[data-model]', (trs) => trs.map((t) => t.getAttribute('data-model')));
     expect(listed).toEqual(original.spec.models.map((m) => m.id));
@@ -188,6 +203,7 @@ describe('share links, saved runs, import (WASM)', () => {
     const rerun = JSON.parse(text) as RunResult;
     expect(rerun.models.map((m) => m.aggregates)).toEqual(original.models.map((m) => m.aggregates));
     expect(rerun.emergence).toEqual(original.emergence);
+    expect(rerun.emergence_measures).toEqual(original.emergence_measures);
     await page.screenshot({ path: join(SCREENSHOTS, 'share-compare-1280.png'), fullPage: true });
     expect(errors).toEqual([]);
     await context.close();

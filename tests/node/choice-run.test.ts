@@ -62,6 +62,12 @@ describe('add-choice on the bundled ladder', () => {
     expect(mean(last, 'prob_correct')).toBeGreaterThan(mean(0, 'prob_correct'));
     expect(mean(last, 'brier_score')).toBeLessThan(mean(0, 'brier_score'));
     expect(Object.keys(result.emergence['add-choice/4d']).sort()).toEqual([...CHOICE_METRIC_IDS].sort());
+    // The mirage ratio of a choice variant: MC grade against the Brier score and p(correct).
+    const em = result.emergence_measures!['add-choice/4d'];
+    expect(em.reference).toBe('mc_grade');
+    expect(Object.keys(em.metrics).sort()).toEqual([...CHOICE_METRIC_IDS].sort());
+    expect(Object.keys(em.mirage).sort()).toEqual(['brier_score', 'prob_correct']);
+    expect(result.intervals).toBe('standard');
   });
 
   it('round-trips through the run file; a misspelt metric id or an impossible grade is refused', () => {
@@ -81,6 +87,8 @@ describe('add-choice on the bundled ladder', () => {
     const view = sharedRunToView(shared);
     expect(view.models.map((m) => m.aggregates)).toEqual(result.models.map((m) => m.aggregates));
     expect(view.emergence).toEqual(result.emergence);
+    // No items in the link: the measures travel stored, every number range-checked on decode.
+    expect(view.emergence_measures).toEqual(result.emergence_measures);
   });
 
   it('writes CSV rows whose output is the preferred choice', () => {

@@ -1,4 +1,5 @@
 /** A whole experiment on the bundled ladder in Node: results format, aggregates, emergence. */
+import type { GenerationItemRecord } from '../../src/lib/results/types.ts';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -56,6 +57,11 @@ describe('the default experiment in Node', () => {
     const em = result.emergence['add/3d'];
     expect(em.exact_match).toBeGreaterThan(2 * em.per_token_prob);
     expect(em.exact_match).toBeGreaterThan(2 * em.token_edit_distance);
+    // The new measures say the same with intervals: the jump share of exact match over that of
+    // token edit distance (the mirage ratio) is above 1 with its whole 95% interval.
+    const ratio = result.emergence_measures!['add/3d'].mirage.token_edit_distance.jumpShare;
+    expect('lo' in ratio && ratio.lo).toBeGreaterThan(1);
+    expect(result.intervals).toBe('standard');
   });
 
   it('is deterministic: the same spec gives the same numbers', async () => {
@@ -134,7 +140,11 @@ describe('npm run eval (CLI)', () => {
       const out = join(dir, 'run.json');
       const r = cli(['--ladder', 'arith', '--task', 'add', '--digits', '1-2', '--n', '4', '--seed', '3', '--out', out]);
       expect(r.status, r.stderr).toBe(0);
-      expect(r.stdout).toMatch(/1-digit \[add\/1d\] \(n=4 per model, mean \[95% CI\]\)/);
+      expect(r.stdout).toMatch(/^Intervals: 95% Wilson \(binary\) \/ BCa bootstrap \(continuous\) interval\.$/m);
+      expect(r.stdout).toMatch(/1-digit \[add\/1d\] \(n=4 per model, mean \[95% interval\]\)/);
+      expect(r.stdout).toMatch(/^jump share \(largest step \/ total change, 95% bootstrap interval\):$/m);
+      expect(r.stdout).toMatch(/^Was the jump predictable\? /m);
+      expect(r.stdout).not.toMatch(/1\.0e\+6|1000000/);
       expect(r.stdout).toMatch(/exact match/);
       const saved = JSON.parse(readFileSync(out, 'utf8')) as RunResult;
       expect(saved.spec.task).toMatchObject({ digits: [1, 2], perVariant: 4, seed: 3 });

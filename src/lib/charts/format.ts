@@ -1,5 +1,4 @@
 /** Number formatting shared by charts, tables and the item explorer. */
-import { EMERGENCE_EPSILON } from '../metrics/emergence.ts';
 import { variantLabelOf } from '../tasks/registry.ts';
 import type { TaskSpec } from '../tasks/schema.ts';
 
@@ -55,20 +54,4 @@ export function formatRate(tokensPerSecond: number | null): string {
   if (tokensPerSecond === null || !Number.isFinite(tokensPerSecond)) return '–';
   if (tokensPerSecond >= 1000) return `${(tokensPerSecond / 1000).toFixed(1)}K tok/s`;
   return `${Math.round(tokensPerSecond)} tok/s`;
-}
-
-/**
- * Emergence scores: two decimals, or powers of ten when huge (a step-free jump hits the
- * score's cap of 10^6, which reads better as 1.0e+6 than as 1000000.00).
- */
-export function formatScore(score: number): string {
-  if (!Number.isFinite(score)) return String(score);
-  return Math.abs(score) >= 1000 ? score.toExponential(1) : score.toFixed(2);
-}
-
-/** A note for scores at the cap of the emergence score (a jump with no typical step), else null. */
-export function scoreNote(score: number, cap = 1 / EMERGENCE_EPSILON): string | null {
-  return Math.abs(score) >= cap * 0.999
-    ? 'At the cap: most neighbouring models have exactly equal values, so the typical step is 0 and all the change happens in a jump.'
-    : null;
 }

@@ -36,7 +36,7 @@ export function toPlotDatasets(panel: ChartPanel, theme: ThemeName): PlotDataset
     const color = seriesColor(s.colorIndex, theme);
     return {
       label: s.label,
-      data: s.points.map((p) => ({ x: p.params, y: p.mean, lo: p.lo, hi: p.hi, n: p.n, modelId: p.modelId, variant: p.variant, metric: p.metric })),
+      data: s.points.map((p) => ({ x: p.x, y: p.mean, lo: p.lo, hi: p.hi, n: p.n, modelId: p.modelId, variant: p.variant, metric: p.metric })),
       borderColor: color,
       backgroundColor: s.dashed ? withAlpha(color, 0.15) : color,
       pointStyle: seriesPointStyle(s.colorIndex),

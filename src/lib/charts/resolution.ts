@@ -4,10 +4,10 @@
  * 0; raising k shows it. Re-aggregation reuses the runner's own aggregateModelItems, so k = all
  * reproduces the stored aggregates exactly.
  */
-import { computeEmergence } from '../results/emergence.ts';
+import { computeEmergence, computeEmergenceMeasures } from '../results/emergence.ts';
 import { aggregateModelItems } from '../results/records.ts';
 import type { GenerationMetricId } from '../metrics/types.ts';
-import type { ItemRecord, ModelRun, RunResult } from '../results/types.ts';
+import type { IntervalStyle, ItemRecord, ModelRun, RunResult, VariantEmergenceMeasures } from '../results/types.ts';
 
 export type Resolution = number | 'all';
 
@@ -36,7 +36,7 @@ export function firstKPerVariant(items: readonly ItemRecord[], k: Resolution): I
  * aggregates (same bootstrap seed as the run); others are returned unchanged. When k covers
  * every item of a model, its stored aggregates are kept as they are.
  */
-export function modelsAtResolution(models: readonly ModelRun[], k: Resolution, bootstrapSeed: number): ModelRun[] {
+export function modelsAtResolution(models: readonly ModelRun[], k: Resolution, bootstrapSeed: number, intervals: IntervalStyle = 'standard'): ModelRun[] {
   return models.map((m) => {
     if (m.status !== 'done' || k === 'all') return m;
     const maxPerVariant = Math.max(0, ...m.aggregates.variants.map((v) => v.n));
@@ -44,11 +44,29 @@ export function modelsAtResolution(models: readonly ModelRun[], k: Resolution, b
     const items = firstKPerVariant(m.items, k);
     // The metrics the run aggregated (its spec's), no more.
     const metricIds = Object.keys(m.aggregates.variants[0]?.metrics ?? {}) as GenerationMetricId[];
-    return { ...m, aggregates: { variants: aggregateModelItems(items, bootstrapSeed, metricIds) } };
+    return { ...m, aggregates: { variants: aggregateModelItems(items, { seed: bootstrapSeed, model: m.id, metricIds, intervals }) } };
   });
 }
 
 /** Emergence scores of models at a resolution (the runner's computeEmergence on them). */
 export function emergenceAtResolution(models: readonly ModelRun[]): RunResult['emergence'] {
   return computeEmergence([...models]);
+}
+
+/**
+ * Emergence measures (breakthroughness, jump share, mirage ratios) over the first k items of
+ * each variant, from the models' items. With k = 'all' and `stored` given (the run's own
+ * measures), those are returned unchanged.
+ */
+export function measuresAtResolution(
+  models: readonly ModelRun[],
+  k: Resolution,
+  bootstrapSeed: number,
+  stored?: Record<string, VariantEmergenceMeasures>,
+): Record<string, VariantEmergenceMeasures> {
+  if (k === 'all' && stored) return stored;
+  return computeEmergenceMeasures(
+    models.map((m) => ({ ...m, items: firstKPerVariant(m.items, k) })),
+    bootstrapSeed,
+  );
 }

@@ -7,12 +7,16 @@ import { getMetric, METRICS, type MetricInfo, type MetricKind } from '../metrics
 import type { MetricId } from '../metrics/registry.ts';
 import { taskVariants } from '../tasks/registry.ts';
 import type { TaskSpec } from '../tasks/schema.ts';
-import type { ModelRun, RunResult } from '../results/types.ts';
+import type { EmergenceMeasure, JumpShareMeasure } from '../metrics/emergenceIntervals.ts';
+import type { ModelRun, RunResult, VariantEmergenceMeasures } from '../results/types.ts';
 import { variantLabel } from './format.ts';
+import { measureRows } from './measures.ts';
 
 export interface ChartPoint {
   modelId: string;
   params: number;
+  /** Position on the chosen x axis (parameters unless another axis was chosen). */
+  x: number;
   variant: string;
   metric: MetricId;
   mean: number;
@@ -33,10 +37,15 @@ export interface ChartSeries {
   points: ChartPoint[];
 }
 
-export interface EmergenceEntry {
+/** A variant's emergence measures of one metric along the ladder, with their text. */
+export interface PanelMeasure {
   variant: string;
   metric: MetricId;
-  score: number;
+  jumpShare: JumpShareMeasure;
+  breakthroughness: EmergenceMeasure;
+  /** Jump-share mirage ratio (reference / this metric) for continuous metrics; null otherwise. */
+  mirage: EmergenceMeasure | null;
+  text: { jumpShare: string; breakthroughness: string; mirage: string | null };
 }
 
 export interface ChartPanel {
@@ -50,7 +59,8 @@ export interface ChartPanel {
   yMin: number | null;
   yMax: number | null;
   series: ChartSeries[];
-  emergence: EmergenceEntry[];
+  /** Jump share, breakthroughness and mirage ratio per variant (and metric, in the overlay). */
+  measures: PanelMeasure[];
   /** Each variant as visitors read it (from the task registry). */
   variantLabels: Record<string, string>;
 }
@@ -88,7 +98,11 @@ export function plottableModels(models: readonly ModelRun[]): (ModelRun & { para
     .sort((a, b) => a.params - b.params);
 }
 
-function seriesOf(models: readonly ModelRun[], variants: readonly string[], metric: MetricId, dashed: boolean, labelSuffix = '', task: TaskSpec | null = null): ChartSeries[] {
+/** A model's position on the x axis; null hides it (its value on that axis is unknown). */
+export type XOf = (model: ModelRun & { params: number }) => number | null;
+const byParams: XOf = (m) => m.params;
+
+function seriesOf(models: readonly ModelRun[], variants: readonly string[], metric: MetricId, dashed: boolean, labelSuffix = '', task: TaskSpec | null = null, xOf: XOf = byParams): ChartSeries[] {
   const ladder = plottableModels(models);
   return variants.map((variant, colorIndex) => ({
     key: `${metric}|${variant}`,
@@ -99,17 +113,31 @@ function seriesOf(models: readonly ModelRun[], variants: readonly string[], metr
     dashed,
     points: ladder.flatMap((m): ChartPoint[] => {
       const cell = m.aggregates.variants.find((v) => v.variant === variant)?.metrics[metric];
-      return cell ? [{ modelId: m.id, params: m.params, variant, metric, mean: cell.mean, lo: cell.lo, hi: cell.hi, n: cell.n }] : [];
+      const x = xOf(m);
+      return cell && x !== null && x > 0 ? [{ modelId: m.id, params: m.params, x, variant, metric, mean: cell.mean, lo: cell.lo, hi: cell.hi, n: cell.n }] : [];
     }),
   }));
 }
 
-function emergenceOf(emergence: RunResult['emergence'], variants: readonly string[], metrics: readonly MetricId[]): EmergenceEntry[] {
-  const out: EmergenceEntry[] = [];
+/** Emergence measures of a run per variant (results/emergence.ts), as the panels read them. */
+export type RunMeasures = Record<string, VariantEmergenceMeasures>;
+
+function measuresOf(measures: RunMeasures, models: readonly ModelRun[], variants: readonly string[], metrics: readonly MetricId[]): PanelMeasure[] {
+  const out: PanelMeasure[] = [];
   for (const metric of metrics) {
     for (const variant of variants) {
-      const score = emergence[variant]?.[metric];
-      if (score !== undefined) out.push({ variant, metric, score });
+      const vm = Object.hasOwn(measures, variant) ? measures[variant] : undefined;
+      if (!vm || !Object.hasOwn(vm.metrics, metric)) continue;
+      const [row] = measureRows(vm, [metric], models);
+      const mirage = Object.hasOwn(vm.mirage, metric) ? vm.mirage[metric].jumpShare : null;
+      out.push({
+        variant,
+        metric,
+        jumpShare: vm.metrics[metric].jumpShare,
+        breakthroughness: vm.metrics[metric].breakthroughness,
+        mirage,
+        text: { jumpShare: row.jumpShare, breakthroughness: row.breakthroughness, mirage: row.mirage?.jumpShare ?? null },
+      });
     }
   }
   return out;
@@ -120,7 +148,7 @@ function labelsOf(variants: readonly string[], task: TaskSpec | null): Record<st
 }
 
 /** One metric across the ladder: a series per variant. */
-export function metricPanel(models: readonly ModelRun[], variants: readonly string[], metricId: MetricId, emergence: RunResult['emergence'], task: TaskSpec | null = null): ChartPanel {
+export function metricPanel(models: readonly ModelRun[], variants: readonly string[], metricId: MetricId, measures: RunMeasures, task: TaskSpec | null = null, xOf: XOf = byParams): ChartPanel {
   const info = getMetric(metricId);
   return {
     id: metricId,
@@ -130,8 +158,8 @@ export function metricPanel(models: readonly ModelRun[], variants: readonly stri
     yLabel: info.label,
     yMin: info.range.min,
     yMax: info.range.max,
-    series: seriesOf(models, variants, metricId, false, '', task),
-    emergence: emergenceOf(emergence, variants, [metricId]),
+    series: seriesOf(models, variants, metricId, false, '', task, xOf),
+    measures: measuresOf(measures, models, variants, [metricId]),
     variantLabels: labelsOf(variants, task),
   };
 }
@@ -141,9 +169,9 @@ export function metricPanel(models: readonly ModelRun[], variants: readonly stri
  * probability, p^L = exp(target log-prob) (dashed), per variant. If accuracy tracks p^L, the
  * "jump" is the nonlinearity of the metric, not of the model (Schaeffer et al. 2023).
  */
-export function miragePanel(models: readonly ModelRun[], variants: readonly string[], emergence: RunResult['emergence'], task: TaskSpec | null = null): ChartPanel {
-  const observed = seriesOf(models, variants, 'exact_match', false, ' observed', task);
-  const predicted = seriesOf(models, variants, 'predicted_exact_match', true, ' p^L', task);
+export function miragePanel(models: readonly ModelRun[], variants: readonly string[], measures: RunMeasures, task: TaskSpec | null = null, xOf: XOf = byParams): ChartPanel {
+  const observed = seriesOf(models, variants, 'exact_match', false, ' observed', task, xOf);
+  const predicted = seriesOf(models, variants, 'predicted_exact_match', true, ' p^L', task, xOf);
   return {
     id: MIRAGE_PANEL_ID,
     title: 'Mirage overlay: exact match vs p^L',
@@ -153,7 +181,7 @@ export function miragePanel(models: readonly ModelRun[], variants: readonly stri
     yMin: 0,
     yMax: 1,
     series: variants.flatMap((_, i) => [observed[i], predicted[i]]),
-    emergence: emergenceOf(emergence, variants, ['exact_match', 'predicted_exact_match']),
+    measures: measuresOf(measures, models, variants, ['exact_match', 'predicted_exact_match']),
     variantLabels: labelsOf(variants, task),
   };
 }
@@ -166,25 +194,25 @@ export function availablePanels(metricIds: readonly string[]): string[] {
 }
 
 /** Every panel the view may show, discontinuous metrics first (the "paired" view), then the overlay. */
-export function buildPanels(models: readonly ModelRun[], variants: readonly string[], emergence: RunResult['emergence'], panelIds: readonly string[], task: TaskSpec | null = null): ChartPanel[] {
+export function buildPanels(models: readonly ModelRun[], variants: readonly string[], measures: RunMeasures, panelIds: readonly string[], task: TaskSpec | null = null, xOf: XOf = byParams): ChartPanel[] {
   const wanted = new Set(panelIds);
   // Per family (generation, then choice): discontinuous metrics first, then continuous ones — the paired view.
   const panels: ChartPanel[] = [];
   for (const family of ['generation', 'choice'] as const) {
     for (const kind of ['discontinuous', 'continuous'] as MetricKind[]) {
       for (const m of CHART_METRICS) {
-        if (m.family === family && m.kind === kind && wanted.has(m.id)) panels.push(metricPanel(models, variants, m.id as MetricId, emergence, task));
+        if (m.family === family && m.kind === kind && wanted.has(m.id)) panels.push(metricPanel(models, variants, m.id as MetricId, measures, task, xOf));
       }
     }
-    if (family === 'generation' && wanted.has(MIRAGE_PANEL_ID)) panels.push(miragePanel(models, variants, emergence, task));
+    if (family === 'generation' && wanted.has(MIRAGE_PANEL_ID)) panels.push(miragePanel(models, variants, measures, task, xOf));
   }
   // A panel whose metric no variant has (e.g. choice metrics of a generation task) would be empty.
   return panels.filter((p) => p.series.some((s) => s.points.length > 0));
 }
 
 /** Rows of a panel's data table: by series, then by scale. */
-export function panelRows(panel: ChartPanel): (ChartPoint & { seriesLabel: string; colorIndex: number })[] {
-  return panel.series.flatMap((s) => s.points.map((p) => ({ ...p, seriesLabel: s.label, colorIndex: s.colorIndex })));
+export function panelRows(panel: ChartPanel): (ChartPoint & { seriesKey: string; seriesLabel: string; colorIndex: number })[] {
+  return panel.series.flatMap((s) => s.points.map((p) => ({ ...p, seriesKey: s.key, seriesLabel: s.label, colorIndex: s.colorIndex })));
 }
 
 /** The x range for these parameter counts (unknown ones skipped), padded by a factor on the log axis. */

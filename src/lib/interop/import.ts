@@ -10,7 +10,7 @@ import * as v from 'valibot';
 import { computeChoiceMetrics } from '../metrics/item.ts';
 import { METRICS, type CheckedGeneration, type MetricId } from '../metrics/registry.ts';
 import type { ItemMetrics } from '../metrics/types.ts';
-import { computeEmergence } from '../results/emergence.ts';
+import { computeEmergence, computeEmergenceMeasures } from '../results/emergence.ts';
 import { aggregateModelItems } from '../results/records.ts';
 import { describeIssues, RunResultSchema } from '../results/schema.ts';
 import {
@@ -316,7 +316,7 @@ export function importLmEvalRun(files: readonly LmEvalFile[], options: ImportOpt
       loadMs: 0,
       scoreMs: 0,
       items,
-      aggregates: { variants: aggregateModelItems(items, spec.bootstrapSeed, spec.metrics) },
+      aggregates: { variants: aggregateModelItems(items, { seed: spec.bootstrapSeed, model: id, metricIds: spec.metrics }) },
       provenance: {
         source: 'lm-eval',
         label: `lm-eval ${r.version ?? ''}${r.batchSize ? ` · batch ${r.batchSize}` : ''}`.replace(/\s+/g, ' ').trim(),
@@ -360,6 +360,8 @@ export function importLmEvalRun(files: readonly LmEvalFile[], options: ImportOpt
     env,
     models,
     emergence: computeEmergence(models),
+    emergence_measures: computeEmergenceMeasures(models, spec.bootstrapSeed),
+    intervals: 'standard',
     ...(taskData && spec.task.kind === 'imported' ? { task_data: taskData } : {}),
   };
   const checked = v.safeParse(RunResultSchema, run);

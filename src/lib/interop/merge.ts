@@ -6,7 +6,7 @@
  * rungs are comparable.
  */
 import * as v from 'valibot';
-import { computeEmergence } from '../results/emergence.ts';
+import { computeEmergence, computeEmergenceMeasures } from '../results/emergence.ts';
 import { describeIssues, RunResultSchema } from '../results/schema.ts';
 import { aggregateModelItems } from '../results/records.ts';
 import { RUN_FORMAT, RUN_VERSION, type ItemRecord, type ModelRun, type RunResult } from '../results/types.ts';
@@ -71,7 +71,7 @@ export function mergeRuns(runs: readonly NamedRun[]): RunResult {
   const metrics = [...new Set(runs.flatMap((r) => r.run.spec.metrics ?? []))] as MetricId[];
   const seed = base.run.spec.bootstrapSeed;
   const merged = models
-    .map((m) => ({ ...m, aggregates: { variants: aggregateModelItems(m.items, seed, metrics) } }))
+    .map((m) => ({ ...m, aggregates: { variants: aggregateModelItems(m.items, { seed, model: m.id, metricIds: metrics }) } }))
     .sort((a, b) => (a.params ?? Infinity) - (b.params ?? Infinity));
   const refs = merged.map((m) => runs.flatMap((r) => r.run.spec.models).find((ref) => ref.id === m.id)!);
   const starts = runs.map((r) => r.run.env.startedAt).sort();
@@ -85,6 +85,8 @@ export function mergeRuns(runs: readonly NamedRun[]): RunResult {
     env: { ...base.run.env, runtime: `merged: ${runs.map((r) => r.name).join(', ')}`.slice(0, 1000), startedAt: starts[0], finishedAt: ends[ends.length - 1] ?? null },
     models: merged,
     emergence: computeEmergence(merged),
+    emergence_measures: computeEmergenceMeasures(merged, seed),
+    intervals: 'standard',
     ...(taskData ? { task_data: taskData } : {}),
   };
   const checked = v.safeParse(RunResultSchema, result);

@@ -1,7 +1,17 @@
-/** Emergence measures of a run, computed from its models' aggregates alone (no items needed). */
+/**
+ * Emergence of a run along its ladder. Two generations of numbers:
+ * - `computeEmergence`: the legacy score per variant and metric from the models' aggregates
+ *   alone (the `emergence` field; kept so old files and r1/r2 links read as they were written).
+ * - `computeEmergenceMeasures`: breakthroughness, jump share and mirage ratios with bootstrap
+ *   intervals from the items (the `emergence_measures` field; docs/metrics.md).
+ * - `predictVariantJump`: "was the jump predictable?" for one variant and cut-off.
+ */
 import { emergenceScores } from '../metrics/emergence.ts';
-import { METRIC_IDS } from '../metrics/registry.ts';
-import type { ModelRun, RunResult } from './types.ts';
+import { variantEmergence } from '../metrics/emergenceIntervals.ts';
+import { jumpShare, isUndefined, type Undefined } from '../metrics/jump.ts';
+import { predictJump, type JumpPrediction, type PredictRung } from '../metrics/predict.ts';
+import { getMetric, METRIC_IDS, type MetricFamily } from '../metrics/registry.ts';
+import type { ModelRun, RunResult, VariantEmergenceMeasures } from './types.ts';
 
 /** Emergence score per variant and metric across finished models ordered by parameter count. */
 export function computeEmergence(models: readonly ModelRun[]): RunResult['emergence'] {
@@ -17,4 +27,119 @@ export function computeEmergence(models: readonly ModelRun[]): RunResult['emerge
     out[variant] = emergenceScores(perModel, ids);
   }
   return out;
+}
+
+/** The discontinuous metric each family's mirage ratios divide by (Schaeffer et al. 2023: exact match and MC grade). */
+export const MIRAGE_REFERENCE: Record<MetricFamily, string> = { generation: 'exact_match', choice: 'mc_grade' };
+
+/** One model of a ladder as the measures need it: its size and per-item metric values with their variant. */
+export interface MeasureModel {
+  id: string;
+  params: number | null;
+  status: ModelRun['status'];
+  /** The metric ids each variant was aggregated under (the run's choice of metrics). */
+  aggregates: ModelRun['aggregates'];
+  items: readonly { variant: string; metrics: Readonly<Record<string, number | null>> }[];
+}
+
+/** Finished models with a known size and items, smallest first: the ladder the measures run along. */
+export function measureLadder<M extends MeasureModel>(models: readonly M[]): M[] {
+  return models.filter((m) => m.status === 'done' && m.params !== null && m.items.length > 0).sort((a, b) => a.params! - b.params!);
+}
+
+/**
+ * Breakthroughness, jump share and mirage ratios per variant, with bootstrap intervals (items
+ * resampled within each model, seed deriveSeed(bootstrapSeed, 'emergence', variant)). Variants
+ * are those of the smallest model; a variant's metrics are those every ladder model aggregated
+ * for it. Measures of a ladder too short or flat say "undefined" with the reason; nothing throws
+ * for such data.
+ */
+export function computeEmergenceMeasures(models: readonly MeasureModel[], bootstrapSeed: number, opts: { resamples?: number } = {}): Record<string, VariantEmergenceMeasures> {
+  const ladder = measureLadder(models);
+  const out: Record<string, VariantEmergenceMeasures> = {};
+  if (ladder.length === 0) return out;
+  for (const { variant } of ladder[0].aggregates.variants) {
+    const aggs = ladder.map((m) => m.aggregates.variants.find((a) => a.variant === variant));
+    if (aggs.some((a) => a === undefined)) continue;
+    const ids = METRIC_IDS.filter((id) => aggs.every((a) => Object.hasOwn(a!.metrics, id)));
+    if (ids.length === 0) continue;
+    const family = getMetric(ids[0]).family;
+    const rungs = ladder.map((m) => ({ model: m.id, items: m.items.filter((i) => i.variant === variant).map((i) => i.metrics) }));
+    const e = variantEmergence(rungs, ids, { seed: bootstrapSeed, variant, reference: MIRAGE_REFERENCE[family], ...(opts.resamples ? { resamples: opts.resamples } : {}) });
+    out[variant] = { models: ladder.map((m) => m.id), reference: MIRAGE_REFERENCE[family], metrics: { ...e.metrics }, mirage: { ...e.mirage } };
+  }
+  return out;
+}
+
+/** A generation item as the prediction needs it: per-token probability, answer length in tokens, exact match. */
+export interface PredictionItem {
+  variant: string;
+  metrics: Readonly<Record<string, number | null>>;
+  /** Target tokens L (the p^L exponent). */
+  targetTokens: number;
+}
+
+export interface PredictionModel {
+  id: string;
+  params: number | null;
+  status: ModelRun['status'];
+  items: readonly PredictionItem[];
+}
+
+/** Generation items of a RunResult model in the shape predictVariantJump reads. */
+export function predictionItemsOf(model: ModelRun): PredictionItem[] {
+  const out: PredictionItem[] = [];
+  for (const i of model.items) if (i.kind !== 'choice') out.push({ variant: i.variant, metrics: i.metrics as unknown as Record<string, number | null>, targetTokens: i.target_token_ids.length });
+  return out;
+}
+
+export interface VariantPrediction {
+  /** Models in ladder order and their parameter counts. */
+  models: { id: string; params: number }[];
+  /** Rungs 0..cutoff are fitted. */
+  cutoff: number;
+  /** The rung before the largest exact-match step (the default cut-off), or null when undefined. */
+  defaultCutoff: number | null;
+  result: JumpPrediction | Undefined;
+}
+
+/**
+ * The default cut-off: the rung just before the largest step of observed exact match, so the fit
+ * sees only the models before the jump. Null (with the reason) when there is no jump to predict.
+ */
+export function defaultCutoff(exactByRung: readonly number[]): number | Undefined {
+  const j = jumpShare(exactByRung);
+  if (isUndefined(j)) return j;
+  if (j.step < 1) return { undefined: 'the largest step is between the two smallest models: fewer than 2 models lie below it to fit' };
+  return j.step;
+}
+
+/**
+ * "Was the jump predictable?" for one generation variant (metrics/predict.ts): fit the per-token
+ * probability on rungs 0..cutoff (default: the rung before the largest exact-match step),
+ * predict exact match as p^L on every rung, with the bootstrap band and the naive extrapolation.
+ * Multiple-choice variants have no answer length to raise p to: undefined with that reason.
+ */
+export function predictVariantJump(models: readonly PredictionModel[], variant: string, bootstrapSeed: number, cutoff?: number): VariantPrediction | Undefined {
+  const ladder = models.filter((m) => m.status === 'done' && m.params !== null && m.params > 0 && m.items.length > 0).sort((a, b) => a.params! - b.params!);
+  const rungs: PredictRung[] = [];
+  for (const m of ladder) {
+    const items = m.items.filter((i) => i.variant === variant);
+    if (items.length === 0) return { undefined: `model "${m.id}" has no items of this variant` };
+    const rows: PredictRung['items'][number][] = [];
+    for (const i of items) {
+      const p = i.metrics.per_token_prob;
+      const exact = i.metrics.exact_match;
+      if (typeof p !== 'number' || typeof exact !== 'number') return { undefined: 'the prediction needs generated answers (per-token probability and exact match); multiple-choice items have no answer length to raise p to' };
+      rows.push({ p, L: i.targetTokens, exact });
+    }
+    rungs.push({ params: m.params!, items: rows });
+  }
+  if (rungs.length < 3) return { undefined: `needs at least 3 models (2 to fit, 1 to predict), got ${rungs.length}` };
+  const exactByRung = rungs.map((r) => r.items.reduce((s, i) => s + i.exact, 0) / r.items.length);
+  const dflt = defaultCutoff(exactByRung);
+  const chosen = cutoff ?? (typeof dflt === 'number' ? dflt : null);
+  if (chosen === null) return { undefined: typeof dflt === 'number' ? 'no cut-off' : `no default cut-off: ${dflt.undefined}` };
+  const result = predictJump(rungs, { cutoff: chosen, seed: bootstrapSeed });
+  return { models: ladder.map((m) => ({ id: m.id, params: m.params! })), cutoff: chosen, defaultCutoff: typeof dflt === 'number' ? dflt : null, result };
 }

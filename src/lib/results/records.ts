@@ -3,7 +3,7 @@
  * family, and aggregate a model's records per variant. Pure: no engine import (the raw shapes
  * are restated here, and the engine's types match them structurally).
  */
-import { aggregateItems } from '../metrics/aggregate.ts';
+import { aggregateItems, type AggregateOptions } from '../metrics/aggregate.ts';
 import { computeChoiceMetrics, computeItemMetrics } from '../metrics/item.ts';
 import { getMetric, GENERATION_METRIC_IDS, type MetricId } from '../metrics/registry.ts';
 import type { ChoiceItem, GenerationItem } from '../tasks/types.ts';
@@ -77,9 +77,21 @@ export function toChoiceRecord(item: ChoiceItem, raw: RawChoiceScores): ChoiceIt
  * Per-variant means with seeded 95% intervals, variants in first-seen order. Each variant is
  * aggregated under the requested metrics of its items' family (generation or choice), so a task
  * that mixes both kinds of item gets the right metrics per variant. Each metric's interval has
- * its own seed stream, so a subset gives the same numbers as the full set.
+ * its own seed stream (including the model), so a subset gives the same numbers as the full set.
  */
-export function aggregateModelItems(items: ItemRecord[], bootstrapSeed: number, metricIds: readonly MetricId[] = GENERATION_METRIC_IDS): VariantAggregate[] {
+export interface AggregateModelOptions {
+  /** The run's bootstrap seed (spec.bootstrapSeed). */
+  seed: number;
+  /** The model's id: part of every cell's seed, so the models of a ladder resample independently. */
+  model: string;
+  /** Metrics to aggregate (each variant keeps those of its items' family); default every generation metric. */
+  metricIds?: readonly MetricId[];
+  /** 'standard' (Wilson / BCa ∪ t, the default) or 'legacy-percentile' (r1/r2 links, runs before it). */
+  intervals?: AggregateOptions['intervals'];
+}
+
+export function aggregateModelItems(items: readonly ItemRecord[], opts: AggregateModelOptions): VariantAggregate[] {
+  const { seed: bootstrapSeed, model, metricIds = GENERATION_METRIC_IDS, intervals = 'standard' } = opts;
   const variants: string[] = [];
   const byVariant = new Map<string, ItemRecord[]>();
   for (const item of items) {
@@ -99,6 +111,8 @@ export function aggregateModelItems(items: ItemRecord[], bootstrapSeed: number, 
       list.map((i) => ({ variant, metrics: i.metrics as unknown as Record<string, number | null> })),
       ids,
       bootstrapSeed,
+      // The legacy method's seed left the model out; replaying it must too.
+      intervals === 'legacy-percentile' ? { intervals } : { model, intervals },
     );
     return { variant, n: list.length, metrics: { ...(table[variant] ?? {}) } };
   });

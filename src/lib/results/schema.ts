@@ -249,6 +249,53 @@ export const EmergenceSchema = v.pipe(
   v.check((e) => Object.values(e).every((m) => Object.keys(m).length <= MAX_METRICS), `at most ${MAX_METRICS} metrics per variant`),
 );
 
+/** A reason a measure or its interval is undefined: short text, never a number. */
+const reason = v.pipe(v.string(), v.minLength(1), v.maxLength(500));
+/** Measures are bounded: jump share in [0, 1], ratios and breakthroughness finite and below 1e9 in size. */
+const MEASURE_LIMIT = 1e9;
+
+/** A measure: value with interval (lo ≤ value ≤ hi), value whose interval is undefined, or undefined; each with a reason. */
+function measureSchema(min: number, max: number) {
+  const num = finiteIn(min, max);
+  return v.union([
+    v.pipe(
+      v.strictObject({ value: num, lo: num, hi: num }),
+      v.check((m) => m.lo <= m.value && m.value <= m.hi, 'a measure must satisfy lo ≤ value ≤ hi'),
+    ),
+    v.strictObject({ value: num, intervalUndefined: reason }),
+    v.strictObject({ undefined: reason }),
+  ]);
+}
+
+const step = { step: intIn(0, MAX_MODELS - 2), delta: finiteIn(-MEASURE_LIMIT, MEASURE_LIMIT) };
+const JumpShareSchema = v.union([
+  v.pipe(
+    v.strictObject({ value: finiteIn(0, 1), lo: finiteIn(0, 1), hi: finiteIn(0, 1), ...step }),
+    v.check((m) => m.lo <= m.value && m.value <= m.hi, 'a measure must satisfy lo ≤ value ≤ hi'),
+  ),
+  v.strictObject({ value: finiteIn(0, 1), intervalUndefined: reason, ...step }),
+  v.strictObject({ undefined: reason }),
+]);
+
+const boundedRecord = <T extends v.GenericSchema>(value: T, max: number, what: string) =>
+  v.pipe(
+    v.record(MetricIdSchema, value),
+    v.check((m) => Object.keys(m).length <= max, `at most ${max} ${what}`),
+  );
+
+export const VariantEmergenceMeasuresSchema = v.object({
+  models: v.pipe(v.array(ModelRefSchema.entries.id), v.maxLength(MAX_MODELS)),
+  reference: MetricIdSchema,
+  metrics: boundedRecord(v.strictObject({ breakthroughness: measureSchema(-MEASURE_LIMIT, MEASURE_LIMIT), jumpShare: JumpShareSchema }), MAX_METRICS, 'metrics'),
+  // Jump-share ratios lie in [1/(m − 1), m − 1]; breakthroughness ratios may have either sign.
+  mirage: boundedRecord(v.strictObject({ jumpShare: measureSchema(0, MAX_MODELS), breakthroughness: measureSchema(-MEASURE_LIMIT, MEASURE_LIMIT) }), MAX_METRICS, 'metrics'),
+});
+
+export const EmergenceMeasuresSchema = v.pipe(
+  v.record(NameSchema, VariantEmergenceMeasuresSchema),
+  v.check((e) => Object.keys(e).length <= MAX_VARIANTS, `at most ${MAX_VARIANTS} variants`),
+);
+
 export const RunResultSchema = v.pipe(
   v.object({
     format: v.literal(RUN_FORMAT, `not an Emergence Lab run (format must be "${RUN_FORMAT}")`),
@@ -257,6 +304,8 @@ export const RunResultSchema = v.pipe(
     env: RunEnvironmentSchema,
     models: v.pipe(v.array(ModelRunSchema), v.maxLength(MAX_MODELS, `at most ${MAX_MODELS} models`)),
     emergence: EmergenceSchema,
+    emergence_measures: v.optional(EmergenceMeasuresSchema),
+    intervals: v.optional(v.picklist(['standard', 'legacy-percentile'] as const)),
     task_data: v.optional(ImportedTaskDataSchema),
   }),
   v.check((r) => r.task_data === undefined || r.spec.task.kind === 'imported', 'task_data belongs only to runs of an imported task'),

@@ -5,6 +5,7 @@
  * log-likelihood and is-greedy per choice) so every multiple-choice metric is too.
  */
 import type { MeanCI } from '../metrics/aggregate.ts';
+import type { MetricEmergence, MirageRatio } from '../metrics/emergenceIntervals.ts';
 import type { ChoiceMetrics, ItemMetrics } from '../metrics/types.ts';
 import type { ExperimentSpec } from '../spec/schema.ts';
 import type { ImportedTaskData } from '../tasks/imported/data.ts';
@@ -77,6 +78,34 @@ export interface VariantAggregate {
   metrics: Record<string, MeanCI>;
 }
 
+/**
+ * Emergence measures of one variant along the ladder (docs/metrics.md, "Emergence measures"):
+ * breakthroughness and jump share of every aggregated metric with bootstrap intervals, and the
+ * mirage ratio of each continuous metric against the family's discontinuous reference (exact
+ * match for generated answers, MC grade for multiple choice). Every measure is a number with its
+ * interval, a number whose interval is undefined (with the reason), or undefined (with the reason).
+ */
+export interface VariantEmergenceMeasures {
+  /** Models in ladder order (finished models with a known size, smallest first). */
+  models: string[];
+  /** The metric the mirage ratios divide by the continuous ones: exact_match or mc_grade. */
+  reference: string;
+  metrics: Record<string, MetricEmergence>;
+  mirage: Record<string, MirageRatio>;
+}
+
+export type IntervalStyle = 'standard' | 'legacy-percentile';
+
+/** The interval method of a run's aggregates (files from before the field used the legacy one). */
+export function intervalStyleOf(run: Pick<RunResult, 'intervals'>): IntervalStyle {
+  return run.intervals ?? 'legacy-percentile';
+}
+
+/** What a legend or table header says about the intervals. */
+export function intervalLegend(style: IntervalStyle): string {
+  return style === 'standard' ? '95% Wilson (binary) / BCa bootstrap (continuous) interval' : '95% percentile bootstrap interval (legacy method of this run)';
+}
+
 export type ModelStatus = 'done' | 'error' | 'cancelled';
 
 export interface ModelRun {
@@ -100,6 +129,16 @@ export interface RunResult {
   models: ModelRun[];
   /** Emergence score (Srivastava et al. 2022) per variant per metric across finished models by scale. */
   emergence: Record<string, Record<string, number>>;
+  /**
+   * Emergence measures per variant, computed from the items (absent in files written before
+   * they existed; the lab recomputes them from the items when it has them).
+   */
+  emergence_measures?: Record<string, VariantEmergenceMeasures>;
+  /**
+   * How the aggregates' intervals were computed: 'standard' (Wilson / BCa ∪ t, seeded per model)
+   * or 'legacy-percentile' (the first method). Files written before the field are legacy.
+   */
+  intervals?: IntervalStyle;
   /** The examples of an imported task (spec.task.kind "imported"): the JSON export embeds the task file. */
   task_data?: ImportedTaskData;
 }

@@ -7,7 +7,7 @@
 import { CancelledError, describeModelError } from '../engine/errors.ts';
 import type { Engine, LoadedModel, ScoreOptions } from '../engine/types.ts';
 import { GENERATION_METRIC_IDS } from '../metrics/registry.ts';
-import { computeEmergence } from '../results/emergence.ts';
+import { computeEmergence, computeEmergenceMeasures } from '../results/emergence.ts';
 import { aggregateModelItems, toChoiceRecord, toItemRecord } from '../results/records.ts';
 import { RUN_FORMAT, RUN_VERSION, type ItemRecord, type ModelRun, type RunEnvironment, type RunResult } from '../results/types.ts';
 import type { ExperimentSpec, ModelRef } from '../spec/schema.ts';
@@ -98,7 +98,7 @@ async function runModel(engine: Engine, spec: ExperimentSpec, ref: ModelRef, ite
   }
   // Items in spec order, whatever order batches finished in.
   run.items = items.filter((i) => done.has(i.id)).map((i) => done.get(i.id)!);
-  if (run.status === 'done') run.aggregates = { variants: aggregateModelItems(run.items, spec.bootstrapSeed, spec.metrics ?? GENERATION_METRIC_IDS) };
+  if (run.status === 'done') run.aggregates = { variants: aggregateModelItems(run.items, { seed: spec.bootstrapSeed, model: ref.id, metricIds: spec.metrics ?? GENERATION_METRIC_IDS }) };
   return run;
 }
 
@@ -128,6 +128,8 @@ export async function runExperiment(spec: ExperimentSpec, engine: Engine, opts: 
     env: { ...opts.env, finishedAt: new Date().toISOString() },
     models,
     emergence: computeEmergence(models),
+    emergence_measures: computeEmergenceMeasures(models, spec.bootstrapSeed),
+    intervals: 'standard',
     ...(spec.task.kind === 'imported' && opts.taskData ? { task_data: opts.taskData } : {}),
   };
 }

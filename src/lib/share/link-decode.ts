@@ -14,7 +14,7 @@ import { aggregateRangeProblem } from '../results/consistency.ts';
 
 const DAMAGED = 'This link is damaged: it was probably cut off or changed when it was copied. Copy the whole link again, or ask the sender for the JSON file.';
 
-/** Accepts "#r2.…", "r2.…" (or r1) or a whole URL that ends in such a fragment. */
+/** Accepts "#r3.…", "r3.…" (or r1, r2) or a whole URL that ends in such a fragment. */
 export function decodeShareLink(fragment: string): SharedRun {
   if (typeof fragment !== 'string') throw new LinkDecodeError('This is not an Emergence Lab link.', 'not-a-link');
   let text = fragment.trim();
@@ -41,7 +41,7 @@ export function decodeShareLink(fragment: string): SharedRun {
   }
   let shared: SharedRun;
   try {
-    shared = readPayload(inflated.bytes, version === 1 ? 1 : 2);
+    shared = readPayload(inflated.bytes, version === 1 ? 1 : version === 2 ? 2 : 3);
   } catch (e) {
     if (e instanceof LinkDecodeError) throw e;
     if (e instanceof PayloadError) throw new LinkDecodeError(DAMAGED, 'damaged', [e.message]);

@@ -8,7 +8,8 @@
  * result says what the link holds). With per-item results, the aggregates the decoder can
  * recompute from them bit for bit are left out (docs/share-format.md).
  */
-import type { RunResult } from '../results/types.ts';
+import { intervalStyleOf, type RunResult } from '../results/types.ts';
+import { sameMeasures } from './measures.ts';
 import { encodeBase64url } from './base64url.ts';
 import { LinkDecodeError, LinkEncodeError } from './errors.ts';
 import { deflateMax } from './inflate.ts';
@@ -73,12 +74,20 @@ type Attempt = Omit<PayloadInput, 'result' | 'estimates'>;
 function attempts(result: RunResult, withItems: boolean): Attempt[] {
   const items = withItems ? LOGPROB_STEPS.map((steps) => compactItems(result, steps)) : [];
   const out: Attempt[] = [];
+  // Stored emergence measures can outgrow the budget. Per-item results matter more (the page
+  // recomputes the measures from them, log-prob metrics then carrying the items' rounding), so
+  // the attempts with items are tried again without measures before any attempt without items.
+  const withMeasures = result.emergence_measures ? [true, false] : [true];
   const both = (a: Omit<Attempt, 'recompute' | 'version'>) => out.push({ ...a, version: LINK_VERSION, recompute: true }, { ...a, version: LINK_VERSION, recompute: false });
   // An imported task's examples come first (without them the link cannot be re-run), then items.
   for (const withTask of result.task_data ? [true, false] : [false]) {
-    for (const precision of ['exact', 'float32'] as const) for (const it of items) if (it) both({ items: it, precision, withTask });
-    both({ items: null, precision: 'exact', withTask });
-    both({ items: null, precision: 'float32', withTask });
+    for (const measures of withMeasures) {
+      for (const precision of ['exact', 'float32'] as const) for (const it of items) if (it) both({ items: it, precision, withTask, measures });
+    }
+    for (const measures of withMeasures) {
+      both({ items: null, precision: 'exact', withTask, measures });
+      both({ items: null, precision: 'float32', withTask, measures });
+    }
   }
   return out;
 }
@@ -116,6 +125,9 @@ export function differenceFromRun(shared: SharedRun, result: RunResult): string 
       }
     }
   }
+  // Emergence measures travel exactly (stored as JSON or recomputed from items, checked here).
+  if (shared.emergenceMeasures && result.emergence_measures && !sameMeasures(shared.emergenceMeasures, result.emergence_measures)) return 'emergence measures';
+  if (shared.intervals !== intervalStyleOf(result)) return 'interval method';
   const variants = Object.keys(result.emergence);
   if (Object.keys(shared.emergence).length !== variants.length) return 'emergence variants';
   for (const variant of variants) {

@@ -7,7 +7,7 @@ import { ExperimentSpecSchema } from '../spec/schema.ts';
 import { ImportedTaskDataSchema } from '../tasks/imported/schema.ts';
 import { LOGPROB_STEPS } from './item-columns.ts';
 import { MAX_METRICS, MAX_MODEL_ITEMS, MAX_MODELS, MAX_RUN_ITEMS, MAX_VARIANTS } from './limits.ts';
-import { intIn, MetricIdSchema, modelMetaEntries, NameSchema, RunEnvironmentSchema, text } from '../results/schema.ts';
+import { EmergenceMeasuresSchema, intIn, MetricIdSchema, modelMetaEntries, NameSchema, RunEnvironmentSchema, text } from '../results/schema.ts';
 
 /** Bit i set ⇔ metrics[i] present. */
 const MaskSchema = intIn(0, 2 ** MAX_METRICS - 1);
@@ -38,6 +38,13 @@ export const HeaderSchema = v.object({
   /** The examples of an imported task, when they fit the link (checked against spec.task.hash on decode). */
   task: v.optional(ImportedTaskDataSchema),
   precision: v.picklist(['exact', 'float32'] as const),
+  /** r3: how the aggregates' intervals were computed (and are recomputed). r1/r2: always the legacy method. */
+  intervals: v.optional(v.picklist(['standard', 'legacy-percentile'] as const)),
+  /**
+   * r3: the emergence measures, stored (every number range-checked by the run schema) or
+   * "recompute" (the decoder computes them from the link's items, as the sender checked).
+   */
+  measures: v.optional(v.union([v.literal('recompute'), EmergenceMeasuresSchema])),
   items: v.nullable(
     v.object({
       groups: v.pipe(v.array(v.union([RangeGroupSchema, ListGroupSchema])), v.maxLength(MAX_RUN_ITEMS)),

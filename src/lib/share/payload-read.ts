@@ -1,5 +1,5 @@
 /**
- * Reads the binary link payload written by payload-write.ts (formats 1 and 2). Every step is
+ * Reads the binary link payload written by payload-write.ts (formats 1, 2 and 3). Every step is
  * checked: the CRC first (a cut or mistyped link), then the header schema, then exact lengths
  * of every section, then (r2) the recomputed numbers, so the only outcomes are a fully
  * validated SharedRun or a PayloadError / LinkDecodeError.
@@ -17,8 +17,11 @@ import { expandItemGroups } from './item-table.ts';
 import { HeaderSchema, type LinkHeader } from './link-header.ts';
 import { expandModelColumns } from './expand.ts';
 import { MAX_RECOMPUTE_WORK } from './limits.ts';
-import { isDeferred, NumberReader, resolveDeferred, type Deferred, type NumberVersion } from './numbers.ts';
-import { cellValues, isGenerationMetric, itemsByVariant, recomputeCells, recomputeWork } from './recompute.ts';
+import { isDeferred, NumberReader, resolveDeferred, type Deferred } from './numbers.ts';
+import { cellValues, isGenerationMetric, itemsByVariant, recomputeCells, recomputeStandardCells, recomputeWork, standardRecomputeWork } from './recompute.ts';
+import { linkMeasures } from './measures.ts';
+import type { IntervalStyle, VariantEmergenceMeasures } from '../results/types.ts';
+import { MetricError } from '../metrics/errors.ts';
 import { findReservedKey } from './reserved-keys.ts';
 import { describeIssues, EmergenceSchema, NameSchema, VariantAggregateSchema } from '../results/schema.ts';
 import type { SharedItems, SharedModel, SharedRun } from './shared-run.ts';
@@ -90,14 +93,15 @@ function readRawAggregates(header: LinkHeader, numbers: NumberReader): { variant
  * r2: recomputes the cells that have a deferred number, from the link's items, and resolves
  * them. The work is bounded before anything is computed (MAX_RECOMPUTE_WORK).
  */
-function resolveAggregates(raw: ReturnType<typeof readRawAggregates>, items: SharedItems | undefined, bootstrapSeed: number): void {
+function resolveAggregates(raw: ReturnType<typeof readRawAggregates>, items: SharedItems | undefined, bootstrapSeed: number, intervals: IntervalStyle, modelIds: readonly string[]): void {
   const wanted: { cell: RawCell; variant: string; model: number }[] = [];
   raw.forEach((variants, model) => {
     for (const v of variants) for (const cell of v.cells) if (isDeferred(cell.mean) || isDeferred(cell.lo) || isDeferred(cell.hi)) wanted.push({ cell, variant: v.variant, model });
   });
   if (wanted.length === 0) return;
   if (!items) throw new PayloadError('recomputed numbers in a link without items');
-  if (recomputeWork(wanted.map((w) => ({ variant: w.variant, metric: w.cell.metric, n: w.cell.n }))) > MAX_RECOMPUTE_WORK) {
+  const cellsWanted = wanted.map((w) => ({ variant: w.variant, metric: w.cell.metric, n: w.cell.n }));
+  if ((intervals === 'standard' ? standardRecomputeWork(cellsWanted) : recomputeWork(cellsWanted)) > MAX_RECOMPUTE_WORK) {
     throw new LinkDecodeError('This link asks for more computation than any real run needs; it was not opened.', 'too-large');
   }
   const byModel = items.models.map((m) => (m ? itemsByVariant(expandModelColumns(items, m)) : null));
@@ -107,9 +111,10 @@ function resolveAggregates(raw: ReturnType<typeof readRawAggregates>, items: Sha
     if (!isGenerationMetric(cell.metric)) throw new PayloadError(`the metric "${cell.metric}" cannot be recomputed from items`);
     const values = cellValues(groups.get(variant), cell.metric);
     if (values.length !== cell.n) throw new PayloadError('a recomputed aggregate does not average the items the link holds');
-    return { variant, metric: cell.metric, values };
+    return { variant, metric: cell.metric, values, model: modelIds[model] };
   });
-  const results = recomputeCells(cells, bootstrapSeed);
+  // r1/r2 (and r3 links of legacy runs) replay the percentile bootstrap; r3 the standard intervals.
+  const results = intervals === 'standard' ? recomputeStandardCells(cells, bootstrapSeed) : recomputeCells(cells, bootstrapSeed);
   wanted.forEach(({ cell }, i) => {
     const r = results[i];
     if (isDeferred(cell.mean)) cell.mean = resolveDeferred(cell.mean, r.mean);
@@ -181,7 +186,31 @@ function readItems(header: LinkHeader, r: ByteReader): SharedItems | undefined {
 }
 
 /** A SharedRun from an inflated payload of link format `version`. Throws PayloadError or LinkDecodeError. */
-export function readPayload(payload: Uint8Array, version: NumberVersion): SharedRun {
+/**
+ * The emergence measures of an r3 link: stored (schema-checked with the header) or recomputed
+ * from its items when the header says so. r1/r2 links never carry them (their senders had none);
+ * the page computes them from such a link's items itself.
+ */
+function resolveMeasures(header: LinkHeader, version: LinkVersion, models: SharedModel[], items: SharedItems | undefined): Record<string, VariantEmergenceMeasures> | undefined {
+  const stored = header.measures;
+  if (stored === undefined) return undefined;
+  if (version < 3) throw new PayloadError('emergence measures in a link format before r3');
+  if (stored !== 'recompute') return stored;
+  if (!items) throw new PayloadError('recomputed emergence measures in a link without items');
+  let out: Record<string, VariantEmergenceMeasures> | null;
+  try {
+    out = linkMeasures(header.spec.bootstrapSeed, models, items);
+  } catch (e) {
+    if (!(e instanceof MetricError)) throw e;
+    out = null;
+  }
+  if (out === null) throw new PayloadError('the emergence measures cannot be recomputed from these items');
+  return out;
+}
+
+export type LinkVersion = 1 | 2 | 3;
+
+export function readPayload(payload: Uint8Array, version: LinkVersion): SharedRun {
   if (payload.length < 5) throw new PayloadError('the payload is too short');
   const stored = new DataView(payload.buffer, payload.byteOffset + payload.length - 4, 4).getUint32(0, true);
   const content = payload.subarray(0, payload.length - 4);
@@ -192,16 +221,20 @@ export function readPayload(payload: Uint8Array, version: NumberVersion): Shared
   const expected =
     header.models.reduce((s, m) => s + m.variants.reduce((t, [, , mask]) => t + 3 * bitsOf(mask, header.metrics.length).length, 0), 0) +
     header.emergence.reduce((s, [, mask]) => s + bitsOf(mask, header.metrics.length).length, 0);
-  const numbers = new NumberReader(r, expected, version);
+  const numbers = new NumberReader(r, expected, version >= 2 ? 2 : 1);
   const rawAggregates = readRawAggregates(header, numbers);
   const rawEmergence = readRawEmergence(header, numbers);
   if (!numbers.done) throw new PayloadError('values are left over');
   const items = readItems(header, r);
   if (r.remaining !== 0) throw new PayloadError('bytes are left over after the last section');
-  resolveAggregates(rawAggregates, items, header.spec.bootstrapSeed);
+  if (version < 3 && header.intervals !== undefined) throw new PayloadError('an interval method in a link format before r3');
+  const intervals: IntervalStyle = version >= 3 ? (header.intervals ?? 'standard') : 'legacy-percentile';
+  resolveAggregates(rawAggregates, items, header.spec.bootstrapSeed, intervals, header.models.map((m) => m.id));
   const models = buildModels(header, rawAggregates);
   const emergence = resolveEmergence(rawEmergence, models);
-  const shared: SharedRun = { spec: header.spec, env: header.env, models, emergence, precision: header.precision };
+  const shared: SharedRun = { spec: header.spec, env: header.env, models, emergence, precision: header.precision, intervals };
+  const measures = resolveMeasures(header, version, models, items);
+  if (measures) shared.emergenceMeasures = measures;
   if (header.task) {
     const task = header.spec.task;
     if (task.kind !== 'imported') throw invalid('header', ['the link carries a task file but its experiment does not use one']);

@@ -17,7 +17,9 @@ import { MAX_RECOMPUTE_WORK } from './limits.ts';
 import { groupItemIds, type ItemTable } from './item-table.ts';
 import type { LinkHeader } from './link-header.ts';
 import { NumberWriter, type Rounding } from './numbers.ts';
-import { CAPPED_AT, cellValues, EXACT_ITEM_METRICS, isGenerationMetric, itemsByVariant, RECOMPUTE_PRIORITY, recomputeCells, WorkTally } from './recompute.ts';
+import { CAPPED_AT, cellValues, EXACT_ITEM_METRICS, isGenerationMetric, itemsByVariant, RECOMPUTE_PRIORITY, recomputeCells, recomputeStandardCells, standardRecomputeWork, WorkTally } from './recompute.ts';
+import { intervalStyleOf, type IntervalStyle } from '../results/types.ts';
+import { linkMeasures, sameMeasures } from './measures.ts';
 import type { SharedModelItems } from './shared-run.ts';
 
 export interface PayloadInput {
@@ -27,8 +29,10 @@ export interface PayloadInput {
   items: { table: ItemTable; columns: (SharedModelItems | null)[]; logprobSteps: LogprobSteps } | null;
   /** Embed an imported task's examples (result.task_data) in the header. */
   withTask?: boolean;
-  /** Link format: 1 writes the r1 layout (every number stored), 2 the r2 layout. */
-  version: 1 | 2;
+  /** Link format: 1 writes the r1 layout (every number stored), 2 the r2 layout, 3 r2's layout with the standard intervals and emergence measures. */
+  version: LinkVersion;
+  /** r3: carry the emergence measures (stored or recomputed); false leaves them out to fit the budget. */
+  measures?: boolean;
   /**
    * r2: leave out what the decoder recomputes bit for bit (aggregates of exactly stored item
    * metrics, emergence scores) and store log-prob aggregates as residuals from its estimate.
@@ -39,7 +43,9 @@ export interface PayloadInput {
   estimates?: EstimateCache;
 }
 
-export type EstimateCache = Map<number, Estimates>;
+export type LinkVersion = 1 | 2 | 3;
+
+export type EstimateCache = Map<string, Estimates>;
 
 export interface Payload {
   bytes: Uint8Array;
@@ -75,11 +81,12 @@ const cellKey = (variant: string, metric: string): string => `${variant}\u0000${
  * exactly as the decoder will expand them. Metrics in RECOMPUTE_PRIORITY order: those whose
  * stored aggregates cost most bytes first.
  */
-function estimate(result: RunResult, items: NonNullable<PayloadInput['items']>): Estimates {
+function estimate(result: RunResult, items: NonNullable<PayloadInput['items']>, intervals: IntervalStyle): Estimates {
   const table = { ids: items.table.ids, variants: items.table.variants, logprobSteps: items.logprobSteps };
   const byVariant = items.columns.map((c) => (c ? itemsByVariant(expandModelColumns(table, c)) : null));
   const chosen: { model: number; variant: string; metric: GenerationMetricId; values: number[] }[] = [];
   const tally = new WorkTally();
+  let standardWork = 0;
   for (const metric of RECOMPUTE_PRIORITY) {
     result.models.forEach((m, model) => {
       const groups = byVariant[model];
@@ -89,13 +96,25 @@ function estimate(result: RunResult, items: NonNullable<PayloadInput['items']>):
         const values = cellValues(groups.get(a.variant), metric);
         if (values.length === 0 || values.length !== a.metrics[metric].n) continue;
         const cell = { variant: a.variant, metric, n: values.length };
-        if (tally.peek(cell) > MAX_RECOMPUTE_WORK) continue;
-        tally.add(cell);
+        if (intervals === 'standard') {
+          const work = standardRecomputeWork([cell]);
+          if (standardWork + work > MAX_RECOMPUTE_WORK) continue;
+          standardWork += work;
+        } else {
+          if (tally.peek(cell) > MAX_RECOMPUTE_WORK) continue;
+          tally.add(cell);
+        }
         chosen.push({ model, variant: a.variant, metric, values });
       }
     });
   }
-  const recomputed = recomputeCells(chosen, result.spec.bootstrapSeed);
+  const recomputed =
+    intervals === 'standard'
+      ? recomputeStandardCells(
+          chosen.map((c) => ({ ...c, model: result.models[c.model].id })),
+          result.spec.bootstrapSeed,
+        )
+      : recomputeCells(chosen, result.spec.bootstrapSeed);
   const out: Estimates = { cells: result.models.map(() => new Map()), capped: result.models.map(() => new Set()) };
   chosen.forEach((c, i) => {
     out.cells[c.model].set(cellKey(c.variant, c.metric), recomputed[i]);
@@ -107,8 +126,32 @@ function estimate(result: RunResult, items: NonNullable<PayloadInput['items']>):
 
 const sameCell = (a: MeanCI, b: MeanCI): boolean => Object.is(a.mean, b.mean) && Object.is(a.lo, b.lo) && Object.is(a.hi, b.hi) && a.n === b.n;
 
-export function writePayload({ result, precision, items, version, recompute, estimates: cache, withTask }: PayloadInput): Payload {
+/** Measures from a link's items, per item table: the attempts of one encodeShareLink share their items objects. */
+const measureCache = new WeakMap<object, ReturnType<typeof linkMeasures>>();
+function measuresFromItems(result: RunResult, items: NonNullable<PayloadInput['items']>): ReturnType<typeof linkMeasures> {
+  if (!measureCache.has(items)) {
+    // Measures from items that differ from the sender's (log-probs rounded to the link's steps)
+    // cannot reproduce the sender's measures: skip their bootstrap (the measures are stored).
+    const table = { ids: items.table.ids, variants: items.table.variants, logprobSteps: items.logprobSteps };
+    const same = result.models.every((m, i) => {
+      const column = items.columns[i];
+      if (!column) return m.items.length === 0;
+      const expanded = expandModelColumns(table, column);
+      return expanded.length === m.items.length && expanded.every((e, k) => Object.entries(e.metrics).every(([id, x]) => Object.is((m.items[k].metrics as unknown as Record<string, number | null>)[id], x)));
+    });
+    if (!same) {
+      measureCache.set(items, null);
+      return null;
+    }
+    measureCache.set(items, linkMeasures(result.spec.bootstrapSeed, result.models, { ids: items.table.ids, variants: items.table.variants, logprobSteps: items.logprobSteps, models: items.columns }));
+  }
+  return measureCache.get(items)!;
+}
+
+export function writePayload({ result, precision, items, version, recompute, estimates: cache, withTask, measures = true }: PayloadInput): Payload {
   const metrics = metricList(result);
+  // r1/r2 decoders replay the legacy method; r3 names the method of the sender's aggregates.
+  const intervals: IntervalStyle = version >= 3 ? intervalStyleOf(result) : 'legacy-percentile';
   const header: LinkHeader = {
     spec: result.spec,
     env: result.env,
@@ -124,6 +167,7 @@ export function writePayload({ result, precision, items, version, recompute, est
     })),
     emergence: Object.entries(result.emergence).map(([variant, scores]) => [variant, maskOf(Object.keys(scores), metrics)] as [string, number]),
     precision,
+    ...(version >= 3 ? { intervals } : {}),
     ...(withTask && result.task_data ? { task: result.task_data } : {}),
     items: items && {
       groups: groupItemIds(items.table.ids, items.table.variants),
@@ -133,12 +177,13 @@ export function writePayload({ result, precision, items, version, recompute, est
   };
 
   const ints = new ByteWriter();
-  const numbers = new NumberWriter(ints, version);
+  const numbers = new NumberWriter(ints, version >= 2 ? 2 : 1);
   const r2 = version >= 2 && recompute;
   let estimates: Estimates | null = null;
   if (r2 && items) {
-    estimates = cache?.get(items.logprobSteps) ?? estimate(result, items);
-    cache?.set(items.logprobSteps, estimates);
+    const key = `${items.logprobSteps}:${intervals}`;
+    estimates = cache?.get(key) ?? estimate(result, items, intervals);
+    cache?.set(key, estimates);
   }
   let recomputedCount = 0;
   // float32: interval ends round outward, so lo ≤ mean ≤ hi still holds after rounding.
@@ -189,6 +234,12 @@ export function writePayload({ result, precision, items, version, recompute, est
         numbers.write(scores[id], 1, nearest, { estimate: est });
       }
     }
+  }
+
+  if (version >= 3 && measures && result.emergence_measures) {
+    // Recomputed when the decoder gets the sender's measures from the link's items, else stored.
+    const fromItems = items ? measuresFromItems(result, items) : null;
+    header.measures = fromItems && sameMeasures(fromItems, result.emergence_measures) ? 'recompute' : result.emergence_measures;
   }
 
   const out = new ByteWriter();

@@ -1,6 +1,7 @@
 /**
- * Recomputing aggregates from a link's per-item results, for link format r2
- * (docs/share-format.md, "Recomputed numbers").
+ * Recomputing aggregates from a link's per-item results, for link formats r2 (the legacy
+ * percentile bootstrap, replayed below bit for bit) and r3 (the standard intervals,
+ * recomputeStandardCells at the end; docs/share-format.md, "Recomputed numbers").
  *
  * The lab aggregates with aggregateModelItems → aggregateItems → meanWithBootstrapCI
  * (src/lib/metrics/aggregate.ts). Its bootstrap draws resample *indices* into the sorted
@@ -16,7 +17,8 @@
  * Everything else is the lab's own code: the seed hash, the mean (with its overflow fallback
  * and clamp), the type-7 quantile, the pure-rand generator and distribution.
  */
-import { DEFAULT_LEVEL, DEFAULT_RESAMPLES, type MeanCI } from '../metrics/aggregate.ts';
+import { aggregateItems, DEFAULT_LEVEL, DEFAULT_RESAMPLES, type MeanCI } from '../metrics/aggregate.ts';
+import { intervalMethodFor } from '../metrics/intervals.ts';
 import { mean, quantileSorted } from '../metrics/numeric.ts';
 import { deriveSeed } from '../metrics/seed.ts';
 import { GENERATION_METRIC_IDS } from '../metrics/registry.ts';
@@ -394,4 +396,33 @@ export function recomputeCells(cells: readonly RecomputeCell[], bootstrapSeed: n
     members.forEach((i, k) => (out[i] = results[k]));
   }
   return out;
+}
+
+/**
+ * Link format r3: each cell as aggregateModelItems computes it with the standard intervals
+ * (Wilson for 0/1 metrics, BCa ∪ t for the others), cell seed deriveSeed(bootstrapSeed, model,
+ * variant, metric): the lab's own aggregateItems on the cell's values, so there is nothing to
+ * replay by hand. Models resample independently, so no draws are shared.
+ */
+export function recomputeStandardCells(cells: readonly (RecomputeCell & { model: string })[], bootstrapSeed: number): MeanCI[] {
+  return cells.map((c) => {
+    if (c.values.length === 0) throw new PayloadError('a recomputed number has no items to be computed from');
+    const table = aggregateItems(
+      c.values.map((x) => ({ variant: c.variant, metrics: { [c.metric]: x } })),
+      [c.metric],
+      bootstrapSeed,
+      { model: c.model, intervals: 'standard' },
+    );
+    return table[c.variant][c.metric];
+  });
+}
+
+/**
+ * recomputeWork for r3 cells: Wilson cells cost n (a count); bootstrap cells n·B draws and n·B
+ * additions each (no draws are shared between models).
+ */
+export function standardRecomputeWork(cells: readonly { metric: string; n: number }[]): number {
+  let work = 0;
+  for (const c of cells) work += intervalMethodFor(c.metric) === 'wilson' || c.n < 2 ? c.n : c.n + 2 * c.n * RECOMPUTE_RESAMPLES;
+  return work;
 }

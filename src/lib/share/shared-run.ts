@@ -1,5 +1,5 @@
 /** What a share link carries: a RunResult without raw per-item outputs, items in compact form. */
-import type { ModelRun, RunEnvironment, RunResult } from '../results/types.ts';
+import type { IntervalStyle, ModelRun, RunEnvironment, RunResult, VariantEmergenceMeasures } from '../results/types.ts';
 import type { ExperimentSpec } from '../spec/schema.ts';
 import type { ImportedTaskData } from '../tasks/imported/data.ts';
 
@@ -51,6 +51,10 @@ export interface SharedRun {
    * results fit the link.
    */
   precision: 'exact' | 'float32';
+  /** How the aggregates' intervals were computed: r1/r2 links always carry the legacy method. */
+  intervals: IntervalStyle;
+  /** Emergence measures of r3 links (stored, or recomputed from the link's items); absent in r1/r2 links. */
+  emergenceMeasures?: Record<string, VariantEmergenceMeasures>;
   items?: SharedItems;
   /** The examples of an imported task when they fit the link (hash checked); otherwise the task file is needed. */
   taskData?: ImportedTaskData;

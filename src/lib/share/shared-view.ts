@@ -51,6 +51,8 @@ export function sharedRunToView(shared: SharedRun): RunResult {
     env: shared.env,
     models,
     emergence: shared.emergence,
+    ...(shared.emergenceMeasures ? { emergence_measures: shared.emergenceMeasures } : {}),
+    intervals: shared.intervals,
     ...(shared.taskData ? { task_data: shared.taskData } : {}),
   };
 }

@@ -1,7 +1,7 @@
 /** Synthetic run results (no model): items with hand-set metrics, aggregated like the runner. */
 import { GENERATION_METRIC_IDS } from '../../../src/lib/metrics/registry.ts';
 import { parseLadderManifest, type LadderManifest } from '../../../src/lib/catalog/ladder.ts';
-import { computeEmergence } from '../../../src/lib/results/emergence.ts';
+import { computeEmergence, computeEmergenceMeasures } from '../../../src/lib/results/emergence.ts';
 import { aggregateModelItems } from '../../../src/lib/results/records.ts';
 import type { GenerationItemRecord, ItemRecord, ModelRun, RunResult } from '../../../src/lib/results/types.ts';
 import type { ExperimentSpec } from '../../../src/lib/spec/schema.ts';
@@ -67,7 +67,7 @@ export function modelRun(id: string, params: number | null, rightPerVariant: Rec
     loadMs: 5,
     scoreMs: 10,
     items,
-    aggregates: { variants: aggregateModelItems(items, SPEC.bootstrapSeed) },
+    aggregates: { variants: aggregateModelItems(items, { seed: SPEC.bootstrapSeed, model: id }) },
   };
 }
 
@@ -79,6 +79,8 @@ export function runResult(models: ModelRun[]): RunResult {
     env: { app: '0.1.0', runtime: 'test', backend: 'wasm', adapter: null, transformersVersion: 'x', startedAt: '2026-01-02T03:04:05.000Z', finishedAt: '2026-01-02T03:04:06.000Z' },
     models,
     emergence: computeEmergence(models),
+    emergence_measures: computeEmergenceMeasures(models, SPEC.bootstrapSeed),
+    intervals: 'standard',
   };
 }
 

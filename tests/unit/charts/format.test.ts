@@ -1,5 +1,7 @@
+import type { GenerationItemRecord } from '../../../src/lib/results/types.ts';
 import { describe, expect, it } from 'vitest';
-import { formatDuration, formatParams, formatRate, formatScore, formatValue, modelLabel, scoreNote, variantLabel } from '../../../src/lib/charts/format.ts';
+import { formatDuration, formatParams, formatRate, formatValue, modelLabel, variantLabel } from '../../../src/lib/charts/format.ts';
+import { formatJumpShare, formatMeasure } from '../../../src/lib/charts/measures.ts';
 import { chartFileName, runFileName, runResultJson } from '../../../src/lib/charts/export.ts';
 import { OKABE_ITO, seriesColor, seriesPointStyle, withAlpha } from '../../../src/lib/charts/palette.ts';
 import { logTicks, tickMantissas, toPlotDatasets } from '../../../src/lib/charts/plot.ts';
@@ -20,10 +22,12 @@ describe('formatting', () => {
     expect(variantLabel('odd')).toBe('odd');
     expect(modelLabel('arith/arith-l1-d12')).toBe('arith-l1-d12');
     expect([500, 12_400, 185_000].map(formatDuration)).toEqual(['<1 s', '12 s', '3 min 05 s']);
-    expect([3.14159, -2, 1e6, -25000].map(formatScore)).toEqual(['3.14', '-2.00', '1.0e+6', '-2.5e+4']);
-    expect(scoreNote(1e6)).toMatch(/cap/);
-    expect(scoreNote(-1e6)).toMatch(/cap/);
-    expect(scoreNote(12)).toBeNull();
+    // Measures: a number with its interval, a number without one (with the reason), or undefined with the reason; never a sentinel.
+    expect(formatMeasure({ value: 0.8612, lo: 0.75, hi: 0.951 })).toBe('0.86 [0.75, 0.95]');
+    expect(formatMeasure({ value: 154.2, lo: 101, hi: 223.4 })).toBe('154 [101, 223]');
+    expect(formatMeasure({ value: 22.41, intervalUndefined: 'in 40% of resamples the measure is undefined' })).toBe('22.4 (no interval: in 40% of resamples the measure is undefined)');
+    expect(formatMeasure({ undefined: 'the curve is flat in most steps' })).toBe('undefined — the curve is flat in most steps');
+    expect(formatJumpShare({ value: 0.93, lo: 0.8, hi: 0.97, step: 1, delta: 0.9 }, [{ id: 'a', params: 8256 }, { id: 'b', params: 26_784 }, { id: 'c', params: 58_608 }])).toBe('0.93 [0.80, 0.97], largest step 26.8K → 58.6K');
     expect([null, 250.4, 12_345].map(formatRate)).toEqual(['–', '250 tok/s', '12.3K tok/s']);
   });
 });
@@ -42,7 +46,7 @@ describe('palette (Okabe–Ito)', () => {
 describe('plot datasets', () => {
   it('carry the panel points with their intervals; dashed series for p^L', () => {
     const r = ladderResult();
-    const panel = miragePanel(r.models, variantsOf(r), r.emergence);
+    const panel = miragePanel(r.models, variantsOf(r), r.emergence_measures!);
     const ds = toPlotDatasets(panel, 'light');
     expect(ds).toHaveLength(4);
     expect(ds[1].borderDash.length).toBeGreaterThan(0);
@@ -69,7 +73,7 @@ describe('item explorer', () => {
     expect(ITEM_METRIC_COLUMNS.map((c) => c.id)).toEqual([...GENERATION_METRIC_IDS, ...CHOICE_METRIC_IDS]);
     expect(metricColumnsFor(items).map((c) => c.id)).toEqual([...GENERATION_METRIC_IDS]);
     expect(itemMetricText(items[0], ITEM_METRIC_COLUMNS[0])).toBe('1');
-    expect(outputText({ ...items[0], output_text: '' })).toBe('(empty)');
+    expect(outputText({ ...(items[0] as GenerationItemRecord), output_text: '' })).toBe('(empty)');
   });
 });
 

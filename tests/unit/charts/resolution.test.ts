@@ -30,7 +30,7 @@ describe('resolution: aggregates over the first k items', () => {
   it('re-aggregates with the runner aggregation (same seed) over the first k items', () => {
     const at5 = modelsAtResolution(result.models, 5, SPEC.bootstrapSeed);
     at5.forEach((m, i) => {
-      expect(m.aggregates.variants).toEqual(aggregateModelItems(firstKPerVariant(result.models[i].items, 5), SPEC.bootstrapSeed));
+      expect(m.aggregates.variants).toEqual(aggregateModelItems(firstKPerVariant(result.models[i].items, 5), { seed: SPEC.bootstrapSeed, model: m.id }));
       expect(m.aggregates.variants.every((v) => v.n === 5)).toBe(true);
       expect(m.items).toBe(result.models[i].items);
     });

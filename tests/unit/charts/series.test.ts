@@ -23,7 +23,7 @@ describe('chart series from a run result', () => {
   });
 
   it('one point per finished model per variant, ordered by parameter count, values from the aggregates', () => {
-    const panel = metricPanel(result.models, variants, 'exact_match', result.emergence);
+    const panel = metricPanel(result.models, variants, 'exact_match', result.emergence_measures!);
     expect(panel.series.map((s) => s.variant)).toEqual(variants);
     for (const s of panel.series) {
       expect(s.points.map((p) => p.params)).toEqual([1000, 10000, 100000]);
@@ -36,19 +36,28 @@ describe('chart series from a run result', () => {
   });
 
   it('takes labels, kind and axis range from the METRICS registry', () => {
-    const em = metricPanel(result.models, variants, 'exact_match', result.emergence);
+    const em = metricPanel(result.models, variants, 'exact_match', result.emergence_measures!);
     expect([em.title, em.kind, em.yMin, em.yMax]).toEqual(['Exact match', 'discontinuous', 0, 1]);
-    const lp = metricPanel(result.models, variants, 'target_logprob', result.emergence);
+    const lp = metricPanel(result.models, variants, 'target_logprob', result.emergence_measures!);
     expect([lp.kind, lp.yMin, lp.yMax]).toEqual(['continuous', null, 0]);
   });
 
-  it('attaches the run emergence score of each variant', () => {
-    const panel = metricPanel(result.models, variants, 'exact_match', result.emergence);
-    expect(panel.emergence).toEqual(variants.map((v) => ({ variant: v, metric: 'exact_match', score: result.emergence[v].exact_match })));
+  it('attaches the run’s emergence measures of each variant, as text without sentinels', () => {
+    const panel = metricPanel(result.models, variants, 'exact_match', result.emergence_measures!);
+    expect(panel.measures.map((m) => [m.variant, m.metric])).toEqual(variants.map((v) => [v, 'exact_match']));
+    panel.measures.forEach((m) => {
+      expect(m.jumpShare).toEqual(result.emergence_measures![m.variant].metrics.exact_match.jumpShare);
+      expect(m.breakthroughness).toEqual(result.emergence_measures![m.variant].metrics.exact_match.breakthroughness);
+      // Exact match is the reference: it has no mirage ratio of its own.
+      expect(m.mirage).toBeNull();
+      expect(`${m.text.jumpShare} ${m.text.breakthroughness}`).not.toMatch(/e\+|1000000|NaN|Infinity/);
+    });
+    const p = metricPanel(result.models, variants, 'per_token_prob', result.emergence_measures!);
+    p.measures.forEach((m) => expect(m.mirage).toEqual(result.emergence_measures![m.variant].mirage.per_token_prob.jumpShare));
   });
 
   it('the mirage overlay pairs observed exact match (solid) with p^L (dashed) per variant', () => {
-    const panel = miragePanel(result.models, variants, result.emergence);
+    const panel = miragePanel(result.models, variants, result.emergence_measures!);
     expect(panel.series.map((s) => [s.metric, s.variant, s.dashed])).toEqual([
       ['exact_match', 'add/1d', false],
       ['predicted_exact_match', 'add/1d', true],
@@ -61,12 +70,12 @@ describe('chart series from a run result', () => {
   });
 
   it('buildPanels puts discontinuous metrics before continuous ones, then the overlay', () => {
-    const all = buildPanels(result.models, variants, result.emergence, [...GENERATION_METRIC_IDS, 'mirage']);
+    const all = buildPanels(result.models, variants, result.emergence_measures!, [...GENERATION_METRIC_IDS, 'mirage']);
     const kinds = all.map((p) => p.kind);
     expect(kinds.lastIndexOf('discontinuous')).toBeLessThan(kinds.indexOf('continuous'));
     expect(all.at(-1)!.id).toBe('mirage');
     expect(all).toHaveLength(GENERATION_METRIC_IDS.length + 1);
-    expect(buildPanels(result.models, variants, result.emergence, DEFAULT_PANELS).map((p) => p.id)).toEqual([
+    expect(buildPanels(result.models, variants, result.emergence_measures!, DEFAULT_PANELS).map((p) => p.id)).toEqual([
       'exact_match',
       'token_edit_distance',
       'target_logprob',
@@ -80,12 +89,12 @@ describe('chart series from a run result', () => {
     const unknown = modelRun('arith/unknown', null, { 'add/1d': 1, 'add/2d': 1 });
     const r = runResult([...ladderResult().models, failed, unknown]);
     expect(plottableModels(r.models).map((m) => m.id)).toEqual(['arith/small', 'arith/mid', 'arith/big']);
-    const panel = metricPanel(r.models, variants, 'per_token_prob', r.emergence);
+    const panel = metricPanel(r.models, variants, 'per_token_prob', r.emergence_measures!);
     expect(totalPoints(panel)).toBe(3 * variants.length);
   });
 
   it('table rows list every point with its series label', () => {
-    const panel = metricPanel(result.models, variants, 'exact_match', result.emergence);
+    const panel = metricPanel(result.models, variants, 'exact_match', result.emergence_measures!);
     const rows = panelRows(panel);
     expect(rows).toHaveLength(6);
     expect(rows[0]).toMatchObject({ seriesLabel: '1-digit', modelId: 'arith/small', params: 1000 });

@@ -1,3 +1,4 @@
+import type { GenerationItemRecord } from '../../../src/lib/results/types.ts';
 import { describe, expect, it } from 'vitest';
 import { compareRuns, decodeShareLink, encodeShareLink } from '../../../src/lib/share/index.ts';
 import { syntheticRun } from './synthetic-run.ts';
@@ -18,7 +19,7 @@ describe('compareRuns', { timeout: 60_000 }, () => {
 
   it('finds the items whose output or exact match changed, and the mean shifts', () => {
     const b = structuredClone(a);
-    const items = b.models[1].items;
+    const items = b.models[1].items as GenerationItemRecord[];
     items[2] = { ...items[2], output_text: items[2].output_text + '9' };
     b.models[1].aggregates.variants[0].metrics.exact_match.mean += 0.125;
     b.models[2].device = 'wasm'; // re-run on another backend still pairs up
@@ -42,7 +43,7 @@ describe('compareRuns', { timeout: 60_000 }, () => {
     const c = compareRuns(shared, a);
     for (const m of c.perModel) expect(m).toMatchObject({ agreement: 1, basis: 'metrics', compared: 16 });
     const b = structuredClone(a);
-    const it0 = b.models[0].items[0];
+    const it0 = b.models[0].items[0] as GenerationItemRecord;
     b.models[0].items[0] = { ...it0, metrics: { ...it0.metrics, exact_match: it0.metrics.exact_match ? 0 : 1 } };
     expect(compareRuns(shared, b).perModel[0].differingItemIds).toEqual([it0.id]);
   });

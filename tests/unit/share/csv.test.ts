@@ -1,3 +1,4 @@
+import type { GenerationItemRecord } from '../../../src/lib/results/types.ts';
 import { describe, expect, it } from 'vitest';
 import { CSV_FIXED_COLUMNS, runToCsv } from '../../../src/lib/share/index.ts';
 import { csvTextCell } from '../../../src/lib/share/csv.ts';
@@ -40,7 +41,7 @@ describe('runToCsv', { timeout: 60_000 }, () => {
     const rows = parseCsv(runToCsv(run));
     expect(rows[0]).toEqual([...CSV_FIXED_COLUMNS, ...Object.keys(run.models[0].items[0].metrics)]);
     expect(rows).toHaveLength(1 + 2 * 6);
-    const item = run.models[1].items[4];
+    const item = run.models[1].items[4] as GenerationItemRecord;
     const row = rows[1 + 6 + 4];
     expect(row.slice(0, 9)).toEqual([run.models[1].id, String(run.models[1].params), 'fp32', 'webgpu', item.id, item.variant, item.prompt, item.target, item.output_text]);
     expect(row.slice(9).map(Number)).toEqual(Object.values(item.metrics).map((v) => (v === null ? 0 : v)));
@@ -50,7 +51,7 @@ describe('runToCsv', { timeout: 60_000 }, () => {
   it('RFC 4180: CRLF line ends, quotes around commas, quotes and newlines, quotes doubled', () => {
     const r = structuredClone(run);
     r.models = [r.models[0]];
-    r.models[0].items = [{ ...r.models[0].items[0], prompt: 'a, "b"\nc', output_text: 'x\r\ny' }];
+    r.models[0].items = [{ ...(r.models[0].items[0] as GenerationItemRecord), prompt: 'a, "b"\nc', output_text: 'x\r\ny' }];
     const csv = runToCsv(r);
     expect(csv.endsWith('\r\n')).toBe(true);
     expect(csv).toContain('"a, ""b""\nc"');
@@ -64,7 +65,7 @@ describe('runToCsv', { timeout: 60_000 }, () => {
     }
     for (const ok of ['-1801', '-3.25', '-1.5e-7', '1801', '0', 'hello', '1+1', ' =1']) expect(csvTextCell(ok)).toBe(ok);
     const r = structuredClone(run);
-    r.models[0].items[0] = { ...r.models[0].items[0], output_text: '=cmd|"/C calc"!A0', target: '-42' };
+    r.models[0].items[0] = { ...(r.models[0].items[0] as GenerationItemRecord), output_text: '=cmd|"/C calc"!A0', target: '-42' };
     const rows = parseCsv(runToCsv(r));
     expect(rows[1][8]).toBe(`'=cmd|"/C calc"!A0`);
     expect(rows[1][7]).toBe('-42');
@@ -72,7 +73,7 @@ describe('runToCsv', { timeout: 60_000 }, () => {
 
   it('null metrics are empty cells; models without items add no rows', () => {
     const r = structuredClone(run);
-    r.models[0].items[0].metrics.digit_accuracy = null;
+    (r.models[0].items[0] as GenerationItemRecord).metrics.digit_accuracy = null;
     r.models[1].items = [];
     const rows = parseCsv(runToCsv(r));
     expect(rows).toHaveLength(1 + 6);

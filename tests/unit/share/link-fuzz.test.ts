@@ -48,7 +48,7 @@ const SLOW = 300_000;
 
 describe('decodeShareLink fuzz (10,500 inputs)', () => {
   it('the corpus: r2 links with recomputed numbers and residuals, r1 links', () => {
-    expect([withItems, withSome, aggOnly].every((f) => f.startsWith('#r2.'))).toBe(true);
+    expect([withItems, withSome, aggOnly].every((f) => f.startsWith('#r3.'))).toBe(true);
     expect(r1Links.length).toBe(3);
     expect(r1Links.every((f) => f.startsWith('#r1.'))).toBe(true);
     expect(encodeShareLink(run).recomputed).toBeGreaterThan(0);

@@ -8,7 +8,7 @@ import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { createNodeEngine, loadLadder, nodeEnvironment } from '../../../src/cli/node-engine.ts';
 import { defaultSpec, paramsOfBundled } from '../../../src/lib/catalog/ladder.ts';
 import { GENERATION_METRIC_IDS } from '../../../src/lib/metrics/registry.ts';
-import type { RunResult } from '../../../src/lib/results/types.ts';
+import type { GenerationItemRecord, RunResult } from '../../../src/lib/results/types.ts';
 import { runExperiment } from '../../../src/lib/run/runner.ts';
 import { computeEmergence } from '../../../src/lib/results/emergence.ts';
 import { aggregateModelItems } from '../../../src/lib/results/records.ts';
@@ -27,7 +27,7 @@ import { syntheticRun } from './synthetic-run.ts';
 /** The lab's base URL in the size figures of docs/share-format.md. */
 const BASE_URL = 'https://emergence-lab.example.org/';
 /** Whole-URL sizes documented in docs/share-format.md, with room for other CPUs' rounding. */
-const DOCUMENTED = { sixModels: 6_700, sevenModels: 7_500, sixModelsAggregatesOnly: 5_500 };
+const DOCUMENTED = { sixModels: 6_700, sevenModels: 7_500, sixModelsAggregatesOnly: 6_500 };
 
 /** First `count` models of a run, emergence recomputed for that ladder (as if only they had run). */
 function firstModels(run: RunResult, count: number): RunResult {
@@ -113,7 +113,7 @@ describe('r2 links of the default experiment (real engine)', { timeout: 300_000 
     const shared = decodeShareLink(encodeShareLink(run, { baseUrl: BASE_URL }).fragment);
     run.models.forEach((m, i) => {
       const fromLink = shared.models[i].aggregates.variants;
-      const lab = aggregateModelItems(m.items, run.spec.bootstrapSeed);
+      const lab = aggregateModelItems(m.items, { seed: run.spec.bootstrapSeed, model: m.id });
       lab.forEach((a, j) => {
         for (const id of EXACT_ITEM_METRICS) expect(fromLink[j].metrics[id]).toEqual(a.metrics[id]);
       });
@@ -130,14 +130,16 @@ describe('r2 links of the default experiment (real engine)', { timeout: 300_000 
 });
 
 describe('r2 fallbacks and checks', { timeout: 300_000 }, () => {
-  const small = syntheticRun({ models: 3, digits: [2, 3], perVariant: 12 });
+  // A run made before issue 12 (legacy intervals): what r2 links carried.
+  const small = syntheticRun({ models: 3, digits: [2, 3], perVariant: 12, intervals: 'legacy-percentile' });
 
   it('an edit distance at the cap (255 = "255 or more"): that cell is stored, the link stays exact', () => {
     const run = structuredClone(small);
     const m = run.models[1];
-    m.items[3].metrics.token_edit_distance = 300;
-    m.items[3].metrics.char_edit_distance = 300;
-    m.aggregates = { variants: aggregateModelItems(m.items, run.spec.bootstrapSeed) };
+    const edited = m.items[3] as GenerationItemRecord;
+    edited.metrics.token_edit_distance = 300;
+    edited.metrics.char_edit_distance = 300;
+    m.aggregates = { variants: aggregateModelItems(m.items, { seed: run.spec.bootstrapSeed, model: m.id, intervals: 'legacy-percentile' }) };
     run.emergence = computeEmergence(run.models);
     const plain = encodeShareLink(small);
     const link = encodeShareLink(run);
@@ -205,7 +207,7 @@ describe('r2 fallbacks and checks', { timeout: 300_000 }, () => {
     for (const { fragment, decoded } of Object.values(fixtures)) {
       expect(fragment.startsWith('#r1.')).toBe(true);
       expect(decoded.spec).not.toHaveProperty('metrics');
-      expect(decodeShareLink(fragment)).toEqual({ ...decoded, spec: { ...decoded.spec, metrics: [...GENERATION_METRIC_IDS] } });
+      expect(decodeShareLink(fragment)).toEqual({ ...decoded, spec: { ...decoded.spec, metrics: [...GENERATION_METRIC_IDS] }, intervals: 'legacy-percentile' });
     }
   });
 
@@ -245,9 +247,11 @@ describe('r2 recomputation budget', { timeout: 300_000 }, () => {
     }
     expect(err).toBeInstanceOf(lowered.LinkDecodeError);
     expect((err as LinkDecodeError).code).toBe('too-large');
-    // With that budget the encoder recomputes nothing from items (emergence scores need none).
+    // With that budget the encoder recomputes from items only the Wilson cells (exact match and
+    // greedy consistency: a count each, 3 numbers per cell) besides the emergence scores (which need no items).
     const lean = lowered.encodeShareLink(run);
-    expect(lean.recomputed).toBe(Object.values(run.emergence).reduce((s, e) => s + Object.keys(e).length, 0));
+    const wilsonCells = run.models.reduce((s, m) => s + m.aggregates.variants.reduce((t, a) => t + ['exact_match', 'greedy_consistency'].filter((id) => id in a.metrics).length, 0), 0);
+    expect(lean.recomputed).toBe(Object.values(run.emergence).reduce((s, e) => s + Object.keys(e).length, 0) + 3 * wilsonCells);
     vi.doUnmock('../../../src/lib/share/limits.ts');
     vi.resetModules();
   });

@@ -10,7 +10,7 @@ import {
   sharedItemPrecision,
   type SharedRun,
 } from '../../../src/lib/share/index.ts';
-import type { RunResult } from '../../../src/lib/results/types.ts';
+import type { GenerationItemRecord, RunResult } from '../../../src/lib/results/types.ts';
 import type { GenerationMetricId } from '../../../src/lib/metrics/types.ts';
 import { EXACT_ITEM_METRICS } from '../../../src/lib/share/recompute.ts';
 import { syntheticRun } from './synthetic-run.ts';
@@ -33,7 +33,7 @@ function expectItemsWithinPrecision(shared: SharedRun, run: RunResult) {
   const expanded = expandSharedItems(shared);
   expect(expanded.map((e) => e.modelId)).toEqual(run.models.filter((m) => m.items.length > 0).map((m) => m.id));
   for (const e of expanded) {
-    const original = run.models[e.modelIndex].items;
+    const original = run.models[e.modelIndex].items as GenerationItemRecord[];
     expect(e.items.map((i) => i.id)).toEqual(original.map((i) => i.id));
     e.items.forEach((item, k) => {
       const o = original[k];
@@ -57,7 +57,7 @@ describe('share link round trip', { timeout: 120_000 }, () => {
   it('small run: exact aggregates, emergence and items at 1/256 nat', () => {
     const link = encodeShareLink(small);
     expect(link).toMatchObject({ includesItems: true, precision: 'exact', logprobSteps: 256 });
-    expect(link.fragment.startsWith('#r2.')).toBe(true);
+    expect(link.fragment.startsWith('#r3.')).toBe(true);
     expect(link.bytes).toBe(link.fragment.length);
     const shared = decodeShareLink(link.fragment);
     expectHeaderExact(shared, small);
@@ -196,7 +196,7 @@ describe('share link versions and refusals', { timeout: 120_000 }, () => {
   const { fragment } = encodeShareLink(small);
 
   it('a future link format says "newer version"', () => {
-    expectCode(() => decodeShareLink('#r3.' + fragment.slice(4)), 'newer-version', /newer version/);
+    expectCode(() => decodeShareLink('#r4.' + fragment.slice(4)), 'newer-version', /newer version/);
   });
   it('a future spec version inside the payload says "newer version"', () => {
     const { header, rest } = splitPayload(payloadOf(fragment));

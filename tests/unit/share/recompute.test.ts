@@ -10,6 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { meanWithBootstrapCI } from '../../../src/lib/metrics/aggregate.ts';
 import { GENERATION_METRIC_IDS } from '../../../src/lib/metrics/registry.ts';
 import { aggregateModelItems } from '../../../src/lib/results/records.ts';
+import type { GenerationItemRecord } from '../../../src/lib/results/types.ts';
 import { bootstrapSharedDraws, cellValues, IndexStream, itemsByVariant, recomputeCells, recomputeWork, RECOMPUTE_RESAMPLES } from '../../../src/lib/share/recompute.ts';
 import { syntheticRun } from './synthetic-run.ts';
 
@@ -75,11 +76,11 @@ describe('bootstrap replay', { timeout: 120_000 }, () => {
   it('recomputeCells equals aggregateModelItems on every cell of a run (6 models × 5 variants × 40 items, 9 metrics)', () => {
     const run = syntheticRun();
     const cells = run.models.flatMap((m) => {
-      const byVariant = itemsByVariant(m.items);
+      const byVariant = itemsByVariant(m.items as GenerationItemRecord[]);
       return m.aggregates.variants.flatMap((a) => GENERATION_METRIC_IDS.map((metric) => ({ model: m, variant: a.variant, metric, values: cellValues(byVariant.get(a.variant), metric) })));
     });
     const got = recomputeCells(cells, run.spec.bootstrapSeed);
-    const lab = new Map(run.models.map((m) => [m, aggregateModelItems(m.items, run.spec.bootstrapSeed)]));
+    const lab = new Map(run.models.map((m) => [m, aggregateModelItems(m.items, { seed: run.spec.bootstrapSeed, model: m.id, intervals: 'legacy-percentile' })]));
     cells.forEach((c, i) => {
       const want = lab.get(c.model)!.find((a) => a.variant === c.variant)!.metrics[c.metric];
       bitExact(got[i], want, `${c.model.id} ${c.variant} ${c.metric}`);

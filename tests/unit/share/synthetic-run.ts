@@ -7,7 +7,7 @@ import { GENERATION_METRIC_IDS } from '../../../src/lib/metrics/registry.ts';
 import { createRng, deriveSeed, type Rng } from '../../../src/lib/tasks/prng.ts';
 import { generateArithmeticItems } from '../../../src/lib/tasks/arithmetic.ts';
 import { aggregateModelItems, toItemRecord } from '../../../src/lib/results/records.ts';
-import { computeEmergence } from '../../../src/lib/results/emergence.ts';
+import { computeEmergence, computeEmergenceMeasures } from '../../../src/lib/results/emergence.ts';
 import { RUN_FORMAT, RUN_VERSION, type ModelRun, type RunResult } from '../../../src/lib/results/types.ts';
 import { SPEC_FORMAT, SPEC_VERSION, type ExperimentSpec } from '../../../src/lib/spec/schema.ts';
 import type { GenerationItem } from '../../../src/lib/tasks/types.ts';
@@ -25,7 +25,7 @@ function fakeRaw(item: GenerationItem, skill: number, rng: Rng) {
   const targetTokenIds = [...digits.map(digitToken), EOS];
   // Per-token probability falls with answer length and rises with skill; jitter per token.
   const targetLogprobs = targetTokenIds.map(() => {
-    const p = Math.min(0.999, Math.max(1e-4, skill ** (1 + item.meta.digits / 3) * (0.7 + 0.3 * uniform(rng))));
+    const p = Math.min(0.999, Math.max(1e-4, skill ** (1 + Number(item.meta.digits) / 3) * (0.7 + 0.3 * uniform(rng))));
     return Math.log(p);
   });
   const targetIsArgmax = targetLogprobs.map((l) => l > Math.log(0.5));
@@ -53,6 +53,8 @@ export interface SyntheticOptions {
   digits?: number[];
   perVariant?: number;
   seed?: number;
+  /** The interval method of the aggregates (default the lab's standard one). */
+  intervals?: 'standard' | 'legacy-percentile';
 }
 
 export function syntheticSpec(opts: SyntheticOptions = {}): ExperimentSpec {
@@ -70,7 +72,7 @@ export function syntheticSpec(opts: SyntheticOptions = {}): ExperimentSpec {
 
 export function syntheticRun(opts: SyntheticOptions = {}): RunResult {
   const spec = syntheticSpec(opts);
-  const items = generateArithmeticItems(spec.task);
+  const items = generateArithmeticItems(spec.task as Extract<ExperimentSpec['task'], { kind: 'arithmetic' }>);
   const models: ModelRun[] = spec.models.map((ref, i) => {
     const rng = createRng(deriveSeed(opts.seed ?? 7, ref.id, 'fake'));
     const skill = 0.35 + (0.6 * i) / Math.max(1, spec.models.length - 1);
@@ -85,7 +87,7 @@ export function syntheticRun(opts: SyntheticOptions = {}): RunResult {
       loadMs: 120 + i * 37,
       scoreMs: 900 + i * 411,
       items: records,
-      aggregates: { variants: aggregateModelItems(records, spec.bootstrapSeed) },
+      aggregates: { variants: aggregateModelItems(records, { seed: spec.bootstrapSeed, model: ref.id, intervals: opts.intervals ?? 'standard' }) },
     };
   });
   return {
@@ -103,5 +105,6 @@ export function syntheticRun(opts: SyntheticOptions = {}): RunResult {
     },
     models,
     emergence: computeEmergence(models),
+    ...(opts.intervals === 'legacy-percentile' ? {} : { intervals: 'standard' as const, emergence_measures: computeEmergenceMeasures(models, spec.bootstrapSeed) }),
   };
 }

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { differingItems, sideBySide } from '../../../src/lib/charts/compare-view.ts';
 import { compareRuns } from '../../../src/lib/share/compare.ts';
 import { aggregateModelItems } from '../../../src/lib/results/records.ts';
-import type { RunResult } from '../../../src/lib/results/types.ts';
+import type { GenerationItemRecord, RunResult } from '../../../src/lib/results/types.ts';
 import { ladderResult } from '../charts/fixtures.ts';
 
 /** The same run with one model's first `flip` items of one variant answered the other way. */
@@ -10,13 +10,13 @@ function flipped(run: RunResult, modelIndex: number, variant: string, flip: numb
   const models = run.models.map((m, i) => {
     if (i !== modelIndex) return m;
     let left = flip;
-    const items = m.items.map((it) => {
+    const items = (m.items as GenerationItemRecord[]).map((it): GenerationItemRecord => {
       if (it.variant !== variant || left === 0) return it;
       left--;
       const right = it.metrics.exact_match === 0;
       return { ...it, output_text: right ? it.target : 'wrong', metrics: { ...it.metrics, exact_match: right ? (1 as const) : (0 as const) } };
     });
-    return { ...m, items, aggregates: { variants: aggregateModelItems(items, run.spec.bootstrapSeed) } };
+    return { ...m, items, aggregates: { variants: aggregateModelItems(items, { seed: run.spec.bootstrapSeed, model: m.id }) } };
   });
   return { ...run, models };
 }

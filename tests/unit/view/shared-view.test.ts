@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { computeEmergence } from '../../../src/lib/results/emergence.ts';
 import { aggregateModelItems } from '../../../src/lib/results/records.ts';
-import type { ItemRecord, ModelRun, RunResult } from '../../../src/lib/results/types.ts';
+import type { GenerationItemRecord, ItemRecord, ModelRun, RunResult } from '../../../src/lib/results/types.ts';
 import { decodeShareLink, encodeShareLink } from '../../../src/lib/share/index.ts';
 import { sharedRunToView } from '../../../src/lib/share/shared-view.ts';
 import { generateArithmeticItems } from '../../../src/lib/tasks/arithmetic.ts';
@@ -9,10 +9,10 @@ import { scoredItem, SPEC } from '../charts/fixtures.ts';
 
 /** A run over the spec's real items: model k answers item i right when (i + k) % 3 !== 0. */
 function realRun(): RunResult {
-  const items = generateArithmeticItems(SPEC.task);
+  const items = generateArithmeticItems(SPEC.task as Extract<typeof SPEC.task, { kind: 'arithmetic' }>);
   const models: ModelRun[] = SPEC.models.map((ref, k) => {
     const records: ItemRecord[] = items.map((it, i) => scoredItem(it, (i + k) % 3 !== 0, -0.1 * ((i % 7) + 1)));
-    return { id: ref.id, params: 1000 * (k + 1), dtype: 'fp32', device: 'wasm', status: 'done', error: null, loadMs: 1, scoreMs: 2, items: records, aggregates: { variants: aggregateModelItems(records, SPEC.bootstrapSeed) } };
+    return { id: ref.id, params: 1000 * (k + 1), dtype: 'fp32', device: 'wasm', status: 'done', error: null, loadMs: 1, scoreMs: 2, items: records, aggregates: { variants: aggregateModelItems(records, { seed: SPEC.bootstrapSeed, model: ref.id }) } };
   });
   return {
     format: 'emergence-lab/run',
@@ -37,8 +37,9 @@ describe('sharedRunToView', () => {
       expect([m.id, m.params, m.dtype, m.status]).toEqual([o.id, o.params, o.dtype, o.status]);
       expect(m.aggregates).toEqual(o.aggregates);
       expect(m.items.map((it) => [it.id, it.variant, it.prompt, it.target, it.meta])).toEqual(o.items.map((it) => [it.id, it.variant, it.prompt, it.target, it.meta]));
-      expect(m.items.map((it) => it.metrics.exact_match)).toEqual(o.items.map((it) => it.metrics.exact_match));
-      expect(m.items.every((it) => it.output_text === '' && it.output_token_ids.length === 0)).toBe(true);
+      const gen = (list: ItemRecord[]) => list as GenerationItemRecord[];
+      expect(gen(m.items).map((it) => it.metrics.exact_match)).toEqual(gen(o.items).map((it) => it.metrics.exact_match));
+      expect(gen(m.items).every((it) => it.output_text === '' && it.output_token_ids.length === 0)).toBe(true);
     });
   });
 
