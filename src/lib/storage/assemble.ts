@@ -58,6 +58,8 @@ export function assembleRun(run: RunRecord, models: readonly ModelRecord[], batc
     env: run.env,
     models: ordered,
     emergence: run.emergence ?? {},
+    ...(run.emergence_measures ? { emergence_measures: run.emergence_measures } : {}),
+    ...(run.intervals ? { intervals: run.intervals } : {}),
     ...(run.task_data ? { task_data: run.task_data } : {}),
   };
 }

@@ -8,13 +8,13 @@
  */
 import * as v from 'valibot';
 import type { DBSchema } from 'idb';
-import type { ItemRecord, ModelRun, RunEnvironment } from '../results/types.ts';
+import type { ItemRecord, ModelRun, RunEnvironment, RunResult } from '../results/types.ts';
 import type { ExperimentSpec } from '../spec/schema.ts';
 import type { ImportedTaskData } from '../tasks/imported/data.ts';
 import { ImportedTaskDataSchema } from '../tasks/imported/schema.ts';
 import type { StoredRunStatus } from '../run/lifecycle.ts';
 import { ExperimentSpecSchema } from '../spec/schema.ts';
-import { EmergenceSchema, intIn, ItemRecordSchema, ModelRunSchema, RunEnvironmentSchema } from '../results/schema.ts';
+import { EmergenceMeasuresSchema, EmergenceSchema, intIn, ItemRecordSchema, ModelRunSchema, RunEnvironmentSchema } from '../results/schema.ts';
 import { MAX_MODEL_ITEMS, MAX_MODELS } from '../share/limits.ts';
 
 export const DB_NAME = 'emergence-lab';
@@ -39,6 +39,9 @@ export interface RunRecord {
   spec: ExperimentSpec;
   env: RunEnvironment;
   emergence: Record<string, Record<string, number>> | null;
+  /** The run's emergence measures and interval method (absent in records saved before them). */
+  emergence_measures?: RunResult['emergence_measures'];
+  intervals?: RunResult['intervals'];
   modelsDone: number;
   modelsTotal: number;
   /**
@@ -88,6 +91,8 @@ export const RunRecordSchema = v.object({
   spec: ExperimentSpecSchema,
   env: RunEnvironmentSchema,
   emergence: v.nullable(EmergenceSchema),
+  emergence_measures: v.optional(EmergenceMeasuresSchema),
+  intervals: v.optional(v.picklist(['standard', 'legacy-percentile'] as const)),
   modelsDone: intIn(0, MAX_MODELS),
   modelsTotal: intIn(1, MAX_MODELS),
   bytes: intIn(0, Number.MAX_SAFE_INTEGER),

@@ -34,6 +34,8 @@ export async function writeResult(tx: WriteTx, run: RunRecord, result: RunResult
     spec: result.spec,
     env: result.env,
     emergence: result.emergence,
+    ...(result.emergence_measures ? { emergence_measures: result.emergence_measures } : {}),
+    ...(result.intervals ? { intervals: result.intervals } : {}),
     status,
     error: null,
     modelsDone: result.models.filter((m) => m.status === 'done').length,
