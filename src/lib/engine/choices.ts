@@ -32,8 +32,9 @@ export function prepareChoices(backend: ModelBackend, items: ChoiceRequest[]): {
     const limit = backend.maxSequenceLength;
     const eos = backend.eosTokenIds[0];
     if (req.endToken && eos === undefined) throw new EngineError(`Item ${req.itemId} needs an end token after each choice but the model's tokenizer has none.`);
-    encoded.continuationIds.forEach((ids, choice) => {
-      const targetIds = req.endToken ? [...ids, eos] : ids;
+    // Models trained with an end token (the bundled ladder) score each choice as a complete answer.
+    const continuations = encoded.continuationIds.map((ids) => (req.endToken ? [...ids, eos] : ids));
+    continuations.forEach((targetIds, choice) => {
       const total = encoded.contextIds.length + targetIds.length;
       if (limit !== null && total > limit) {
         throw new EngineError(
@@ -41,7 +42,7 @@ export function prepareChoices(backend: ModelBackend, items: ChoiceRequest[]): {
         );
       }
     });
-    groups.push({ contextIds: encoded.contextIds, continuations: encoded.continuationIds });
+    groups.push({ contextIds: encoded.contextIds, continuations });
     promptTokenCounts.push(encoded.contextIds.length);
   });
   return { groups, promptTokenCounts };
