@@ -5,7 +5,7 @@
  * parsed value came on top of that). Prints ms per refusal and the ratio. A benchmark, not a
  * test: numbers vary by machine.
  */
-import { guardJson, JsonGuardError } from '../src/lib/share/json-guard.ts';
+import { guardJson, JsonGuardError } from '../src/lib/util/json-guard.ts';
 
 const limits = { maxDepth: 64, maxBytes: 8_000_000, what: 'The input' };
 const closed = (open: string, close: string, n: number) => open.repeat(n) + '1' + close.repeat(n);

@@ -6,7 +6,7 @@ import * as v from 'valibot';
 import { DTYPES, type Dtype } from '../spec/schema.ts';
 import { summarizeConfig, type ModelConfigSummary } from './architectures.ts';
 import { dtypeFile, externalDataFiles } from './dtypes.ts';
-import { guardJson, JsonGuardError } from '../share/json-guard.ts';
+import { guardJson, JsonGuardError } from '../util/json-guard.ts';
 import { HubError, HubUnavailableError, LegacyOnnxLayoutError, NoOnnxFilesError, RepoNotFoundError } from './errors.ts';
 import {
   DEFAULT_RETRY_POLICY,

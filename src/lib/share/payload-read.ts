@@ -5,6 +5,7 @@
  * validated SharedRun or a PayloadError / LinkDecodeError.
  */
 import * as v from 'valibot';
+import { guardJson } from '../util/json-guard.ts';
 import type { MeanCI } from '../metrics/aggregate.ts';
 import type { RunResult, VariantAggregate } from '../results/types.ts';
 import { computeEmergence } from '../results/emergence.ts';
@@ -43,9 +44,9 @@ function invalid(what: string, issues: string[]): LinkDecodeError {
 function parseHeader(bytes: Uint8Array): LinkHeader {
   let data: unknown;
   try {
-    data = JSON.parse(utf8.decode(bytes));
+    data = guardJson(utf8.decode(bytes), { maxDepth: 24, maxBytes: bytes.length, what: "The link's header" });
   } catch {
-    throw new PayloadError('the header is not JSON');
+    throw new PayloadError('the header is not JSON, or nests deeper than any run');
   }
   const spec = typeof data === 'object' && data !== null ? (data as Record<string, unknown>).spec : undefined;
   if (typeof spec === 'object' && spec !== null) {

@@ -3,6 +3,10 @@
  * a file is a stranger's data and everything downstream (charts, storage) trusts it after this.
  */
 import * as v from 'valibot';
+import { guardJson, JsonGuardError } from '../util/json-guard.ts';
+
+/** Deepest nesting a run file has (run → models → items → metrics … task examples → choices): 8; a margin above. */
+const MAX_RUN_FILE_DEPTH = 24;
 import { RUN_FORMAT, RUN_VERSION, type RunResult } from '../results/types.ts';
 import { SPEC_FORMAT, SPEC_VERSION } from '../spec/schema.ts';
 import { RunFileError } from './errors.ts';
@@ -69,8 +73,11 @@ export function parseRunFile(text: string): RunResult {
   }
   let data: unknown;
   try {
-    data = JSON.parse(text);
-  } catch {
+    // Size and nesting are checked before parsing: deep nesting is refused in well under 100 ms.
+    data = guardJson(text, { maxDepth: MAX_RUN_FILE_DEPTH, maxBytes: MAX_RUN_FILE_CHARS * 3, what: 'The file' });
+  } catch (e) {
+    if (e instanceof JsonGuardError && e.reason === 'too-deep') throw new RunFileError(`${e.message}`, 'not-a-run');
+    if (e instanceof JsonGuardError && e.reason === 'too-large') throw new RunFileError(e.message, 'too-large');
     throw new RunFileError('The file is not valid JSON; it may be cut off or not a run file. Download the run again.', 'not-json');
   }
   return validateRunResult(data);

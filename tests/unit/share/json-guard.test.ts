@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { checkJsonShape, excerptAt, firstJsonErrorOffset, guardJson, JsonGuardError, MAX_EXCERPT_CHARS } from '../../../src/lib/share/json-guard.ts';
+import { checkJsonShape, excerptAt, firstJsonErrorOffset, guardJson, JsonGuardError, MAX_EXCERPT_CHARS } from '../../../src/lib/util/json-guard.ts';
 
 const limits = { maxDepth: 8, maxBytes: 10_000, what: 'The file' };
 /** Longest message part that is not the input: the fixed sentences around the excerpt. */

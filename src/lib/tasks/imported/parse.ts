@@ -8,6 +8,7 @@
  */
 import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex } from '@noble/hashes/utils.js';
+import { guardJson, JsonGuardError } from '../../util/json-guard.ts';
 import { TaskError } from '../errors.ts';
 import type { ImportedFormat } from '../schema.ts';
 import {
@@ -114,12 +115,16 @@ function checkCount(count: number): void {
   if (count > MAX_EXAMPLES) throw new TaskFileError(`The task file has ${count.toLocaleString('en-US')} examples; the lab accepts at most ${MAX_EXAMPLES.toLocaleString('en-US')}.`);
 }
 
+/** Task files nest at most 4 levels (task → examples → example → target_scores); a margin above. */
+const MAX_TASK_DEPTH = 16;
+
 function parseJson(text: string, what: string): unknown {
   try {
-    return JSON.parse(text);
+    // Depth and size before parsing; messages quote at most a short excerpt, never JSON.parse's text.
+    return guardJson(text, { maxDepth: MAX_TASK_DEPTH, maxBytes: MAX_TASK_FILE_CHARS * 3, what });
   } catch (e) {
-    const detail = e instanceof Error ? e.message.slice(0, 120) : '';
-    throw new TaskFileError(`${what} is not valid JSON${detail ? ` (${detail})` : ''}.`);
+    if (e instanceof JsonGuardError) throw new TaskFileError(e.message.replace(/ It may be cut off or edited by hand; get a fresh copy from where it came from\.$/, ''));
+    throw e;
   }
 }
 
