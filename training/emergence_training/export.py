@@ -351,6 +351,43 @@ def export_checkpoint_ladder(cfg: LadderConfig, runs: Path, out: Path, problems:
     (out / "ladder.json").write_text(json.dumps(ladder, indent=2) + "\n")
 
 
+SEED_RUNS_FILE = "seed-runs.json"
+
+
+def export_seed_runs(cfg: LadderConfig, runs: Path, out: Path, problems: list[data.Problem]) -> Path:
+    """Held-out scores of the seed runs (other init seeds of some rungs), for the model card.
+
+    Only the scores are written (out/seed-runs.json): the weights are evidence about seed
+    spread, not models the lab ships.
+    """
+    from .card import score  # the card's metric definitions, so the numbers compare exactly
+    from .train import seed_run_dir
+
+    by_id = {r.id: r for r in cfg.rungs}
+    entries = []
+    for run in cfg.seed_runs:
+        d = seed_run_dir(runs, run)
+        if not (d / "model.pt").exists():
+            raise ExportError(f"no trained weights for {run.run_id} at {d}: run `train --seed-runs` first")
+        model = ArithmeticGPT(by_id[run.model].shape)
+        model.load_state_dict(torch.load(d / "model.pt"))
+        summary = json.loads((d / "train_summary.json").read_text())
+        items = golden_items(model, problems)
+        cells = {}
+        for digits in sorted({p.digits for p in problems}):
+            c = score([it for it in items if it["digits"] == digits])
+            cells[str(digits)] = {"n": c.n, "exactMatch": c.exact_match, "tokenProb": round(c.token_prob, 6),
+                                  "editDistance": c.edit_distance}
+        entries.append({"model": run.model, "initSeed": run.init_seed, "params": summary["params"],
+                        "finalTrainLoss": summary["finalTrainLoss"], "trainSeconds": summary["trainSeconds"],
+                        "cells": cells})
+        print(f"scored seed run {run.run_id}")
+    path = out / SEED_RUNS_FILE
+    path.write_text(json.dumps({"heldout": {"seed": cfg.recipe.heldout_seed, "perDigit": cfg.recipe.heldout_per_digit},
+                                "runs": entries}, indent=1) + "\n")
+    return path
+
+
 def main(argv=None):
     here = Path(__file__).resolve().parent.parent
     ap = argparse.ArgumentParser(description=__doc__)
@@ -359,10 +396,16 @@ def main(argv=None):
     ap.add_argument("--out", default=str(here.parent / "static" / "models" / "arith"))
     ap.add_argument("--only", action="append",
                     help="export only this rung (repeatable); the others are kept from the existing ladder.json and folders")
+    ap.add_argument("--seed-runs", action="store_true",
+                    help="only score the config's seed runs on the held-out items and write seed-runs.json")
     args = ap.parse_args(argv)
     cfg: LadderConfig = load_config(Path(args.config))
     out = Path(args.out)
     runs = Path(args.runs)
+    if args.seed_runs:
+        problems = data.heldout_problems(cfg.recipe.heldout_seed, cfg.recipe.heldout_per_digit)
+        export_seed_runs(cfg, runs, out, problems)
+        return
     known = {r.id for r in cfg.rungs}
     if args.only and not set(args.only) <= known:
         raise SystemExit(f"unknown model id in --only {sorted(set(args.only) - known)}; known: {sorted(known)}")

@@ -13,7 +13,8 @@ from pathlib import Path
 import torch
 from support import minimal_raw_config, quiet_export
 
-from emergence_training import data, export, train
+from emergence_training import card, data, export, train
+from emergence_training.model import ArithmeticGPT
 from emergence_training.config import LadderConfigError, parse_config
 
 STEPS = [2, 5, 10]
@@ -45,6 +46,7 @@ class CheckpointExportTest(unittest.TestCase):
         quietly(train.main, ["--config", str(cls.config), "--out", str(cls.runs), "--jobs", "1", "--seed-runs"])
         cls.models = cls.tmp / "models" / "arith"
         quietly(export.main, ["--config", str(cls.config), "--runs", str(cls.runs), "--out", str(cls.models)])
+        quietly(export.main, ["--config", str(cls.config), "--runs", str(cls.runs), "--out", str(cls.models), "--seed-runs"])
         cls.steps_dir = cls.tmp / "models" / "tiny-steps"
         cls.steps_ladder = json.loads((cls.steps_dir / "ladder.json").read_text())
         cls.ladder = json.loads((cls.models / "ladder.json").read_text())
@@ -165,6 +167,63 @@ class CheckpointExportTest(unittest.TestCase):
         shutil.rmtree(runs / "tiny-a" / "checkpoints" / "step-5")
         with self.assertRaisesRegex(export.ExportError, r"no checkpoint of tiny-a at step 5"):
             quietly(export.main, ["--config", str(self.config), "--runs", str(runs), "--out", str(self.tmp / "m2" / "arith")])
+
+
+    def test_seed_runs_file_scores_the_seed_run_like_a_golden_file(self):
+        seeds = json.loads((self.models / export.SEED_RUNS_FILE).read_text())
+        self.assertEqual(len(seeds["runs"]), 1)
+        run = seeds["runs"][0]
+        self.assertEqual((run["model"], run["initSeed"]), ("tiny-a", 99))
+        model = ArithmeticGPT(self.cfg.rungs[0].shape)
+        model.load_state_dict(torch.load(self.runs / train.SEEDS_DIR / "tiny-a-seed99" / "model.pt"))
+        problems = data.heldout_problems(self.cfg.recipe.heldout_seed, self.cfg.recipe.heldout_per_digit)
+        items = export.golden_items(model, problems)
+        for d in range(1, 6):
+            c = card.score([it for it in items if it["digits"] == d])
+            got = run["cells"][str(d)]
+            self.assertEqual((got["n"], got["exactMatch"], got["editDistance"]), (c.n, c.exact_match, c.edit_distance))
+            self.assertAlmostEqual(got["tokenProb"], c.token_prob, places=6)
+
+    def test_steps_card(self):
+        out = self.tmp / "card-steps"
+        shutil.copytree(self.steps_dir, out)
+        stdout = io.StringIO()
+        with contextlib.redirect_stdout(stdout):
+            card.main(["--models", str(out), "--config", str(self.config)])
+        text = (out / "README.md").read_text()
+        self.assertIn("training compute", text)
+        self.assertIn("6 · N · D", text)
+        for m in self.steps_ladder["models"]:
+            self.assertIn(f"| `{m['id']}` | `tiny-a` | {m['params']:,} | {m['trainSteps']:,} | {m['trainExamples']:,} | "
+                          f"{m['trainTokens']:,} | {m['compute']:.2e} |", text)
+            rows, _ = card.measure(out, self.steps_ladder)
+            row = next(r for r in rows if r.id == m["id"])
+            cells = " | ".join(card.fmt_pct(row.cells[d].exact_match) for d in range(1, 6))
+            self.assertIn(f"| `{m['id']}` | {m['trainSteps']:,} | {m['compute']:.2e} | {cells} |", text)
+        self.assertIn("`tiny-a` (", stdout.getvalue())
+        self.assertRegex(text, r"at steps 2, 5, 10")
+
+    def test_steps_card_refuses_another_checkpoint_list(self):
+        raw = raw_config()
+        raw["checkpoints"]["steps"] = [2, 10]
+        other = self.tmp / "other-steps.json"
+        other.write_text(json.dumps(raw))
+        with self.assertRaisesRegex(card.CardError, r"checkpoints \['tiny-a-s2', 'tiny-a-s5', 'tiny-a-s10'\] vs \['tiny-a-s2', 'tiny-a-s10'\]"):
+            card.write_card(self.steps_dir, other)
+
+    def test_main_card_has_seed_spread_and_default_models(self):
+        out = self.tmp / "card-main"
+        shutil.copytree(self.models, out)
+        text, _ = card.write_card(out, self.config)
+        self.assertIn("## Seed-to-seed spread", text)
+        self.assertIn("| `tiny-a` | ", text)
+        self.assertRegex(text, r"\| `tiny-a` \| [\d,]+ \| 99 \| second seed \|")
+        self.assertRegex(text, r"\| `tiny-a` \| [\d,]+ \| 1 \| bundled \|")
+        self.assertIn("The lab's default experiment runs 1 of them (`tiny-b`)", text)
+        self.assertIn("`tiny-steps`", text)
+        (out / export.SEED_RUNS_FILE).unlink()
+        with self.assertRaisesRegex(card.CardError, r"seed-runs\.json does not exist"):
+            card.write_card(out, self.config)
 
 
 class CheckpointConfigTest(unittest.TestCase):
