@@ -372,11 +372,26 @@ def seed_section(seeds: dict, rows: list[ModelRow], cfg: LadderConfig, digits: r
     for a, b in zip(models, models[1:]):
         va, vb = em_by_model[a], em_by_model[b]
         overlaps.append(f"`{a}` and `{b}` {'overlap' if max(min(va), min(vb)) <= min(max(va), max(vb)) else 'do not overlap'}")
-    top = ", ".join(f"{fmt_pct(by_id[m].cells[d].exact_match)} for `{m}`" for m in models)
+    # The size effect to compare with: bundled exact match from the smallest seed-run rung upwards.
+    first = min(by_id[m].params for m in models)
+    above = [r for r in rows if r.params >= first]
+    top = ", ".join(f"{fmt_pct(r.cells[d].exact_match)} for `{r.id}`" for r in above)
+    drops = [(above[i], above[i + 1], above[i].cells[d].exact_match - above[i + 1].cells[d].exact_match) for i in range(len(above) - 1)]
     compare = ""
     if len(models) >= 2:
         compare = (f" The change in the two-seed mean between neighbouring sizes: {'; '.join(size_steps)}. "
                    f"The two-seed ranges of {'; '.join(overlaps)}.")
+    if drops and max(x[2] for x in drops) > 0:
+        a, b, drop = max(drops, key=lambda x: x[2])
+        widest = max(max(v) - min(v) for v in em_by_model.values())
+        compare += (f" For comparison, the largest fall in bundled exact match between neighbouring sizes up there is "
+                    f"`{a.id}` → `{b.id}`, {100 * drop:.0f} points; the widest seed-to-seed difference above is "
+                    f"{100 * widest:.0f} points.")
+    retrained = [m for m in models if rungs[m].init_seed is not None]
+    if retrained:
+        compare += (f" The bundled weights of {', '.join(f'`{m}`' for m in retrained)} are already a second seed: with the "
+                    f"recipe seed {cfg.recipe.seed} training stalled (see the changes from the first recipe), a third outcome "
+                    "of the same recipe.")
     plural = "s were" if len(models) > 1 else " was"
     return f"""
 ## Seed-to-seed spread at the top of the ladder
