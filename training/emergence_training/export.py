@@ -325,7 +325,9 @@ def kept_entries(out: Path, cfg: LadderConfig, keep: list[Rung]) -> dict[str, di
             raise ExportError(f"{out / rung.id} is incomplete: export {rung.id} again")
         if m["trainSteps"] != cfg.recipe.steps or m["trainExamples"] != cfg.recipe.train_examples:
             raise ExportError(f"{rung.id} in {path} was trained for {m['trainSteps']} steps, the config says {cfg.recipe.steps}")
-        kept[rung.id] = {**m, "compute": training_compute(m["params"], m["trainTokens"])}
+        # Same fields and order as a freshly exported entry; compute is derived, so recomputed.
+        kept[rung.id] = {k: m[k] for k in m if k not in ("compute", "finalTrainLoss")} | {
+            "compute": training_compute(m["params"], m["trainTokens"]), "finalTrainLoss": m["finalTrainLoss"]}
     return kept
 
 
