@@ -305,6 +305,11 @@ def reading(rows: list[ModelRow], digit: int) -> str:
         if em[best_model] > em[-1]:
             s += f", and the best is `{rows[best_model].id}` at {fmt_pct(em[best_model])}"
         out.append(s + ".")
+    falls = [(rows[i].id, rows[i + 1].id, em[i] - em[i + 1]) for i in range(len(em) - 1) if em[i] - em[i + 1] >= 0.1 - 1e-9]
+    if falls:
+        out.append("Exact match is not monotone in size: it falls by 10 points or more from "
+                   + "; ".join(f"`{a}` to `{b}` ({100 * f:.0f} points)" for a, b, f in falls)
+                   + ". Each bundled model is a single training run, so such falls mix the size effect with run-to-run variation.")
     out.append(f"Over the same models the mean per-token probability of the target goes from {prob[0]:.3f} to "
                f"{prob[-1]:.3f} and the mean token edit distance from {ed[0]:.2f} to {ed[-1]:.2f}.")
     zero = [i for i, x in enumerate(em) if x == 0]
