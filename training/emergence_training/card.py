@@ -392,6 +392,21 @@ def seed_section(seeds: dict, rows: list[ModelRow], cfg: LadderConfig, digits: r
         compare += (f" For comparison, the largest fall in bundled exact match between neighbouring sizes up there is "
                     f"`{a.id}` → `{b.id}`, {100 * drop:.0f} points; the widest seed-to-seed difference above is "
                     f"{100 * widest:.0f} points.")
+    # The same comparison on every hard digit count: the widest seed spread vs the largest size fall.
+    per_digit = []
+    for dd in hard:
+        seed_em: dict[str, list[float]] = {m: [by_id[m].cells[dd].exact_match] for m in models}
+        for run in seeds["runs"]:
+            seed_em[run["model"]].append(run["cells"][str(dd)]["exactMatch"])
+        spread_m = max(models, key=lambda m: max(seed_em[m]) - min(seed_em[m]))
+        fall = max((above[i].cells[dd].exact_match - above[i + 1].cells[dd].exact_match, above[i].id, above[i + 1].id)
+                   for i in range(len(above) - 1)) if len(above) > 1 else None
+        text = f"{digit_header(dd)}: seed spread {100 * (max(seed_em[spread_m]) - min(seed_em[spread_m])):.0f} points (`{spread_m}`)"
+        if fall is not None:
+            text += (f", largest fall between neighbouring bundled sizes {100 * max(fall[0], 0):.0f} points"
+                     + (f" (`{fall[1]}` → `{fall[2]}`)" if fall[0] > 0 else ""))
+        per_digit.append(text)
+    compare += " By digit count, " + "; ".join(per_digit) + "."
     retrained = [m for m in models if rungs[m].init_seed is not None]
     if retrained:
         compare += (f" The bundled weights of {', '.join(f'`{m}`' for m in retrained)} are already a second seed: with the "
