@@ -1,4 +1,4 @@
-/** The bundled ladder's PyTorch reference outputs (static/models/arith/<id>/golden.json) as engine items. */
+/** The bundled ladders' PyTorch reference outputs (static/models/<ladder>/<id>/golden.json) as engine items. */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { MODELS_DIR } from '../../src/cli/node-engine.ts';
@@ -20,8 +20,8 @@ export interface GoldenFile {
   items: GoldenItem[];
 }
 
-export function loadGolden(modelFolder: string): GoldenFile {
-  return JSON.parse(readFileSync(join(MODELS_DIR, 'arith', modelFolder, 'golden.json'), 'utf8')) as GoldenFile;
+export function loadGolden(modelFolder: string, ladder = 'arith'): GoldenFile {
+  return JSON.parse(readFileSync(join(MODELS_DIR, ladder, modelFolder, 'golden.json'), 'utf8')) as GoldenFile;
 }
 
 export function goldenAsItems(items: GoldenItem[]): GenerationItem[] {

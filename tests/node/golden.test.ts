@@ -1,18 +1,40 @@
 /**
- * The real inference path (transformers.js + onnxruntime-node, CPU, fp32) against the
- * bundled ladder's PyTorch reference outputs (static/models/arith/<id>/golden.json).
+ * The real inference path (transformers.js + onnxruntime-node, CPU, fp32) against every bundled
+ * ladder's PyTorch reference outputs (static/models/<ladder>/<id>/golden.json): every rung of the
+ * size ladder and every checkpoint of the training-compute ladder.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ladderModelId, type LadderManifest } from '../../src/lib/catalog/ladder.ts';
+import { BUNDLED_LADDERS, ladderModelId, type LadderManifest } from '../../src/lib/catalog/ladder.ts';
 import type { LoadedModel } from '../../src/lib/engine/types.ts';
 import { createNodeEngine, loadLadder } from '../../src/cli/node-engine.ts';
 import { goldenAsItems, loadGolden } from '../helpers/golden.ts';
 
-const ladder: LadderManifest = await loadLadder('arith');
+const ladders: LadderManifest[] = await Promise.all(BUNDLED_LADDERS.map((l) => loadLadder(l.id)));
+const cases = ladders.flatMap((ladder) => ladder.models.map((m) => [`${ladder.id}/${m.id}`, ladder, m.id] as const));
 
-describe.each(ladder.models.map((m) => [m.id]))('%s reproduces its PyTorch golden file', (modelFolder) => {
+describe('the bundled ladders', () => {
+  it('are the size ladder and its training-compute ladder, with compute = 6·N·D on every model', () => {
+    const [arith, steps] = ladders;
+    expect(arith.axis).toBe('params');
+    expect(steps.axis).toBe('compute');
+    expect(arith.models.length).toBeGreaterThanOrEqual(13);
+    expect(steps.models.length).toBeGreaterThanOrEqual(16);
+    for (const ladder of ladders) for (const m of ladder.models) expect(m.compute).toBe(6 * m.params * m.trainTokens);
+    // The last checkpoint of each model is that rung of the size ladder: same training, same golden outputs.
+    const last = Math.max(...steps.models.map((m) => m.trainSteps ?? 0));
+    for (const ck of steps.models.filter((m) => m.trainSteps === last)) {
+      const rungId = ck.id.replace(/-s\d+$/, '');
+      const rung = arith.models.find((m) => m.id === rungId);
+      expect(rung, rungId).toBeDefined();
+      expect(ck.trainTokens).toBe(rung!.trainTokens);
+      expect(loadGolden(ck.id, steps.id)).toEqual(loadGolden(rungId, arith.id));
+    }
+  });
+});
+
+describe.each(cases)('%s reproduces its PyTorch golden file', (_name, ladder, modelFolder) => {
   let model: LoadedModel;
-  const golden = loadGolden(modelFolder);
+  const golden = loadGolden(modelFolder, ladder.id);
   beforeAll(async () => {
     const m = ladder.models.find((x) => x.id === modelFolder)!;
     model = await createNodeEngine().load({ id: ladderModelId(ladder, m), source: 'bundled', revision: null, dtype: 'fp32', device: 'cpu' });

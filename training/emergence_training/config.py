@@ -43,12 +43,47 @@ class Recipe:
 
 
 @dataclass(frozen=True)
+class Checkpoints:
+    """Intermediate checkpoints of some rungs, saved during their one training run.
+
+    They form a second ladder (``ladder``) whose x-axis is training compute: the same
+    weights at increasing step counts, so no extra training is needed.
+    """
+    ladder: str
+    models: tuple[str, ...]
+    steps: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class SeedRun:
+    model: str
+    init_seed: int
+
+    @property
+    def run_id(self) -> str:
+        return f"{self.model}-seed{self.init_seed}"
+
+
+@dataclass(frozen=True)
 class LadderConfig:
     recipe: Recipe
     rungs: list[Rung]
     n_positions: int
     # What changed from earlier recipes and why (rendered in the model card).
     changes: tuple[str, ...] = ()
+    checkpoints: Checkpoints | None = None
+    # Models the lab's default experiment runs (None = all). New rungs can join the ladder
+    # without changing the default experiment the browser tests time.
+    default_models: tuple[str, ...] | None = None
+    # Extra training runs of some rungs with another initialization seed (data unchanged):
+    # they measure seed-to-seed spread; they are not part of the bundled ladder.
+    seed_runs: tuple[SeedRun, ...] = ()
+
+    def checkpoint_steps(self, rung_id: str) -> tuple[int, ...]:
+        """Steps at which this rung's weights are saved during training (empty if none)."""
+        if self.checkpoints is None or rung_id not in self.checkpoints.models:
+            return ()
+        return self.checkpoints.steps
 
 
 def _require(cond: bool, msg: str) -> None:
@@ -110,7 +145,51 @@ def parse_config(raw: dict) -> LadderConfig:
     _require(len(set(ids)) == len(ids), f"model ids must be unique, got {ids}")
     changes = raw.get("changes", [])
     _require(isinstance(changes, list) and all(isinstance(c, str) for c in changes), "changes must be a list of strings")
-    return LadderConfig(recipe, rungs, n_positions, tuple(changes))
+    checkpoints = _parse_checkpoints(raw.get("checkpoints"), recipe, ids)
+    default_models = raw.get("default_models")
+    if default_models is not None:
+        _require(isinstance(default_models, list) and len(default_models) >= 1 and all(isinstance(m, str) for m in default_models),
+                 "default_models must be a non-empty list of model ids")
+        for m in default_models:
+            _require(m in ids, f"default_models names {m!r}, which is not a model of this ladder")
+        default_models = tuple(default_models)
+    seed_runs = _parse_seed_runs(raw.get("seed_runs", []), rungs, recipe.seed)
+    return LadderConfig(recipe, rungs, n_positions, tuple(changes), checkpoints, default_models, seed_runs)
+
+
+def _parse_seed_runs(raw, rungs: list[Rung], recipe_seed: int) -> tuple[SeedRun, ...]:
+    _require(isinstance(raw, list), "seed_runs must be a list of {model, init_seed}")
+    by_id = {r.id: r for r in rungs}
+    out: list[SeedRun] = []
+    for s in raw:
+        _require(isinstance(s, dict) and s.get("model") in by_id, f"seed_runs entry {s!r} must name a model of this ladder")
+        seed = s.get("init_seed")
+        _require(isinstance(seed, int) and not isinstance(seed, bool) and seed >= 0, f"seed_runs entry {s!r}: init_seed must be a non-negative integer")
+        rung = by_id[s["model"]]
+        used = recipe_seed if rung.init_seed is None else rung.init_seed
+        _require(seed != used, f"seed_runs entry {s!r} repeats the seed the ladder's {rung.id} was trained with")
+        out.append(SeedRun(s["model"], seed))
+    ids = [s.run_id for s in out]
+    _require(len(set(ids)) == len(ids), f"seed_runs must not repeat a (model, init_seed) pair, got {ids}")
+    return tuple(out)
+
+
+def _parse_checkpoints(c, recipe: Recipe, ids: list[str]) -> Checkpoints | None:
+    if c is None:
+        return None
+    _require(isinstance(c, dict), "checkpoints must be an object with ladder, models and steps")
+    ladder = c.get("ladder")
+    _require(isinstance(ladder, str) and bool(ID_PATTERN.match(ladder)), f"checkpoints.ladder must be a lowercase id, got {ladder!r}")
+    models = c.get("models")
+    _require(isinstance(models, list) and len(models) >= 1 and all(isinstance(m, str) for m in models), "checkpoints.models must be a non-empty list of model ids")
+    for m in models:
+        _require(m in ids, f"checkpoints.models names {m!r}, which is not a model of this ladder")
+    _require(len(set(models)) == len(models), f"checkpoints.models must be unique, got {models}")
+    steps = c.get("steps")
+    _require(isinstance(steps, list) and len(steps) >= 2 and all(isinstance(s, int) and not isinstance(s, bool) for s in steps), "checkpoints.steps must be a list of at least two integers")
+    _require(all(0 < s <= recipe.steps for s in steps), f"checkpoints.steps must lie in [1, {recipe.steps}], got {steps}")
+    _require(all(a < b for a, b in zip(steps, steps[1:])), f"checkpoints.steps must be strictly increasing, got {steps}")
+    return Checkpoints(ladder, tuple(models), tuple(steps))
 
 
 def load_config(path: Path) -> LadderConfig:

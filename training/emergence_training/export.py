@@ -18,6 +18,7 @@ import torch
 from . import data, vocab
 from .config import LadderConfig, Rung, load_config
 from .model import ArithmeticGPT, ModelShape, position_ids_from_mask
+from .train import checkpoint_dir
 
 OPSET = 14
 # Greedy decoding stops at <eos> or after len(target tokens) + GREEDY_MARGIN new tokens;
@@ -244,10 +245,149 @@ def load_trained(rung: Rung, runs: Path) -> tuple[ArithmeticGPT, dict]:
     return model, summary
 
 
-def count_train_tokens(cfg: LadderConfig, heldout: list[data.Problem]) -> int:
-    """Tokens (prompt + answer + <eos>, padding excluded) every model saw: replays the seeded stream."""
+def load_checkpoint(rung: Rung, runs: Path, step: int) -> tuple[ArithmeticGPT, dict]:
+    d = checkpoint_dir(runs / rung.id, step)
+    if not (d / "model.pt").exists():
+        raise ExportError(f"no checkpoint of {rung.id} at step {step} in {d}: train {rung.id} with this config first")
+    model = ArithmeticGPT(rung.shape)
+    model.load_state_dict(torch.load(d / "model.pt"))
+    return model, json.loads((d / "checkpoint.json").read_text())
+
+
+def cumulative_train_tokens(cfg: LadderConfig, heldout: list[data.Problem]) -> list[int]:
+    """tokens[s] = tokens (prompt + answer + <eos>, padding excluded) in the first s steps: replays the seeded stream."""
     stream = data.TrainingStream(cfg.recipe.seed, cfg.recipe.max_digits, exclude=heldout)
-    return sum(len(data.encode_problem(p)[0]) for _ in range(cfg.recipe.steps) for p in stream.batch(cfg.recipe.batch_size))
+    out = [0]
+    for _ in range(cfg.recipe.steps):
+        out.append(out[-1] + sum(len(data.encode_problem(p)[0]) for p in stream.batch(cfg.recipe.batch_size)))
+    return out
+
+
+def count_train_tokens(cfg: LadderConfig, heldout: list[data.Problem]) -> int:
+    """Tokens every model saw in its whole run."""
+    return cumulative_train_tokens(cfg, heldout)[-1]
+
+
+def training_compute(params: int, tokens: int) -> int:
+    """C = 6·N·D FLOPs (forward 2ND + backward 4ND; Kaplan et al. 2020, Hoffmann et al. 2022), N = all parameters."""
+    return 6 * params * tokens
+
+
+def model_entry(rung: Rung, params: int, non_emb: int, cfg: LadderConfig, steps: int, tokens: int, loss: float, model_id: str | None = None) -> dict:
+    s = rung.shape
+    return {
+        "id": model_id or rung.id, "params": params, "nonEmbeddingParams": non_emb,
+        "layers": s.n_layer, "dModel": s.n_embd, "heads": s.n_head,
+        "trainTokens": tokens, "trainExamples": steps * cfg.recipe.batch_size, "trainSteps": steps,
+        "compute": training_compute(params, tokens),
+        "finalTrainLoss": loss,
+    }
+
+
+def ladder_manifest(cfg: LadderConfig, ladder_id: str, name: str, entries: list[dict], axis: str,
+                    default_models: tuple[str, ...] | None) -> dict:
+    ladder = {
+        "format": "emergence-lab/ladder", "version": 1, "id": ladder_id,
+        "name": name,
+        "task": "add",
+        "template": {"id": "arith-plain", "prompt": "{a}+{b}=", "target": "{answer}", "endToken": vocab.EOS},
+        "digits": [data.MIN_DIGITS, cfg.recipe.max_digits],
+        "greedyMargin": GREEDY_MARGIN,
+        "heldout": {"seed": cfg.recipe.heldout_seed, "perDigit": cfg.recipe.heldout_per_digit},
+        # What a chart's x axis is for this ladder: model size, or training compute (checkpoints of one run).
+        "axis": axis,
+    }
+    if default_models is not None:
+        ladder["defaultModels"] = list(default_models)
+    ladder["models"] = entries
+    return ladder
+
+
+def checkpoint_id(rung_id: str, step: int) -> str:
+    return f"{rung_id}-s{step}"
+
+
+def kept_entries(out: Path, cfg: LadderConfig, keep: list[Rung]) -> dict[str, dict]:
+    """Entries of rungs not re-exported, read from the existing ladder.json; their folders must exist and match."""
+    if not keep:
+        return {}
+    path = out / "ladder.json"
+    if not path.exists():
+        raise ExportError(f"{path} does not exist, so every rung must be exported (drop --only)")
+    old = {m["id"]: m for m in json.loads(path.read_text())["models"]}
+    kept = {}
+    for rung in keep:
+        m = old.get(rung.id)
+        s = rung.shape
+        if m is None or (m["layers"], m["dModel"], m["heads"]) != (s.n_layer, s.n_embd, s.n_head):
+            raise ExportError(f"{rung.id} is not in {path} with the config's shape: export it (add --only {rung.id})")
+        if not (out / rung.id / "onnx" / "model.onnx").exists() or not (out / rung.id / "golden.json").exists():
+            raise ExportError(f"{out / rung.id} is incomplete: export {rung.id} again")
+        if m["trainSteps"] != cfg.recipe.steps or m["trainExamples"] != cfg.recipe.train_examples:
+            raise ExportError(f"{rung.id} in {path} was trained for {m['trainSteps']} steps, the config says {cfg.recipe.steps}")
+        # Same fields and order as a freshly exported entry; compute is derived, so recomputed.
+        kept[rung.id] = {k: m[k] for k in m if k not in ("compute", "finalTrainLoss")} | {
+            "compute": training_compute(m["params"], m["trainTokens"]), "finalTrainLoss": m["finalTrainLoss"]}
+    return kept
+
+
+def export_checkpoint_ladder(cfg: LadderConfig, runs: Path, out: Path, problems: list[data.Problem], tokens: list[int]) -> None:
+    """The training-compute ladder: every saved checkpoint of the configured rungs, one model folder each."""
+    ck = cfg.checkpoints
+    assert ck is not None
+    out.mkdir(parents=True, exist_ok=True)
+    by_id = {r.id: r for r in cfg.rungs}
+    entries = []
+    for model_id in ck.models:
+        rung = by_id[model_id]
+        for step in ck.steps:
+            model, info = load_checkpoint(rung, runs, step)
+            total, non_emb = model.param_counts()
+            cid = checkpoint_id(rung.id, step)
+            write_model_folder(model, out / cid, problems)
+            entries.append(model_entry(rung, total, non_emb, cfg, step, tokens[step], info["trainLoss"], cid))
+            print(f"exported {ck.ladder}/{cid}")
+    name = "Training-compute ladder: checkpoints of " + " and ".join(f"{m}" for m in ck.models)
+    ladder = ladder_manifest(cfg, ck.ladder, name, entries, "compute", None)
+    ladder["sourceLadder"] = "arith"
+    (out / "ladder.json").write_text(json.dumps(ladder, indent=2) + "\n")
+
+
+SEED_RUNS_FILE = "seed-runs.json"
+
+
+def export_seed_runs(cfg: LadderConfig, runs: Path, out: Path, problems: list[data.Problem]) -> Path:
+    """Held-out scores of the seed runs (other init seeds of some rungs), for the model card.
+
+    Only the scores are written (out/seed-runs.json): the weights are evidence about seed
+    spread, not models the lab ships.
+    """
+    from .card import score  # the card's metric definitions, so the numbers compare exactly
+    from .train import seed_run_dir
+
+    by_id = {r.id: r for r in cfg.rungs}
+    entries = []
+    for run in cfg.seed_runs:
+        d = seed_run_dir(runs, run)
+        if not (d / "model.pt").exists():
+            raise ExportError(f"no trained weights for {run.run_id} at {d}: run `train --seed-runs` first")
+        model = ArithmeticGPT(by_id[run.model].shape)
+        model.load_state_dict(torch.load(d / "model.pt"))
+        summary = json.loads((d / "train_summary.json").read_text())
+        items = golden_items(model, problems)
+        cells = {}
+        for digits in sorted({p.digits for p in problems}):
+            c = score([it for it in items if it["digits"] == digits])
+            cells[str(digits)] = {"n": c.n, "exactMatch": c.exact_match, "tokenProb": round(c.token_prob, 6),
+                                  "editDistance": c.edit_distance}
+        entries.append({"model": run.model, "initSeed": run.init_seed, "params": summary["params"],
+                        "finalTrainLoss": summary["finalTrainLoss"], "trainSeconds": summary["trainSeconds"],
+                        "cells": cells})
+        print(f"scored seed run {run.run_id}")
+    path = out / SEED_RUNS_FILE
+    path.write_text(json.dumps({"heldout": {"seed": cfg.recipe.heldout_seed, "perDigit": cfg.recipe.heldout_per_digit},
+                                "runs": entries}, indent=1) + "\n")
+    return path
 
 
 def main(argv=None):
@@ -256,36 +396,43 @@ def main(argv=None):
     ap.add_argument("--config", default=str(here / "ladder.config.json"))
     ap.add_argument("--runs", default=str(here / "runs"))
     ap.add_argument("--out", default=str(here.parent / "static" / "models" / "arith"))
+    ap.add_argument("--only", action="append",
+                    help="export only this rung (repeatable); the others are kept from the existing ladder.json and folders")
+    ap.add_argument("--seed-runs", action="store_true",
+                    help="only score the config's seed runs on the held-out items and write seed-runs.json")
     args = ap.parse_args(argv)
     cfg: LadderConfig = load_config(Path(args.config))
     out = Path(args.out)
+    runs = Path(args.runs)
+    if args.seed_runs:
+        problems = data.heldout_problems(cfg.recipe.heldout_seed, cfg.recipe.heldout_per_digit)
+        export_seed_runs(cfg, runs, out, problems)
+        return
+    known = {r.id for r in cfg.rungs}
+    if args.only and not set(args.only) <= known:
+        raise SystemExit(f"unknown model id in --only {sorted(set(args.only) - known)}; known: {sorted(known)}")
     out.mkdir(parents=True, exist_ok=True)
     problems = data.heldout_problems(cfg.recipe.heldout_seed, cfg.recipe.heldout_per_digit)
-    train_tokens = count_train_tokens(cfg, problems)
+    tokens = cumulative_train_tokens(cfg, problems)
+    fresh = [r for r in cfg.rungs if not args.only or r.id in args.only]
+    kept = kept_entries(out, cfg, [r for r in cfg.rungs if r not in fresh])
+    for e in kept.values():
+        if e["trainTokens"] != tokens[-1]:
+            raise ExportError(f"{e['id']} in ladder.json saw {e['trainTokens']} training tokens, this config's stream has {tokens[-1]}")
     entries = []
     for rung in cfg.rungs:
-        model, summary = load_trained(rung, Path(args.runs))
+        if rung.id in kept:
+            entries.append(kept[rung.id])
+            continue
+        model, summary = load_trained(rung, runs)
         write_model_folder(model, out / rung.id, problems)
-        s = rung.shape
-        entries.append({
-            "id": rung.id, "params": summary["params"], "nonEmbeddingParams": summary["nonEmbeddingParams"],
-            "layers": s.n_layer, "dModel": s.n_embd, "heads": s.n_head,
-            "trainTokens": train_tokens,
-            "trainExamples": cfg.recipe.train_examples, "trainSteps": cfg.recipe.steps,
-            "finalTrainLoss": summary["finalTrainLoss"],
-        })
+        entries.append(model_entry(rung, summary["params"], summary["nonEmbeddingParams"], cfg, cfg.recipe.steps, tokens[-1], summary["finalTrainLoss"]))
         print(f"exported {rung.id}")
-    ladder = {
-        "format": "emergence-lab/ladder", "version": 1, "id": "arith",
-        "name": "Bundled arithmetic ladder",
-        "task": "add",
-        "template": {"id": "arith-plain", "prompt": "{a}+{b}=", "target": "{answer}", "endToken": vocab.EOS},
-        "digits": [data.MIN_DIGITS, cfg.recipe.max_digits],
-        "greedyMargin": GREEDY_MARGIN,
-        "heldout": {"seed": cfg.recipe.heldout_seed, "perDigit": cfg.recipe.heldout_per_digit},
-        "models": entries,
-    }
+    entries.sort(key=lambda e: e["params"])
+    ladder = ladder_manifest(cfg, "arith", "Bundled arithmetic ladder", entries, "params", cfg.default_models)
     (out / "ladder.json").write_text(json.dumps(ladder, indent=2) + "\n")
+    if cfg.checkpoints is not None and (not args.only or set(cfg.checkpoints.models) & set(args.only)):
+        export_checkpoint_ladder(cfg, runs, out.parent / cfg.checkpoints.ladder, problems, tokens)
 
 
 if __name__ == "__main__":

@@ -1,5 +1,5 @@
 /**
- * Model ladders as data. The bundled ladder's manifest (static/models/arith/ladder.json) is
+ * Model ladders as data. The bundled ladders' manifests (static/models/<id>/ladder.json) are
  * written by training/emergence_training/export.py and validated here before use.
  */
 import * as v from 'valibot';
@@ -19,8 +19,17 @@ const LadderModelSchema = v.object({
   dModel: v.number(),
   heads: v.number(),
   trainTokens: v.number(),
+  /** Optimizer steps this model (or checkpoint) was trained for. */
+  trainSteps: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0))),
+  /** Training compute in FLOPs, C = 6·N·D (N parameters, D training tokens; Kaplan et al. 2020). */
+  compute: v.optional(v.pipe(v.number(), v.minValue(0))),
+  /** Train loss at the end of training (of a checkpoint: at its step). */
   finalTrainLoss: v.number(),
 });
+
+/** What a ladder varies, so what a chart's x axis is: model size, or training compute (checkpoints of one run). */
+export const LADDER_AXES = ['params', 'compute'] as const;
+export type LadderAxis = (typeof LADDER_AXES)[number];
 
 const LadderManifestSchema = v.object({
   format: v.literal('emergence-lab/ladder'),
@@ -31,8 +40,27 @@ const LadderManifestSchema = v.object({
   template: v.object({ id: v.string(), prompt: v.string(), target: v.string(), endToken: v.nullable(v.string()) }),
   digits: v.tuple([v.number(), v.number()]),
   greedyMargin: v.pipe(v.number(), v.integer(), v.minValue(1)),
+  axis: v.optional(v.picklist(LADDER_AXES), 'params'),
+  /** The models of the default experiment (all when absent): new rungs can join without changing it. */
+  defaultModels: v.optional(v.pipe(v.array(v.string()), v.minLength(1))),
   models: v.pipe(v.array(LadderModelSchema), v.minLength(1)),
 });
+
+/**
+ * The ladders shipped under static/models/: the size ladder the lab opens with, and the
+ * training-compute ladder (checkpoints of two of its rungs at increasing step counts).
+ */
+export const BUNDLED_LADDERS = [
+  { id: 'arith', label: 'Model size: models of growing size, same training' },
+  { id: 'arith-steps', label: 'Training compute: checkpoints of two models during training' },
+] as const;
+export type BundledLadderId = (typeof BUNDLED_LADDERS)[number]['id'];
+export const DEFAULT_LADDER: BundledLadderId = 'arith';
+
+/** Where a bundled ladder's manifest is served, relative to the app's base URL. */
+export function bundledLadderUrl(id: BundledLadderId): string {
+  return `models/${id}/ladder.json`;
+}
 
 export type LadderManifest = v.InferOutput<typeof LadderManifestSchema>;
 export type LadderModel = v.InferOutput<typeof LadderModelSchema>;
@@ -42,6 +70,14 @@ export function parseLadderManifest(input: unknown): LadderManifest {
   if (!r.success) {
     throw new CatalogError(`The bundled ladder manifest is invalid: ${r.issues.slice(0, 3).map((i) => `${v.getDotPath(i) ?? ''} ${i.message}`).join('; ')}`);
   }
+  const ids = new Set(r.output.models.map((m) => m.id));
+  if (ids.size !== r.output.models.length) throw new CatalogError(`The bundled ladder manifest "${r.output.id}" lists a model id twice.`);
+  const unknown = (r.output.defaultModels ?? []).filter((id) => !ids.has(id));
+  if (unknown.length > 0) throw new CatalogError(`The bundled ladder manifest "${r.output.id}" names default models it does not list: ${unknown.join(', ')}.`);
+  if (r.output.axis === 'compute') {
+    const missing = r.output.models.filter((m) => m.compute === undefined || m.trainSteps === undefined).map((m) => m.id);
+    if (missing.length > 0) throw new CatalogError(`The training-compute ladder "${r.output.id}" has models without trainSteps or compute: ${missing.join(', ')}.`);
+  }
   return r.output;
 }
 
@@ -50,9 +86,17 @@ export function ladderModelId(ladder: LadderManifest, model: LadderModel): strin
   return `${ladder.id}/${model.id}`;
 }
 
-/** Models ordered by parameter count (the x axis of every chart). */
+/**
+ * The x value of a model on this ladder's axis: its parameter count, or on a training-compute
+ * ladder its compute in FLOPs (6·N·D).
+ */
+export function scaleOf(ladder: LadderManifest, model: LadderModel): number {
+  return ladder.axis === 'compute' ? (model.compute ?? 0) : model.params;
+}
+
+/** Models ordered along the ladder's axis (the x axis of every chart); ties by parameter count. */
 export function modelsByScale(ladder: LadderManifest): LadderModel[] {
-  return [...ladder.models].sort((a, b) => a.params - b.params);
+  return [...ladder.models].sort((a, b) => scaleOf(ladder, a) - scaleOf(ladder, b) || a.params - b.params);
 }
 
 /** Parameter count of a bundled model id, or null when it is not in this ladder. */
@@ -61,7 +105,13 @@ export function paramsOfBundled(ladder: LadderManifest, modelId: string): number
   return m ? m.params : null;
 }
 
-/** The experiment a visitor sees on first load: the bundled ladder x addition, 1-5 digits. */
+/** A bundled model's x value on its ladder's axis (parameters or compute), or null when it is not in this ladder. */
+export function scaleOfBundled(ladder: LadderManifest, modelId: string): number | null {
+  const m = ladder.models.find((x) => ladderModelId(ladder, x) === modelId);
+  return m ? scaleOf(ladder, m) : null;
+}
+
+/** The experiment a visitor sees on first load: the ladder's default models x addition, 1-5 digits. */
 export function defaultSpec(ladder: LadderManifest, device: Device): ExperimentSpec {
   const [lo, hi] = ladder.digits;
   return {
@@ -77,7 +127,9 @@ export function defaultSpec(ladder: LadderManifest, device: Device): ExperimentS
       kShot: 0,
       template: 'arith-plain',
     },
-    models: modelsByScale(ladder).map((m) => ({ id: ladderModelId(ladder, m), source: 'bundled' as const, revision: null, dtype: 'fp32' as const, device })),
+    models: modelsByScale(ladder)
+      .filter((m) => !ladder.defaultModels || ladder.defaultModels.includes(m.id))
+      .map((m) => ({ id: ladderModelId(ladder, m), source: 'bundled' as const, revision: null, dtype: 'fp32' as const, device })),
     metrics: [...GENERATION_METRIC_IDS],
     bootstrapSeed: 1,
   };
