@@ -88,8 +88,12 @@ function savedItemCount(page: Page): Promise<number> {
           const models = tx.objectStore('models').getAll();
           const batches = tx.objectStore('batches').getAll();
           tx.oncomplete = () => {
-            const count = (rows: { items?: unknown[]; model?: { items: unknown[] } }[]) => rows.reduce((s, r) => s + (r.model?.items.length ?? r.items?.length ?? 0), 0);
-            resolve(count(models.result) + count(batches.result));
+            // Distinct (model, item) pairs: a batch flushed as the page closes may repeat items its
+            // model's record already holds (the store keeps the later copy of an item).
+            const seen = new Set<string>();
+            for (const r of models.result as { model: { id: string; items: { id: string }[] } }[]) for (const it of r.model.items) seen.add(`${r.model.id}|${it.id}`);
+            for (const r of batches.result as { modelId: string; items: { id: string }[] }[]) for (const it of r.items) seen.add(`${r.modelId}|${it.id}`);
+            resolve(seen.size);
             req.result.close();
           };
         };

@@ -29,7 +29,7 @@ describe('task file fuzz (2,500 inputs)', () => {
     fc.assert(fc.property(fc.oneof(fc.string({ maxLength: 300 }), fc.json({ maxDepth: 4 })), (t) => check(t)), { numRuns: 1000 });
   }, 120_000);
   it('hostile edits of a valid BIG-bench file (1,000)', () => {
-    fc.assert(fc.property(nastyJson(valid), (t) => check(t)), { numRuns: 1000 });
+    fc.assert(fc.property(nastyJson(JSON.parse(JSON.stringify(valid))), (t) => check(t)), { numRuns: 1000 });
   }, 120_000);
   it('cut and spliced JSONL (500)', () => {
     const text = '{"input": "1+1=", "target": "2"}\n{"input": "2+2=", "target_scores": {"4": 1, "5": 0}}\n';
