@@ -22,8 +22,9 @@ export interface PlotDataset {
   data: PlotPoint[];
   borderColor: string;
   backgroundColor: string;
-  pointStyle: PointStyleName;
-  pointRadius: number;
+  /** One style, or one per point (rungs whose dtype differs from the ladder's are crossed). */
+  pointStyle: PointStyleName | PointStyleName[];
+  pointRadius: number | number[];
   pointHoverRadius: number;
   borderDash: number[];
   borderWidth: number;
@@ -31,16 +32,19 @@ export interface PlotDataset {
   errorBarColor: string;
 }
 
-export function toPlotDatasets(panel: ChartPanel, theme: ThemeName): PlotDataset[] {
+export function toPlotDatasets(panel: ChartPanel, theme: ThemeName, marked: ReadonlySet<string> = new Set()): PlotDataset[] {
   return panel.series.map((s) => {
     const color = seriesColor(s.colorIndex, theme);
+    const style = seriesPointStyle(s.colorIndex);
+    const radius = s.dashed ? 3 : 4;
+    const anyMarked = s.points.some((p) => marked.has(p.modelId));
     return {
       label: s.label,
       data: s.points.map((p) => ({ x: p.x, y: p.mean, lo: p.lo, hi: p.hi, n: p.n, modelId: p.modelId, variant: p.variant, metric: p.metric })),
       borderColor: color,
       backgroundColor: s.dashed ? withAlpha(color, 0.15) : color,
-      pointStyle: seriesPointStyle(s.colorIndex),
-      pointRadius: s.dashed ? 3 : 4,
+      pointStyle: anyMarked ? s.points.map((p) => (marked.has(p.modelId) ? 'crossRot' : style)) : style,
+      pointRadius: anyMarked ? s.points.map((p) => (marked.has(p.modelId) ? radius + 3 : radius)) : radius,
       pointHoverRadius: 6,
       borderDash: s.dashed ? [6, 4] : [],
       borderWidth: 2,
