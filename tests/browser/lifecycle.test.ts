@@ -482,7 +482,8 @@ describe('run lifecycle and durable saves (WASM)', () => {
       } else {
         // The failed run resumes from its saved batches, on a fresh worker.
         await page.getByTestId('saved-resume').click();
-        expect(await waitForRunEnd(page)).toBe('done');
+        const status = await waitForRunEnd(page);
+        expect(status, (await page.getByTestId('run-status').textContent()) ?? '').toBe('done');
         expect(comparable(await exported(page))).toEqual(comparable(clean));
         expect(await historyStatuses(page)).toEqual(['done']);
       }
