@@ -7,11 +7,10 @@
  * returned: a bad file yields an InteropError naming it (and the line), never a partial run.
  */
 import * as v from 'valibot';
-import { computeChoiceMetrics } from '../metrics/item.ts';
 import { METRICS, type CheckedGeneration, type MetricId } from '../metrics/registry.ts';
 import type { ItemMetrics } from '../metrics/types.ts';
 import { computeEmergence, computeEmergenceMeasures } from '../results/emergence.ts';
-import { aggregateModelItems } from '../results/records.ts';
+import { aggregateModelItems, toChoiceRecord } from '../results/records.ts';
 import { describeIssues, RunResultSchema } from '../results/schema.ts';
 import {
   RUN_FORMAT,
@@ -168,23 +167,8 @@ function choiceRecord(item: ChoiceItem, s: LmEvalSample, file: string): ChoiceIt
     logprobs.push(parseLogprob(pair[0], `the log-prob of choice ${c}`, file, s.line));
     greedy.push(parseGreedy(pair[1], `is_greedy of choice ${c}`, file, s.line));
   }
-  return {
-    kind: 'choice',
-    id: item.id,
-    variant: item.variant,
-    prompt: item.prompt,
-    target: item.choices[item.answerIndex],
-    meta: item.meta,
-    choices: item.choices,
-    target_delimiter: item.delimiter,
-    answer_index: item.answerIndex,
-    target_scores: item.targetScores,
-    choice_logprobs: logprobs,
-    choice_token_counts: [],
-    choice_is_greedy: greedy,
-    token_ids_unavailable: TOKENLESS_REASON,
-    metrics: computeChoiceMetrics({ choices: item.choices, choiceLogprobs: logprobs, answerIndex: item.answerIndex }),
-  };
+  // The lab's own record of these log-likelihoods; the log has no token ids, so no token counts.
+  return { ...toChoiceRecord(item, { choiceTokenIds: [], choiceLogprobs: logprobs, choiceIsGreedy: greedy }), token_ids_unavailable: TOKENLESS_REASON };
 }
 
 const TOKEN_LEVEL = new Set<string>(TOKEN_LEVEL_METRIC_IDS);
