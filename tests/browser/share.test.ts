@@ -233,10 +233,11 @@ describe('share links, saved runs, import (WASM)', () => {
     const prompt = second.page.getByTestId('resume-prompt');
     await prompt.waitFor();
     expect(await second.page.locator('[data-testid=saved-run][data-status=interrupted]').count()).toBe(1);
-    // Some, not all, of the run was saved before the page closed.
+    // Some of the run was saved before the page closed: on a fast machine every item may be
+    // (saves keep up with scoring), yet the record was not finished, so it is interrupted.
     const saved = await savedItemCount(second.page);
     expect(saved).toBeGreaterThan(0);
-    expect(saved).toBeLessThan(MODELS.length * RESUME_PER_VARIANT * RESUME_DIGITS.length);
+    expect(saved).toBeLessThanOrEqual(MODELS.length * RESUME_PER_VARIANT * RESUME_DIGITS.length);
     await second.page.getByTestId('resume-run').click();
     expect(await waitForRunEnd(second.page)).toBe('done');
     const resumed = JSON.parse((await exportJson(second.page)).text) as RunResult;
