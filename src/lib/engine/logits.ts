@@ -4,23 +4,11 @@ import type { LogitsBatch } from './backend.ts';
 /** log softmax(logits[row, pos])[token] and the argmax at that position (first index on ties). */
 export function logprobAndArgmax(batch: LogitsBatch, row: number, pos: number, token: number): { logprob: number; argmax: number } {
   const { data, length, vocab } = batch;
-  const offset = (row * length + pos) * vocab;
-  let max = -Infinity;
-  let argmax = 0;
-  for (let i = 0; i < vocab; i++) {
-    const x = data[offset + i];
-    if (x > max) {
-      max = x;
-      argmax = i;
-    }
+  const r = logSoftmaxAt(data, (row * length + pos) * vocab, vocab, token);
+  if (!Number.isFinite(r.logprob)) {
+    throw new NumericError(`The model produced a non-finite log-probability (${r.logprob}) at position ${pos}; its outputs are unusable on this backend.`);
   }
-  let sum = 0;
-  for (let i = 0; i < vocab; i++) sum += Math.exp(data[offset + i] - max);
-  const logprob = data[offset + token] - max - Math.log(sum);
-  if (!Number.isFinite(logprob)) {
-    throw new NumericError(`The model produced a non-finite log-probability (${logprob}) at position ${pos}; its outputs are unusable on this backend.`);
-  }
-  return { logprob, argmax };
+  return r;
 }
 
 export function argmaxAt(batch: LogitsBatch, row: number, pos: number): number {
