@@ -180,6 +180,11 @@ type Act = { kind: 'cancel' } | { kind: 'hash'; hash: string } | { kind: 'termin
  * The moment the rung of `model` shows `status` with at least `minItems` items, act in the page
  * in that same task (a click from the test would come a round trip later).
  */
+/** The page shows the previous run's "failed" until the new one starts: wait for that to change first. */
+async function leftFailed(page: Page): Promise<void> {
+  await page.waitForFunction(() => document.querySelector('[data-testid=run-status]')?.getAttribute('data-status') !== 'failed', null, { polling: 'raf', timeout: 60_000 });
+}
+
 async function actWhen(page: Page, model: string, status: string, minItems: number, act: Act): Promise<void> {
   await page.waitForFunction(
     ([id, s, n, a]) => {
@@ -492,12 +497,14 @@ describe('run lifecycle and durable saves (WASM)', () => {
       expect(await page.getByTestId('saved-error').textContent()).toMatch(/arith\/arith-l1-d12/);
       if (how === 'terminate') {
         await page.getByTestId('retry-wasm').click();
+        await leftFailed(page);
         expect(await waitForRunEnd(page)).toBe('done');
         expect(comparable(await exported(page))).toEqual(comparable(clean));
         expect(await historyStatuses(page)).toEqual(['failed', 'done']);
       } else {
         // The failed run resumes from its saved batches, on a fresh worker.
         await page.getByTestId('saved-resume').click();
+        await leftFailed(page);
         const status = await waitForRunEnd(page);
         expect(status, (await page.getByTestId('run-status').textContent()) ?? '').toBe('done');
         expect(comparable(await exported(page))).toEqual(comparable(clean));
