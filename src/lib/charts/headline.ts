@@ -359,7 +359,7 @@ export function headlinePanel(h: Headline): ChartPanel {
     title: `${h.subject}: three metrics on one scale`,
     description: `Each metric rescaled to 0–1 between its lowest and highest mean over the models shown (min-max over the ladder)${h.series.some((s) => s.inverted) ? `; ${h.series.filter((s) => s.inverted).map((s) => getMetric(s.metric).label.toLowerCase()).join(' and ')} inverted (1 − normalised value), so every line rises as the models improve` : ''}.`,
     kind: 'overlay',
-    yLabel: 'Normalised 0–1 (min-max over the ladder)',
+    yLabel: 'Min-max normalised (0–1)',
     yMin: 0,
     yMax: 1,
     series: drawn.map((s) => ({

@@ -77,7 +77,8 @@ describe('buildHeadline', () => {
     // As a chart panel: one line per metric, values in [0, 1], no intervals.
     const panel = headlinePanel(h);
     expect(panel.series.map((s) => s.label)).toEqual(['Exact match', 'Per-token probability', 'Token edit distance (inverted)']);
-    expect(panel.yLabel).toContain('min-max');
+    expect(panel.yLabel).toBe('Min-max normalised (0–1)');
+    expect(panel.description).toContain('min-max over the ladder');
     expect(panel.series.flatMap((s) => s.points).every((p) => p.mean >= 0 && p.mean <= 1 && p.lo === p.mean && p.hi === p.mean)).toBe(true);
   });
 
