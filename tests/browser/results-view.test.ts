@@ -5,7 +5,7 @@
  * sender's run (dashed) and this device's (solid) on the same charts, with the comparison below
  * them; a chart's PNG is exported at 2× with its legend and footer. Screenshots at 1440 and 390 px.
  */
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Page } from 'playwright-core';
@@ -154,6 +154,7 @@ describe('results view: headline, near misses, then/here overlay, PNG export (WA
     expect([Number(await button.getAttribute('data-export-width')), Number(await button.getAttribute('data-export-height'))]).toEqual([size.width, size.height]);
     const lines = JSON.parse((await button.getAttribute('data-export-lines'))!) as string[];
     expect(lines[0]).toBe('Exact match');
+    writeFileSync(join(SCREENSHOTS, 'results-export-exact_match.png'), png);
     for (const v of variantsOf(run)) expect(lines).toContain(`solid: ${v.replace(/^add\/(\d)d$/, '$1-digit')}`);
     expect(lines).toContain('x axis: Parameters (log scale)');
     expect(lines).toContain('y axis: Exact match');
@@ -189,7 +190,7 @@ describe('results view: headline, near misses, then/here overlay, PNG export (WA
     expect(canvas.x + canvas.width).toBeLessThanOrEqual(390);
     // Before the metric panels.
     expect(hBox.y + hBox.height).toBeLessThanOrEqual((await page.locator('figure[data-panel]').first().boundingBox())!.y);
-    await page.screenshot({ path: join(SCREENSHOTS, 'results-headline-390.png'), fullPage: true });
+    await headline.screenshot({ path: join(SCREENSHOTS, 'results-headline-390.png') });
     await phone.close();
   });
 
@@ -224,7 +225,8 @@ describe('results view: headline, near misses, then/here overlay, PNG export (WA
     expect(await page.getByTestId('compare-delta').count()).toBe(0);
     await page.screenshot({ path: join(SCREENSHOTS, 'results-overlay-1440.png'), fullPage: true });
     await page.setViewportSize({ width: 390, height: 844 });
-    await page.screenshot({ path: join(SCREENSHOTS, 'results-overlay-390.png'), fullPage: true });
+    await page.locator('figure[data-panel=exact_match]').screenshot({ path: join(SCREENSHOTS, 'results-overlay-panel-390.png') });
+    await page.getByTestId('compare-panel').screenshot({ path: join(SCREENSHOTS, 'results-compare-390.png') });
     expect(errors).toEqual([]);
     await context.close();
   });

@@ -116,6 +116,8 @@ export interface ExportColors {
 
 export interface ExportContent {
   title: string;
+  /** A sentence under the title (the headline's takeaway), or none. */
+  subtitle?: string;
   /** Axis titles as Chart.js drew them (reported back; the chart image carries them). */
   axes: { x: string; y: string };
   legend: ExportLegendEntry[];
@@ -172,8 +174,18 @@ function drawMarker(ctx: CanvasRenderingContext2D, e: ExportLegendEntry, x: numb
       ctx.moveTo(cx - 3.5, y + 3.5);
       ctx.lineTo(cx + 3.5, y - 3.5);
       break;
-    case 'cross':
     case 'star':
+      // Chart.js's star: a plus and a cross.
+      ctx.moveTo(cx - 3.2, y - 3.2);
+      ctx.lineTo(cx + 3.2, y + 3.2);
+      ctx.moveTo(cx - 3.2, y + 3.2);
+      ctx.lineTo(cx + 3.2, y - 3.2);
+      ctx.moveTo(cx, y - 4.5);
+      ctx.lineTo(cx, y + 4.5);
+      ctx.moveTo(cx - 4.5, y);
+      ctx.lineTo(cx + 4.5, y);
+      break;
+    case 'cross':
       ctx.moveTo(cx, y - 4.5);
       ctx.lineTo(cx, y + 4.5);
       ctx.moveTo(cx - 4.5, y);
@@ -206,7 +218,9 @@ export function composeExport(chartImage: CanvasImageSource, cssWidth: number, c
   const titleFont = `600 16px ${FONT}`;
   const legendFont = `13px ${FONT}`;
   const footerFont = `11px ${FONT}`;
+  const subtitleFont = `13px ${FONT}`;
   const titleLines = wrapText(content.title, inner, measureWith(titleFont));
+  const subtitleLines = content.subtitle ? wrapText(content.subtitle, inner, measureWith(subtitleFont)) : [];
   // Legend entries flow left to right and wrap.
   const legendRows: { entry: ExportLegendEntry; x: number }[][] = [[]];
   let x = 0;
@@ -221,7 +235,7 @@ export function composeExport(chartImage: CanvasImageSource, cssWidth: number, c
     x += w;
   }
   const footerLines = content.footer.flatMap((l) => wrapText(l, inner, measureWith(footerFont)));
-  const titleH = titleLines.length * 21 + 6;
+  const titleH = titleLines.length * 21 + 6 + (subtitleLines.length > 0 ? subtitleLines.length * 17 + 4 : 0);
   const legendH = content.legend.length === 0 ? 0 : legendRows.length * 19 + 6;
   const footerH = footerLines.length * 15 + 8;
   const height = pad + titleH + legendH + cssHeight + 6 + footerH + pad - 6;
@@ -241,6 +255,15 @@ export function composeExport(chartImage: CanvasImageSource, cssWidth: number, c
   for (const l of titleLines) {
     y += 17;
     ctx.fillText(l, pad, y);
+    y += 4;
+  }
+  if (subtitleLines.length > 0) {
+    ctx.font = subtitleFont;
+    for (const l of subtitleLines) {
+      y += 14;
+      ctx.fillText(l, pad, y);
+      y += 3;
+    }
     y += 4;
   }
   y += 6;
@@ -266,6 +289,6 @@ export function composeExport(chartImage: CanvasImageSource, cssWidth: number, c
     ctx.fillText(l, pad, y);
     y += 3;
   }
-  const lines = [...titleLines, ...content.legend.map((e) => `${e.dashed ? 'dashed' : 'solid'}: ${e.label}`), `x axis: ${content.axes.x}`, `y axis: ${content.axes.y}`, ...footerLines];
+  const lines = [...titleLines, ...subtitleLines, ...content.legend.map((e) => `${e.dashed ? 'dashed' : 'solid'}: ${e.label}`), `x axis: ${content.axes.x}`, `y axis: ${content.axes.y}`, ...footerLines];
   return { canvas, lines, cssWidth, cssHeight, scale };
 }
