@@ -126,7 +126,7 @@ describe('results view: headline, near misses, then/here overlay, PNG export (WA
     expect(await row.getByTestId('near-miss').count()).toBe(1);
     // The output cell's text is the output itself; the differing characters are marked.
     const cell = row.locator('td.output');
-    expect(await cell.textContent()).toBe(first.output_text.trim());
+    expect(await cell.textContent()).toBe(first.output_text);
     const marks = cell.locator('[data-diff]');
     expect(await marks.count()).toBeGreaterThan(0);
     const mark = marks.first();

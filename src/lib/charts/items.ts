@@ -171,3 +171,11 @@ export function diffSegmentLabel(seg: DiffSegment): string {
       return `(missing: ${seg.expected})`;
   }
 }
+
+/** Leading whitespace, the trimmed text, trailing whitespace (the diff covers the middle part only). */
+export function splitTrim(text: string): [string, string, string] {
+  const core = text.trim();
+  if (core === '') return [text, '', ''];
+  const start = text.indexOf(core);
+  return [text.slice(0, start), core, text.slice(start + core.length)];
+}

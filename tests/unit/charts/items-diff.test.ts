@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { charDiff, diffSegmentLabel, DIFF_MAX_CELLS, filterItems, isNearMiss } from '../../../src/lib/charts/items.ts';
+import { charDiff, diffSegmentLabel, DIFF_MAX_CELLS, filterItems, isNearMiss, splitTrim } from '../../../src/lib/charts/items.ts';
 import { charEditDistance } from '../../../src/lib/metrics/editDistance.ts';
 import { digitAccuracy } from '../../../src/lib/metrics/digitAccuracy.ts';
 import type { ChoiceItemRecord, GenerationItemRecord } from '../../../src/lib/results/types.ts';
@@ -107,5 +107,13 @@ describe('near misses', () => {
   it('the explorer filter "near misses" keeps exactly those', () => {
     const items = [answered('1155', '1159'), answered('1155', '9999'), answered('1155', '1155'), answered('20', '21')];
     expect(filterItems(items, { variant: 'all', correctness: 'near', query: '' }).map((i) => (i as GenerationItemRecord).output_text)).toEqual(['1159', '21']);
+  });
+});
+
+describe('splitTrim', () => {
+  it('keeps the whitespace around the text the diff covers', () => {
+    expect(splitTrim(' 12 \n')).toEqual([' ', '12', ' \n']);
+    expect(splitTrim('12')).toEqual(['', '12', '']);
+    expect(splitTrim('   ')).toEqual(['   ', '', '']);
   });
 });
