@@ -286,7 +286,7 @@ function comparison(refShare: Share, contName: string, contShare: ShareOrWhy | n
   if (!ratio) return `${contName} has ${step}; the mirage ratio is undefined`;
   const r = ratio.value;
   const uncertain = ratio.interval !== null && ratio.interval.lo <= 1 && r >= METRIC_JUMP_RATIO ? '; its 95% interval reaches 1, so the items cannot rule out a jump in the models' : '';
-  if (!refJumps) return `${contName} changes alike (${step}; ${ratioText(ratio)})`;
+  if (!refJumps) return `${contName} has its ${step} (${ratioText(ratio)})`;
   if (r >= METRIC_JUMP_RATIO) return `${contName} rises more evenly (${step}), so the jump is largely a property of the metric (${ratioText(ratio)}${uncertain})`;
   if (r <= MODEL_JUMP_RATIO) return `${contName} jumps too (${step}), so the jump is in the models, not only in the metric (${ratioText(ratio)})`;
   return `${contName} is somewhat smoother (${step}), so the metric accounts for part of the jump (${ratioText(ratio)})`;
@@ -326,6 +326,12 @@ function describe(a: DescribeArgs): string {
   const total = (ys[ys.length - 1] ?? 0) - (ys[0] ?? 0);
   const change = total >= 0 ? 'rise' : 'change';
   const refJumps = refShare.value >= JUMP_SHARE_JUMPS;
+  const stepFrom = ys[refShare.step];
+  const stepTo = ys[refShare.step + 1];
+  if (stepFrom !== null && stepTo !== null && stepTo < stepFrom) {
+    // The largest step is a fall: no emergence story to tell, only what the numbers do.
+    return `On ${subject}, ${refName}'s largest step is a drop (${fmt(stepFrom)} → ${fmt(stepTo)} between ${scale(from)} and ${scale(to)} params), ${pct(refShare.value)} of its total change along the ladder; a jump share says nothing about emergence here.`;
+  }
   const head = refJumps
     ? `On ${subject}, ${refName} jumps: ${pct(refShare.value)} of its ${change} happens in one step (${scale(from)} → ${scale(to)} params)`
     : `On ${subject}, ${refName} rises gradually: its largest step (${scale(from)} → ${scale(to)} params) holds ${pct(refShare.value)} of its ${change}`;

@@ -120,6 +120,25 @@ describe('buildHeadline', () => {
     expect(h.sentence).toContain('exact match goes from 0.00 to 1.00 across 2 models; its jump share is undefined (needs at least 3 models');
   });
 
+  it('a largest step that is a drop is not told as a jump', () => {
+    const right = [0, 1, 12, 9];
+    const models = right.map((r, i) => modelRun(`arith/m${i}`, 1000 * 10 ** i, { 'add/1d': r }, 12, lpOf(0.3 + 0.1 * i)));
+    // EM 0, 1/12, 1, 3/4: steps 1/12, 11/12, 3/12 — a drop at the end, but the largest step is up: 11/15 = 73%.
+    expect(buildHeadline({ models, variant: 'add/1d', task: TASK }).sentence).toContain('exact match jumps: 73% of its rise happens in one step (10K → 100K params)');
+    const falling = [12, 11, 1, 0].map((r, i) => modelRun(`arith/m${i}`, 1000 * 10 ** i, { 'add/1d': r }, 12, lpOf(0.3)));
+    expect(buildHeadline({ models: falling, variant: 'add/1d', task: TASK }).sentence).toBe(
+      "On 1-digit addition, exact match's largest step is a drop (0.92 → 0.08 between 10K and 100K params), 83% of its total change along the ladder; a jump share says nothing about emergence here.",
+    );
+  });
+
+  it('a gradual rise is called gradual', () => {
+    const models = [0, 3, 7, 12].map((r, i) => modelRun(`arith/m${i}`, 1000 * 10 ** i, { 'add/1d': r }, 12, lpOf([0.2, 0.5, 0.6, 0.7][i])));
+    // EM steps 3, 4, 5 twelfths: largest 5/12 = 42% (100K → 1M); p steps .3, .1, .1 → 60% (1K → 10K); ratio 0.42/0.6 = 0.7.
+    expect(buildHeadline({ models, variant: 'add/1d', task: TASK }).sentence).toContain(
+      'On 1-digit addition, exact match rises gradually: its largest step (100K → 1M params) holds 42% of its rise; per-token probability has its largest step 60%, at 1K → 10K (mirage ratio 0.7).',
+    );
+  });
+
   it('no model finished', () => {
     expect(buildHeadline({ models: [], variant: 'add/1d', task: TASK }).sentence).toBe('On 1-digit addition, no model has finished yet.');
   });
