@@ -63,6 +63,6 @@ export async function probeHost(host: string, options: { fetch?: FetchFn; timeou
 export class HostUnreachableError extends HubError {
   override name = 'HostUnreachableError';
   constructor(readonly reach: Extract<HostReach, { reachable: false }>) {
-    super(null, 'Hub models need the model host, which did not answer (see the message above); nothing was checked or downloaded');
+    super(null, 'Hub models need the model host, which did not answer (see the message above); nothing was checked or downloaded.');
   }
 }
