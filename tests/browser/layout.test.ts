@@ -95,6 +95,11 @@ describe('phone-first layout', () => {
     // The provenance is one click away.
     await page.getByTestId('origin-details').locator('summary').click();
     expect(await page.getByTestId('origin-env').isVisible()).toBe(true);
+    // "Edit settings" shows the (collapsed) settings it unlocks.
+    expect(await isOpen(page, 'settings')).toBe(false);
+    await page.getByTestId('edit-settings').click();
+    await expect.poll(() => isOpen(page, 'settings')).toBe(true);
+    expect(await page.locator('#f-per-variant').isEditable()).toBe(true);
     expect(errors).toEqual([]);
     await context.close();
   });
