@@ -126,8 +126,8 @@ describe('run files with and without positions', () => {
     };
     const withScale = ofSteps(largeRun());
     const parsed = v.safeParse(RunResultSchema, withScale);
-    expect(parsed.issues?.map((i) => i.message) ?? []).toEqual([]);
-    expect(parsed.output?.models[0].scale).toEqual(withScale.models[0].scale);
+    if (!parsed.success) throw new Error(parsed.issues.map((i) => i.message).join('; '));
+    expect(parsed.output.models[0].scale).toEqual(withScale.models[0].scale);
     expect(v.safeParse(RunResultSchema, ofSteps(largeRun(false))).success).toBe(true);
     const bad = structuredClone(withScale);
     (bad.models[0] as { scale: unknown }).scale = { axis: 'tokens', value: 1, run: 'x' };
