@@ -614,6 +614,10 @@ abilities against training FLOPs as well as against parameters; this ladder lets
 checkpoint is a complete model folder (same files as the `arith` rungs: `config.json`, tokenizer files,
 `onnx/model.onnx`, `golden.json`), and the last checkpoint of each model is that `arith` rung itself.
 
+In the lab, choose **Model ladder → Training checkpoints (compute)** in the form: it runs one model's checkpoints
+at a time (checkpoints of two sizes would join into one line along compute), and the charts' x axis is training
+compute.
+
 ## Checkpoints
 
 {table}
