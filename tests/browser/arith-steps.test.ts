@@ -153,7 +153,7 @@ describe('picking the checkpoint ladder in the form (WASM)', () => {
     await fresh.getByTestId('charts').waitFor();
     expect(await chartAxes(fresh)).toEqual(['training compute (6·n·d) (log scale)']);
     expect((await chartRows(fresh)).filter((r) => r.panel === 'exact_match' && r.variant === 'add/3d').map((r) => r.model)).toEqual(largeIds);
-    await fresh.locator('[data-testid=saved-run][data-status=done] [data-testid=saved-open]').first().click();
+    await fresh.locator('[data-testid=saved-run][data-status=done][data-source=run] [data-testid=saved-open]').click();
     await fresh.waitForFunction(() => document.querySelector('[data-testid=origin-panel]')?.getAttribute('data-origin') === 'saved');
     expect(await chartAxes(fresh)).toEqual(['training compute (6·n·d) (log scale)']);
     expect((await chartRows(fresh)).filter((r) => r.panel === 'exact_match' && r.variant === 'add/3d').map((r) => r.model)).toEqual(largeIds);
