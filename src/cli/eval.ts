@@ -6,7 +6,7 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { parseArgs } from 'node:util';
-import { defaultSpec, ladderModelId, ladderSelectionProblem } from '../lib/catalog/ladder.ts';
+import { defaultSpec, ladderModelId, ladderSelectionProblem, modelsByScale } from '../lib/catalog/ladder.ts';
 import { runExperiment } from '../lib/run/runner.ts';
 import { parseSpec } from '../lib/spec/parse.ts';
 import { createNodeEngine, loadLadder, nodeEnvironment } from './node-engine.ts';
@@ -119,7 +119,12 @@ async function main() {
     ...base,
     task,
     metrics: families.flatMap((f) => [...metricIdsOf(f)]),
-    models: modelIds ? base.models.filter((m) => modelIds.includes(m.id)) : base.models,
+    // Any model of the ladder can be named, not only the default experiment's, in ladder order.
+    models: modelIds
+      ? modelsByScale(ladder)
+          .filter((m) => modelIds.includes(ladderModelId(ladder, m)))
+          .map((m) => ({ ...base.models[0], id: ladderModelId(ladder, m) }))
+      : base.models,
   });
   const engine = createNodeEngine();
   const t0 = Date.now();
