@@ -270,7 +270,7 @@ export class Lab {
   }
 
   /** The loaded bundled ladder a spec's models come from, or null (Hub models, unknown ladder). */
-  private ladderOfSpec(spec: Pick<ExperimentSpec, 'models'>): LadderManifest | null {
+  private ladderOfSpec(spec: { models: readonly { id: string; source: string }[] }): LadderManifest | null {
     const id = bundledLadderOf(spec.models);
     return id ? (this.ladders[id] ?? null) : null;
   }
@@ -328,7 +328,7 @@ export class Lab {
   }
 
   paramsOf(modelId: string): number | null {
-    const ladder = this.ladderOfSpec({ models: [{ id: modelId, source: 'bundled' }] as ExperimentSpec['models'] });
+    const ladder = this.ladderOfSpec({ models: [{ id: modelId, source: 'bundled' }] });
     return (ladder ? paramsOfBundled(ladder, modelId) : null) ?? paramsOfHub(modelId) ?? this.hub.plannedParams(modelId);
   }
 
