@@ -446,7 +446,8 @@ def render_card(ladder: dict, rows: list[ModelRow], digits: range, cfg: LadderCo
         default_note += (f"\n\nA second bundled ladder, `{ck.ladder}` (`static/models/{ck.ladder}/`, with its own README), holds "
                          f"{len(ck.steps)} checkpoints each of {' and '.join(f'`{m}`' for m in ck.models)} saved during "
                          f"their training runs here (steps {', '.join(fmt_int(x) for x in ck.steps)}): a ladder in training "
-                         "compute instead of size.")
+                         "compute instead of size; in the lab, choose **Training checkpoints (compute)** under "
+                         "Model ladder.")
     seed_part = seed_section(seeds, rows, cfg, digits) if seeds else ""
     r = cfg.recipe
     first = rows[0].entry
