@@ -386,6 +386,16 @@ def seed_section(seeds: dict, rows: list[ModelRow], cfg: LadderConfig, digits: r
     if len(models) >= 2:
         compare = (f" The change in the two-seed mean between neighbouring sizes: {'; '.join(size_steps)}. "
                    f"The two-seed ranges of {'; '.join(overlaps)}.")
+    if len(models) >= 3:
+        # The smallest and the largest retrained rung: the size effect across the whole top of the ladder.
+        a, b = models[0], models[-1]
+        va, vb = em_by_model[a], em_by_model[b]
+        change = 100 * (sum(vb) / len(vb) - sum(va) / len(va))
+        apart = max(min(va), min(vb)) > min(max(va), max(vb))
+        compare += (f" From `{a}` to the largest, `{b}`, the two-seed mean changes by {change:+.0f} points and the ranges "
+                    f"{'do not overlap' if apart else 'overlap'}: "
+                    + ("the difference is larger than either model's seed spread." if apart
+                       else "seed spread alone could account for the difference."))
     if drops and max(x[2] for x in drops) > 0:
         a, b, drop = max(drops, key=lambda x: x[2])
         widest = max(max(v) - min(v) for v in em_by_model.values())
