@@ -255,7 +255,8 @@ export class Lab {
     this.ladders = ladders;
     this.ladderErrors = errors;
     const main = ladders[DEFAULT_LADDER] ?? null;
-    if (!main) this.loadError = `The bundled model ladder could not be loaded: ${errorText((loaded[0] as PromiseRejectedResult).reason)}`;
+    const failed = loaded[BUNDLED_LADDERS.findIndex((l) => l.id === DEFAULT_LADDER)];
+    if (!main && failed.status === 'rejected') this.loadError = `The bundled model ladder could not be loaded: ${errorText(failed.reason)}`;
     return main;
   }
 
