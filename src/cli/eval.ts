@@ -6,12 +6,12 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { parseArgs } from 'node:util';
-import { defaultSpec, ladderModelId } from '../lib/catalog/ladder.ts';
+import { defaultSpec, ladderModelId, ladderSelectionProblem, modelsByScale } from '../lib/catalog/ladder.ts';
 import { runExperiment } from '../lib/run/runner.ts';
 import { parseSpec } from '../lib/spec/parse.ts';
 import { createNodeEngine, loadLadder, nodeEnvironment } from './node-engine.ts';
 import { formatRunTable } from './format-table.ts';
-import { paramsOfBundled, type LadderManifest } from '../lib/catalog/ladder.ts';
+import { ladderPositionOf, paramsOfBundled, type LadderManifest } from '../lib/catalog/ladder.ts';
 import { metricIdsOf } from '../lib/metrics/registry.ts';
 import type { ImportedTaskData } from '../lib/tasks/imported/data.ts';
 import { parseTaskFile } from '../lib/tasks/imported/parse.ts';
@@ -90,6 +90,8 @@ async function main() {
   const modelIds = values.models?.split(',').map((m) => (m.includes('/') ? m : `${ladder.id}/${m}`));
   const known = ladder.models.map((m) => ladderModelId(ladder, m));
   for (const id of modelIds ?? []) if (!known.includes(id)) throw new Error(`Unknown model "${id}". Ladder ${ladder.id} has: ${known.join(', ')}.`);
+  const mixed = modelIds ? ladderSelectionProblem(ladder, modelIds) : null;
+  if (mixed) throw new Error(mixed);
   const common = {
     perVariant: intArg('n', values.n, base.task.perVariant),
     seed: intArg('seed', values.seed, base.task.seed),
@@ -117,13 +119,19 @@ async function main() {
     ...base,
     task,
     metrics: families.flatMap((f) => [...metricIdsOf(f)]),
-    models: modelIds ? base.models.filter((m) => modelIds.includes(m.id)) : base.models,
+    // Any model of the ladder can be named, not only the default experiment's, in ladder order.
+    models: modelIds
+      ? modelsByScale(ladder)
+          .filter((m) => modelIds.includes(ladderModelId(ladder, m)))
+          .map((m) => ({ ...base.models[0], id: ladderModelId(ladder, m) }))
+      : base.models,
   });
   const engine = createNodeEngine();
   const t0 = Date.now();
   const result = await runExperiment(spec, engine, {
     env: nodeEnvironment(),
     paramsOf: (ref) => paramsOfBundled(ladder, ref.id),
+    scaleOf: (ref) => ladderPositionOf(ladder, ref.id),
     score: scoreOptions(values.batch, values['memory-budget-mb']),
     taskData,
     onEvent: (e) => {

@@ -22,7 +22,7 @@ export function formatRunTable(result: RunResult, opts: { cutoff?: number } = {}
   const lines: string[] = [`Intervals: ${intervalLegend(intervalStyleOf(result))}.`];
   // Files from before the measures existed: computed from their items (same seed).
   const measures = result.emergence_measures ?? computeEmergenceMeasures(result.models, result.spec.bootstrapSeed);
-  const predictionModels = result.models.map((m) => ({ id: m.id, params: m.params, status: m.status, items: predictionItemsOf(m) }));
+  const predictionModels = result.models.map((m) => ({ id: m.id, params: m.params, ...(m.scale ? { scale: m.scale } : {}), status: m.status, items: predictionItemsOf(m) }));
   const variants = result.models.find((m) => m.status === 'done')?.aggregates.variants.map((v) => v.variant) ?? [];
   const nameWidth = Math.max(12, ...result.models.map((m) => m.id.length));
   for (const variant of variants) {

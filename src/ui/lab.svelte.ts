@@ -4,7 +4,20 @@
  * events into progress and finished models. Shaping for charts lives in src/lib/charts.
  */
 import { probeGpu, type GpuCapability } from '../lib/capability/webgpu.ts';
-import { defaultSpec, paramsOfBundled, parseLadderManifest, type LadderManifest } from '../lib/catalog/ladder.ts';
+import {
+  BUNDLED_LADDERS,
+  bundledLadderOf,
+  bundledLadderUrl,
+  DEFAULT_LADDER,
+  defaultModels,
+  defaultSpec,
+  ladderModelId,
+  ladderPositionOf,
+  paramsOfBundled,
+  parseLadderManifest,
+  type BundledLadderId,
+  type LadderManifest,
+} from '../lib/catalog/ladder.ts';
 import { paramsOfHub } from '../lib/catalog/hub-catalog.ts';
 import { checkForm, DEFAULT_MEMORY_BUDGET_MB, formFromSpec, withTaskFile, type ExperimentForm, type FormCheck } from '../lib/charts/form.ts';
 import { MAX_TASK_FILE_CHARS } from '../lib/tasks/imported/data.ts';
@@ -160,7 +173,8 @@ function generatedItemCount(spec: ExperimentSpec, taskData: ImportedTaskData | n
   }
 }
 
-export const LADDER_URL = 'models/arith/ladder.json';
+/** The default ladder's manifest (the lab cannot start without it); the others: bundledLadderUrl. */
+export const LADDER_URL = bundledLadderUrl(DEFAULT_LADDER);
 
 
 function createWorker(): Worker {
@@ -168,13 +182,28 @@ function createWorker(): Worker {
 }
 
 export class Lab {
-  ladder = $state.raw<LadderManifest | null>(null);
+  /** The bundled ladders' manifests that loaded (all are fetched at start; each is small). */
+  ladders = $state.raw<Partial<Record<BundledLadderId, LadderManifest>>>({});
+  /** Why a bundled ladder other than the default could not be loaded (shown when it is picked). */
+  ladderErrors = $state.raw<Partial<Record<BundledLadderId, string>>>({});
+  /** The bundled ladder the form runs (selectLadder). */
+  ladderId = $state<BundledLadderId>(DEFAULT_LADDER);
+  /** The form's ladder: its model list, defaults and validation. */
+  formLadder = $derived<LadderManifest | null>(this.ladders[this.ladderId] ?? null);
+  /**
+   * The ladder of the run on screen (a saved run, file or link of arith-steps shows its
+   * checkpoints on training compute), else the form's: charts and parameter lookups read this.
+   */
+  ladder = $derived.by<LadderManifest | null>(() => {
+    const shown = this.runSpec ? bundledLadderOf(this.runSpec.models) : null;
+    return (shown ? this.ladders[shown] : undefined) ?? this.formLadder;
+  });
   capability = $state.raw<GpuCapability | null>(null);
   /** Why the lab cannot start (the manifest failed to load or validate). */
   loadError = $state<string | null>(null);
   form = $state<ExperimentForm | null>(null);
   check = $derived.by<FormCheck | null>(() =>
-    this.form && this.ladder && this.capability ? checkForm(this.form, this.ladder, { webgpu: this.capability.backend === 'webgpu', shaderF16: this.capability.shaderF16 }) : null,
+    this.form && this.formLadder && this.capability ? checkForm(this.form, this.formLadder, { webgpu: this.capability.backend === 'webgpu', shaderF16: this.capability.shaderF16 }) : null,
   );
 
   status = $state<LabStatus>('loading');
@@ -246,7 +275,6 @@ export class Lab {
       this.status = 'failed';
       return;
     }
-    this.ladder = ladder;
     this.form = formFromSpec(defaultSpec(ladder, capability.backend));
     this.status = 'ready';
   }
@@ -306,16 +334,57 @@ export class Lab {
     },
   });
 
+  /** Load every bundled ladder; returns the default one (null, with loadError, when it failed). */
   private async loadLadder(): Promise<LadderManifest | null> {
-    const url = new URL(LADDER_URL, document.baseURI).href;
-    try {
+    const fetchOne = async (id: BundledLadderId): Promise<LadderManifest> => {
+      const url = new URL(bundledLadderUrl(id), document.baseURI).href;
       const res = await fetch(url);
       if (!res.ok) throw new Error(`HTTP ${res.status} for ${url}`);
       return parseLadderManifest(await res.json());
-    } catch (err) {
-      this.loadError = `The bundled model ladder could not be loaded: ${errorText(err)}`;
-      return null;
-    }
+    };
+    const loaded = await Promise.allSettled(BUNDLED_LADDERS.map((l) => fetchOne(l.id)));
+    const ladders: Partial<Record<BundledLadderId, LadderManifest>> = {};
+    const errors: Partial<Record<BundledLadderId, string>> = {};
+    loaded.forEach((r, i) => {
+      const id = BUNDLED_LADDERS[i].id;
+      if (r.status === 'fulfilled') ladders[id] = r.value;
+      else errors[id] = `The ladder “${BUNDLED_LADDERS[i].label}” could not be loaded: ${errorText(r.reason)}`;
+    });
+    this.ladders = ladders;
+    this.ladderErrors = errors;
+    const main = ladders[DEFAULT_LADDER] ?? null;
+    const failed = loaded[BUNDLED_LADDERS.findIndex((l) => l.id === DEFAULT_LADDER)];
+    if (!main && failed.status === 'rejected') this.loadError = `The bundled model ladder could not be loaded: ${errorText(failed.reason)}`;
+    return main;
+  }
+
+  /**
+   * Run another bundled ladder: the form's models become its default experiment (on the
+   * checkpoint ladder, one model's checkpoints); the task settings stay.
+   */
+  selectLadder(id: BundledLadderId): void {
+    const ladder = this.ladders[id];
+    this.ladderId = id;
+    if (ladder && this.form) this.form = { ...($state.snapshot(this.form) as ExperimentForm), source: 'bundled', models: defaultModels(ladder).map((m) => ladderModelId(ladder, m)) };
+  }
+
+  /** The loaded bundled ladder a spec's models come from, or null (Hub models, unknown ladder). */
+  private ladderOfSpec(spec: { models: readonly { id: string; source: string }[] }): LadderManifest | null {
+    const id = bundledLadderOf(spec.models);
+    return id ? (this.ladders[id] ?? null) : null;
+  }
+
+  /** Bundled models of a run carry their ladder position (older files and links do not: added from the ladder). */
+  private withLadderPositions(result: RunResult): RunResult {
+    const ladder = this.ladderOfSpec(result.spec);
+    if (!ladder || result.models.every((m) => m.scale)) return result;
+    return {
+      ...result,
+      models: result.models.map((m) => {
+        const scale = m.scale ?? ladderPositionOf(ladder, m.id);
+        return scale ? { ...m, scale } : m;
+      }),
+    };
   }
 
   /**
@@ -358,7 +427,8 @@ export class Lab {
   }
 
   paramsOf(modelId: string): number | null {
-    return (this.ladder ? paramsOfBundled(this.ladder, modelId) : null) ?? paramsOfHub(modelId) ?? this.hub.plannedParams(modelId);
+    const ladder = this.ladderOfSpec({ models: [{ id: modelId, source: 'bundled' }] });
+    return (ladder ? paramsOfBundled(ladder, modelId) : null) ?? paramsOfHub(modelId) ?? this.hub.plannedParams(modelId);
   }
 
   /**
@@ -368,9 +438,14 @@ export class Lab {
    * not start (the visitor declined, or nothing can run); this.runError then says why.
    */
   protected async prepareRun(spec: ExperimentSpec, taskData: ImportedTaskData | null = this.taskDataFor(spec)): Promise<PreparedRun | null> {
-    const ladder = this.ladder;
+    // The spec's own ladder (a re-run of an arith-steps link while the form shows arith).
+    const ladder = this.ladderOfSpec(spec) ?? this.formLadder;
     if (!ladder) return null;
     const bundledParams = (id: string) => paramsOfBundled(ladder, id);
+    const scales = Object.fromEntries(spec.models.flatMap((m) => {
+      const position = m.source === 'bundled' ? ladderPositionOf(ladder, m.id) : null;
+      return position ? [[m.id, position] as const] : [];
+    }));
     const config: WorkerRunConfig = {
       modelBaseUrl: new URL('models/', document.baseURI).href,
       wasmPaths: {
@@ -379,6 +454,7 @@ export class Lab {
       },
       remoteHost: null,
       params: runParams(spec, null, bundledParams),
+      scales,
       taskData,
       logitsBudgetBytes: (this.form?.memoryBudgetMb ?? DEFAULT_MEMORY_BUDGET_MB) * 2 ** 20,
     };
@@ -526,6 +602,7 @@ export class Lab {
       };
       return false;
     }
+    result = this.withLadderPositions(result);
     const paramsOf = (id: string) => result.models.find((m) => m.id === id)?.params ?? null;
     this.runSpec = result.spec;
     this.result = result;
@@ -541,6 +618,8 @@ export class Lab {
       const task = result.spec.task;
       const taskFile = task.kind === 'imported' && result.task_data ? { data: result.task_data, hash: task.hash, fileName: `${task.name} (from the link)` } : null;
       this.form = formFromSpec(result.spec, undefined, taskFile);
+      const ladderId = bundledLadderOf(result.spec.models);
+      if (ladderId) this.ladderId = ladderId;
       this.formLocked = true;
     }
     onShown?.();

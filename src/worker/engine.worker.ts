@@ -146,6 +146,7 @@ scope.onmessage = async (e: MessageEvent<ToWorker>) => {
     const result = await runExperiment(msg.spec, engine, {
       env: { ...msg.env, transformersVersion: String(transformersEnv.version) },
       paramsOf: (ref) => msg.config.params[ref.id] ?? null,
+      scaleOf: (ref) => msg.config.scales?.[ref.id] ?? null,
       signal: controller.signal,
       completed: msg.completed,
       partialItems: msg.partialItems,

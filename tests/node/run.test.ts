@@ -155,6 +155,26 @@ describe('npm run eval (CLI)', () => {
     }
   });
 
+  it('runs a training-compute ladder along one model\'s checkpoints: positions recorded, measures in compute order', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'emergence-cli-'));
+    try {
+      const out = join(dir, 'steps.json');
+      // The smaller run: not in the ladder's default experiment, still nameable.
+      const ids = ['arith-l2-d36-s4000', 'arith-l2-d36-s500', 'arith-l2-d36-s1000', 'arith-l2-d36-s125'];
+      const r = cli(['--ladder', 'arith-steps', '--models', ids.join(','), '--digits', '3', '--n', '6', '--out', out]);
+      expect(r.status, r.stderr).toBe(0);
+      const saved = JSON.parse(readFileSync(out, 'utf8')) as RunResult;
+      const byStep = ['arith-l2-d36-s125', 'arith-l2-d36-s500', 'arith-l2-d36-s1000', 'arith-l2-d36-s4000'].map((id) => `arith-steps/${id}`);
+      expect(saved.spec.models.map((m) => m.id)).toEqual(byStep);
+      expect(saved.models.every((m) => m.scale?.axis === 'compute' && m.scale.run === 'arith-l2-d36')).toBe(true);
+      expect(saved.emergence_measures!['add/3d'].models).toEqual(byStep);
+      expect(r.stdout).toMatch(/largest step \d\.\de\d+ FLOPs → \d\.\de\d+ FLOPs/);
+      expect(r.stdout).toMatch(/^Was the jump predictable\? (fit of per-token p on \d models ≤ \d\.\de\d+ FLOPs|undefined — )/m);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('refuses bad arguments with a message and exit code 2', () => {
     for (const [args, message] of [
       [['--task', 'div'], /operation must be one of/],
@@ -163,6 +183,7 @@ describe('npm run eval (CLI)', () => {
       [['--n', 'ten'], /--n must be a whole number/],
       [['--ladder', 'nope'], /Unknown ladder "nope"/],
       [['--models', 'arith-l9-d9'], /Unknown model/],
+      [['--ladder', 'arith-steps', '--models', 'arith-l2-d36-s125,arith-l2-d44-s125'], /Choose the checkpoints of one model/],
     ] as const) {
       const r = cli([...args]);
       expect(r.status).toBe(2);

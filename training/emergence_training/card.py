@@ -386,6 +386,16 @@ def seed_section(seeds: dict, rows: list[ModelRow], cfg: LadderConfig, digits: r
     if len(models) >= 2:
         compare = (f" The change in the two-seed mean between neighbouring sizes: {'; '.join(size_steps)}. "
                    f"The two-seed ranges of {'; '.join(overlaps)}.")
+    if len(models) >= 3:
+        # The smallest and the largest retrained rung: the size effect across the whole top of the ladder.
+        a, b = models[0], models[-1]
+        va, vb = em_by_model[a], em_by_model[b]
+        change = 100 * (sum(vb) / len(vb) - sum(va) / len(va))
+        apart = max(min(va), min(vb)) > min(max(va), max(vb))
+        compare += (f" From `{a}` to the largest, `{b}`, the two-seed mean changes by {change:+.0f} points and the ranges "
+                    f"{'do not overlap' if apart else 'overlap'}: "
+                    + ("the difference is larger than either model's seed spread." if apart
+                       else "seed spread alone could account for the difference."))
     if drops and max(x[2] for x in drops) > 0:
         a, b, drop = max(drops, key=lambda x: x[2])
         widest = max(max(v) - min(v) for v in em_by_model.values())
@@ -446,7 +456,8 @@ def render_card(ladder: dict, rows: list[ModelRow], digits: range, cfg: LadderCo
         default_note += (f"\n\nA second bundled ladder, `{ck.ladder}` (`static/models/{ck.ladder}/`, with its own README), holds "
                          f"{len(ck.steps)} checkpoints each of {' and '.join(f'`{m}`' for m in ck.models)} saved during "
                          f"their training runs here (steps {', '.join(fmt_int(x) for x in ck.steps)}): a ladder in training "
-                         "compute instead of size.")
+                         "compute instead of size; in the lab, choose **Training checkpoints (compute)** under "
+                         "Model ladder.")
     seed_part = seed_section(seeds, rows, cfg, digits) if seeds else ""
     r = cfg.recipe
     first = rows[0].entry
@@ -613,6 +624,10 @@ A ladder in **training compute** instead of size: {len(rows)} checkpoints of {le
 abilities against training FLOPs as well as against parameters; this ladder lets the lab do the same. Each
 checkpoint is a complete model folder (same files as the `arith` rungs: `config.json`, tokenizer files,
 `onnx/model.onnx`, `golden.json`), and the last checkpoint of each model is that `arith` rung itself.
+
+In the lab, choose **Model ladder → Training checkpoints (compute)** in the form: it runs one model's checkpoints
+at a time (checkpoints of two sizes would join into one line along compute), and the charts' x axis is training
+compute.
 
 ## Checkpoints
 

@@ -360,17 +360,31 @@ def export_seed_runs(cfg: LadderConfig, runs: Path, out: Path, problems: list[da
     """Held-out scores of the seed runs (other init seeds of some rungs), for the model card.
 
     Only the scores are written (out/seed-runs.json): the weights are evidence about seed
-    spread, not models the lab ships.
+    spread, not models the lab ships. A seed run whose weights are not under `runs` (trained in
+    an earlier session, weights not kept) keeps its entry from the existing seed-runs.json, as
+    long as that file scored the same held-out set and the same model size; a run with neither
+    weights nor such an entry is refused.
     """
     from .card import score  # the card's metric definitions, so the numbers compare exactly
     from .train import seed_run_dir
 
     by_id = {r.id: r for r in cfg.rungs}
+    previous = _previous_seed_entries(cfg, out / SEED_RUNS_FILE)
     entries = []
     for run in cfg.seed_runs:
         d = seed_run_dir(runs, run)
         if not (d / "model.pt").exists():
-            raise ExportError(f"no trained weights for {run.run_id} at {d}: run `train --seed-runs` first")
+            kept = previous.get((run.model, run.init_seed))
+            if kept is None:
+                raise ExportError(f"no trained weights for {run.run_id} at {d} and no earlier score of it in "
+                                  f"{out / SEED_RUNS_FILE}: run `train --seed-runs` first")
+            expected = ArithmeticGPT(by_id[run.model].shape).param_counts()[0]
+            if kept.get("params") != expected:
+                raise ExportError(f"the earlier score of {run.run_id} in {out / SEED_RUNS_FILE} is of a model with "
+                                  f"{kept.get('params')} parameters, not {expected}: retrain it (`train --seed-runs`)")
+            entries.append(kept)
+            print(f"kept the earlier score of seed run {run.run_id} (no weights at {d})")
+            continue
         model = ArithmeticGPT(by_id[run.model].shape)
         model.load_state_dict(torch.load(d / "model.pt"))
         summary = json.loads((d / "train_summary.json").read_text())
@@ -388,6 +402,16 @@ def export_seed_runs(cfg: LadderConfig, runs: Path, out: Path, problems: list[da
     path.write_text(json.dumps({"heldout": {"seed": cfg.recipe.heldout_seed, "perDigit": cfg.recipe.heldout_per_digit},
                                 "runs": entries}, indent=1) + "\n")
     return path
+
+
+def _previous_seed_entries(cfg: LadderConfig, path: Path) -> dict:
+    """Entries of an existing seed-runs.json by (model, initSeed), when it scored this held-out set."""
+    if not path.exists():
+        return {}
+    old = json.loads(path.read_text())
+    if old.get("heldout") != {"seed": cfg.recipe.heldout_seed, "perDigit": cfg.recipe.heldout_per_digit}:
+        return {}
+    return {(e["model"], e["initSeed"]): e for e in old.get("runs", [])}
 
 
 def main(argv=None):

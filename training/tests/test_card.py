@@ -205,3 +205,44 @@ class MetricTest(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class SeedSectionTest(unittest.TestCase):
+    """The seed-spread section on made-up scores: per-model spread, neighbours, and the ends of the top."""
+
+    def rows_and_seeds(self, largest_second_seed: float):
+        raw = minimal_raw_config()
+        raw["models"] = [
+            {"id": "m-a", "n_layer": 1, "n_embd": 8, "n_head": 2, "init_seed": 5},
+            {"id": "m-b", "n_layer": 1, "n_embd": 16, "n_head": 2},
+            {"id": "m-c", "n_layer": 2, "n_embd": 16, "n_head": 2},
+        ]
+        raw["seed_runs"] = [{"model": m, "init_seed": 9} for m in ("m-a", "m-b", "m-c")]
+        cfg = parse_config(raw)
+        bundled = {"m-a": 1.0, "m-b": 0.9, "m-c": 0.74}
+        second = {"m-a": 0.94, "m-b": 0.02, "m-c": largest_second_seed}
+        digits = range(1, 6)
+
+        def cells(em: float) -> dict:
+            return {d: card.Cell(50, em if d == 5 else 1.0, 0.9, 0.1) for d in digits}
+
+        rows = [card.ModelRow({"id": m, "params": 100 * (i + 1), "finalTrainLoss": 0.01}, cells(em))
+                for i, (m, em) in enumerate(bundled.items())]
+        seeds = {"runs": [{"model": m, "initSeed": 9, "params": 100 * (i + 1), "finalTrainLoss": 0.05,
+                           "cells": {str(d): {"n": 50, "exactMatch": em if d == 5 else 1.0, "tokenProb": 0.9, "editDistance": 0.1}
+                                     for d in digits}}
+                          for i, (m, em) in enumerate(second.items())]}
+        return card.seed_section(seeds, rows, cfg, digits)
+
+    def test_reports_every_models_spread_and_the_size_effect_across_the_top(self):
+        text = self.rows_and_seeds(0.56)
+        self.assertIn("`m-a` 94%–100% (6 points), `m-b` 2%–90% (88 points), `m-c` 56%–74% (18 points)", text)
+        self.assertIn("| `m-c` | 300 | 9 | second seed | 100% | 100% | 56% |", text)
+        self.assertIn("From `m-a` to the largest, `m-c`, the two-seed mean changes by -32 points and the ranges do not "
+                      "overlap: the difference is larger than either model's seed spread.", text)
+        self.assertIn("The bundled weights of `m-a` are already a second seed", text)
+
+    def test_says_when_seed_spread_could_account_for_the_difference(self):
+        text = self.rows_and_seeds(0.96)
+        self.assertIn("From `m-a` to the largest, `m-c`, the two-seed mean changes by -12 points and the ranges overlap: "
+                      "seed spread alone could account for the difference.", text)

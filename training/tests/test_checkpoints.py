@@ -184,6 +184,43 @@ class CheckpointExportTest(unittest.TestCase):
             self.assertEqual((got["n"], got["exactMatch"], got["editDistance"]), (c.n, c.exact_match, c.edit_distance))
             self.assertAlmostEqual(got["tokenProb"], c.token_prob, places=6)
 
+    def test_seed_runs_keep_earlier_scores_whose_weights_are_gone(self):
+        # A later session adds a seed run; the first one's weights were not kept.
+        raw = raw_config()
+        raw["seed_runs"] = [{"model": "tiny-a", "init_seed": 99}, {"model": "tiny-b", "init_seed": 7}]
+        config = self.tmp / "more-seeds.json"
+        config.write_text(json.dumps(raw))
+        runs = self.tmp / "runs-later"
+        quietly(train.main, ["--config", str(config), "--out", str(runs), "--jobs", "1", "--seed-runs", "--only", "tiny-b"])
+        self.assertFalse((runs / train.SEEDS_DIR / "tiny-a-seed99").exists())
+        out = self.tmp / "seeds-later"
+        out.mkdir()
+        earlier = json.loads((self.models / export.SEED_RUNS_FILE).read_text())
+        shutil.copy(self.models / export.SEED_RUNS_FILE, out / export.SEED_RUNS_FILE)
+        quietly(export.main, ["--config", str(config), "--runs", str(runs), "--out", str(out), "--seed-runs"])
+        seeds = json.loads((out / export.SEED_RUNS_FILE).read_text())
+        self.assertEqual([(r["model"], r["initSeed"]) for r in seeds["runs"]], [("tiny-a", 99), ("tiny-b", 7)])
+        self.assertEqual(seeds["runs"][0], earlier["runs"][0])  # kept exactly
+        fresh = seeds["runs"][1]
+        model = ArithmeticGPT(self.cfg.rungs[1].shape)
+        model.load_state_dict(torch.load(runs / train.SEEDS_DIR / "tiny-b-seed7" / "model.pt"))
+        self.assertEqual(fresh["params"], model.param_counts()[0])
+        # Neither weights nor an earlier score: refused, and the file is left as it was.
+        before = (out / export.SEED_RUNS_FILE).read_text()
+        raw["seed_runs"].append({"model": "tiny-a", "init_seed": 5})
+        config.write_text(json.dumps(raw))
+        with self.assertRaisesRegex(export.ExportError, r"no trained weights for tiny-a-seed5 .* and no earlier score"):
+            quietly(export.main, ["--config", str(config), "--runs", str(runs), "--out", str(out), "--seed-runs"])
+        self.assertEqual((out / export.SEED_RUNS_FILE).read_text(), before)
+        # An earlier score of another held-out set is not reused.
+        other = json.loads(before)
+        other["heldout"]["perDigit"] += 1
+        (out / export.SEED_RUNS_FILE).write_text(json.dumps(other))
+        raw["seed_runs"].pop()
+        config.write_text(json.dumps(raw))
+        with self.assertRaisesRegex(export.ExportError, r"no trained weights for tiny-a-seed99"):
+            quietly(export.main, ["--config", str(config), "--runs", str(runs), "--out", str(out), "--seed-runs"])
+
     def test_steps_card(self):
         out = self.tmp / "card-steps"
         shutil.copytree(self.steps_dir, out)

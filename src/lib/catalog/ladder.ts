@@ -51,11 +51,26 @@ const LadderManifestSchema = v.object({
  * training-compute ladder (checkpoints of two of its rungs at increasing step counts).
  */
 export const BUNDLED_LADDERS = [
-  { id: 'arith', label: 'Model size: models of growing size, same training' },
-  { id: 'arith-steps', label: 'Training compute: checkpoints of two models during training' },
+  { id: 'arith', label: 'Arithmetic ladder (size)' },
+  { id: 'arith-steps', label: 'Training checkpoints (compute)' },
 ] as const;
 export type BundledLadderId = (typeof BUNDLED_LADDERS)[number]['id'];
 export const DEFAULT_LADDER: BundledLadderId = 'arith';
+
+export function isBundledLadderId(id: string): id is BundledLadderId {
+  return BUNDLED_LADDERS.some((l) => l.id === id);
+}
+
+/**
+ * The bundled ladder a spec's models come from ("<ladder>/<model>" ids), or null when it has no
+ * bundled model. A spec names its models, not its ladder: saved runs, files and links of any
+ * ladder need no extra field. The first bundled model decides (a form run uses one ladder).
+ */
+export function bundledLadderOf(models: readonly { id: string; source: string }[]): BundledLadderId | null {
+  const first = models.find((m) => m.source === 'bundled');
+  const prefix = first?.id.split('/')[0] ?? '';
+  return isBundledLadderId(prefix) ? prefix : null;
+}
 
 /** Where a bundled ladder's manifest is served, relative to the app's base URL. */
 export function bundledLadderUrl(id: BundledLadderId): string {
@@ -77,6 +92,8 @@ export function parseLadderManifest(input: unknown): LadderManifest {
   if (r.output.axis === 'compute') {
     const missing = r.output.models.filter((m) => m.compute === undefined || m.trainSteps === undefined).map((m) => m.id);
     if (missing.length > 0) throw new CatalogError(`The training-compute ladder "${r.output.id}" has models without trainSteps or compute: ${missing.join(', ')}.`);
+    const unnamed = r.output.models.filter((m) => !m.id.endsWith(`-s${m.trainSteps}`)).map((m) => m.id);
+    if (unnamed.length > 0) throw new CatalogError(`The training-compute ladder "${r.output.id}" has checkpoints not named "<model>-s<step>": ${unnamed.join(', ')}.`);
   }
   return r.output;
 }
@@ -99,6 +116,48 @@ export function modelsByScale(ladder: LadderManifest): LadderModel[] {
   return [...ladder.models].sort((a, b) => scaleOf(ladder, a) - scaleOf(ladder, b) || a.params - b.params);
 }
 
+/**
+ * The training run a model belongs to. On a training-compute ladder every checkpoint folder is
+ * named "<run>-s<trainSteps>" (training/emergence_training/export.py), and checkpoints of one
+ * run share their size; on a size ladder each model is its own run.
+ */
+export function trainingRunOf(ladder: LadderManifest, model: LadderModel): string {
+  if (ladder.axis !== 'compute') return model.id;
+  const suffix = `-s${model.trainSteps}`;
+  return model.id.endsWith(suffix) ? model.id.slice(0, -suffix.length) : model.id;
+}
+
+/** The training runs of a ladder in order of size, each with its models ordered along the axis. */
+export function trainingRuns(ladder: LadderManifest): { run: string; params: number; models: LadderModel[] }[] {
+  const runs = new Map<string, LadderModel[]>();
+  for (const m of modelsByScale(ladder)) runs.set(trainingRunOf(ladder, m), [...(runs.get(trainingRunOf(ladder, m)) ?? []), m]);
+  return [...runs].map(([run, models]) => ({ run, params: models[0].params, models })).sort((a, b) => a.params - b.params);
+}
+
+/**
+ * The models of the default experiment: the manifest's `defaultModels`; on a training-compute
+ * ladder without them, the checkpoints of its largest training run (one run: its checkpoints
+ * form one line along compute, see ladderSelectionProblem); otherwise every model.
+ */
+export function defaultModels(ladder: LadderManifest): LadderModel[] {
+  if (ladder.defaultModels) return modelsByScale(ladder).filter((m) => ladder.defaultModels!.includes(m.id));
+  if (ladder.axis === 'compute') return trainingRuns(ladder).at(-1)!.models;
+  return modelsByScale(ladder);
+}
+
+/**
+ * Why a selection of this ladder's models cannot be one experiment, or null. On a
+ * training-compute ladder the x axis is compute and the measures (jump share, breakthroughness)
+ * run along the checkpoints in order: checkpoints of two runs of different size would be joined
+ * into one line, as if one model had grown, so a run takes the checkpoints of one model.
+ */
+export function ladderSelectionProblem(ladder: LadderManifest, modelIds: readonly string[]): string | null {
+  if (ladder.axis !== 'compute') return null;
+  const runs = [...new Set(ladder.models.filter((m) => modelIds.includes(ladderModelId(ladder, m))).map((m) => trainingRunOf(ladder, m)))];
+  if (runs.length < 2) return null;
+  return `Choose the checkpoints of one model: ${runs.join(' and ')} are different training runs, and joining their checkpoints along training compute would read as one model learning. Run them one after the other to compare.`;
+}
+
 /** Parameter count of a bundled model id, or null when it is not in this ladder. */
 export function paramsOfBundled(ladder: LadderManifest, modelId: string): number | null {
   const m = ladder.models.find((x) => ladderModelId(ladder, x) === modelId);
@@ -109,6 +168,15 @@ export function paramsOfBundled(ladder: LadderManifest, modelId: string): number
 export function scaleOfBundled(ladder: LadderManifest, modelId: string): number | null {
   const m = ladder.models.find((x) => ladderModelId(ladder, x) === modelId);
   return m ? scaleOf(ladder, m) : null;
+}
+
+/**
+ * Where a bundled model sits on its ladder, as a run records it (results/types.ts ModelScale):
+ * the axis, its value there and its training run. Null when the id is not in this ladder.
+ */
+export function ladderPositionOf(ladder: LadderManifest, modelId: string): { axis: LadderAxis; value: number; run: string } | null {
+  const m = ladder.models.find((x) => ladderModelId(ladder, x) === modelId);
+  return m ? { axis: ladder.axis, value: scaleOf(ladder, m), run: trainingRunOf(ladder, m) } : null;
 }
 
 /** The experiment a visitor sees on first load: the ladder's default models x addition, 1-5 digits. */
@@ -127,8 +195,7 @@ export function defaultSpec(ladder: LadderManifest, device: Device): ExperimentS
       kShot: 0,
       template: 'arith-plain',
     },
-    models: modelsByScale(ladder)
-      .filter((m) => !ladder.defaultModels || ladder.defaultModels.includes(m.id))
+    models: defaultModels(ladder)
       .map((m) => ({ id: ladderModelId(ladder, m), source: 'bundled' as const, revision: null, dtype: 'fp32' as const, device })),
     metrics: [...GENERATION_METRIC_IDS],
     bootstrapSeed: 1,

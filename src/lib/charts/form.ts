@@ -8,7 +8,7 @@
  * is planned (Lab.prepareRun), unless the form came from a spec that pinned them.
  */
 import { HUB_CATALOG, hubLadder, findHubModel, type HubCatalog } from '../catalog/hub-catalog.ts';
-import { defaultSpec, ladderModelId, modelsByScale, type LadderManifest } from '../catalog/ladder.ts';
+import { defaultSpec, ladderModelId, ladderSelectionProblem, modelsByScale, type LadderManifest } from '../catalog/ladder.ts';
 import { chooseLadderDtypes, dtypeRunsOn, F16_DTYPES, ladderDtypeWarning, type DtypeOffer } from '../hub/dtypes.ts';
 import { SpecError } from '../spec/errors.ts';
 import { parseSpec } from '../spec/parse.ts';
@@ -351,6 +351,8 @@ export function checkForm(form: ExperimentForm, ladder: LadderManifest, env: boo
   const chosen = new Set(form.models);
   const hub = form.source === 'hub' ? hubFormModels(form, environment, catalog) : null;
   if (hub) Object.assign(errors, hub.errors);
+  const mixedRuns = hub ? null : ladderSelectionProblem(ladder, form.models);
+  if (mixedRuns) errors.models = mixedRuns;
   if (form.taskKind === 'imported' && !form.taskFile) errors.taskFile = 'Open a task file (BIG-bench JSON or JSONL) first.';
   const budget = orNull(form.memoryBudgetMb);
   if (budget === null || !Number.isInteger(budget) || budget < MIN_MEMORY_BUDGET_MB || budget > MAX_MEMORY_BUDGET_MB) {

@@ -9,7 +9,7 @@ import type { Undefined } from '../metrics/jump.ts';
 import type { JumpPrediction } from '../metrics/predict.ts';
 import { getMetric, isMetricId } from '../metrics/registry.ts';
 import type { VariantPrediction } from '../results/emergence.ts';
-import type { VariantEmergenceMeasures } from '../results/types.ts';
+import type { ModelScale, VariantEmergenceMeasures } from '../results/types.ts';
 import { formatParams, modelLabel } from './format.ts';
 
 /** A measure's value: 3 significant digits without exponent (0.862, 22.4, 154). */
@@ -32,7 +32,7 @@ export function formatMeasure(m: EmergenceMeasure | JumpShareMeasure): string {
 }
 
 /** Jump share as a sentence part: "0.93 [0.80, 0.97], largest step 27K → 59K". */
-export function formatJumpShare(m: JumpShareMeasure, models: readonly { id: string; params: number | null }[]): string {
+export function formatJumpShare(m: JumpShareMeasure, models: readonly { id: string; params: number | null; scale?: ModelScale }[]): string {
   if (isUndef(m)) return formatMeasure(m);
   const from = models[m.step];
   const to = models[m.step + 1];
@@ -40,8 +40,15 @@ export function formatJumpShare(m: JumpShareMeasure, models: readonly { id: stri
   return `${formatMeasure(m)}${where}`;
 }
 
-function scaleOf(m: { id: string; params: number | null }): string {
+function scaleOf(m: { id: string; params: number | null; scale?: ModelScale }): string {
+  // Checkpoints of one size share their parameter count: name their training compute.
+  if (m.scale?.axis === 'compute') return formatLadderX('compute', m.scale.value);
   return m.params !== null ? formatParams(m.params) : modelLabel(m.id);
+}
+
+/** A position on a ladder's axis: parameters as 27K, training compute as 1.9e12 FLOPs. */
+export function formatLadderX(axis: ModelScale['axis'], x: number): string {
+  return axis === 'compute' ? `${x.toExponential(1).replace('e+', 'e')} FLOPs` : formatParams(x);
 }
 
 const shortLabel = (id: string): string => (isMetricId(id) ? getMetric(id).shortLabel : id);
@@ -57,7 +64,7 @@ export interface MeasureRow {
 }
 
 /** Rows of a variant's measures for the given metrics (those it has), in the order given. */
-export function measureRows(measures: VariantEmergenceMeasures, metricIds: readonly string[], models: readonly { id: string; params: number | null }[]): MeasureRow[] {
+export function measureRows(measures: VariantEmergenceMeasures, metricIds: readonly string[], models: readonly { id: string; params: number | null; scale?: ModelScale }[]): MeasureRow[] {
   const ladder = measures.models.map((id) => models.find((m) => m.id === id) ?? { id, params: null });
   return metricIds
     .filter((id) => Object.hasOwn(measures.metrics, id))
@@ -120,9 +127,10 @@ export function describePrediction(p: VariantPrediction | Undefined): string {
   const fitted = rows.filter((r) => r.fitted);
   const cut = fitted[fitted.length - 1];
   const how = p.defaultCutoff === p.cutoff ? ' (the rung before the largest exact-match step)' : '';
-  const head = `fit of per-token p on ${fitted.length} models ≤ ${formatParams(cut.params)}${how}`;
+  const fmt = (x: number) => formatLadderX(p.axis, x);
+  const head = `fit of per-token p on ${fitted.length} models ≤ ${fmt(cut.params)}${how}`;
   const parts = rows
     .filter((r) => !r.fitted)
-    .map((r) => `${formatParams(r.params)}: predicted ${r.predicted.toFixed(2)} [${r.lo.toFixed(2)}, ${r.hi.toFixed(2)}], naive ${r.naive.toFixed(2)}, observed ${r.observed.toFixed(2)}`);
+    .map((r) => `${fmt(r.params)}: predicted ${r.predicted.toFixed(2)} [${r.lo.toFixed(2)}, ${r.hi.toFixed(2)}], naive ${r.naive.toFixed(2)}, observed ${r.observed.toFixed(2)}`);
   return `${head}; ${parts.join('; ')}`;
 }

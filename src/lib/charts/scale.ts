@@ -8,11 +8,11 @@
 import { ladderModelId, type LadderManifest } from '../catalog/ladder.ts';
 import { availableXAxes, publishedTrainTokens, X_AXES, xAxisValue, type ScaleFacts, type XAxisId } from '../metrics/xaxis.ts';
 import { MetricError } from '../metrics/errors.ts';
-import { defaultCutoff, predictionItemsOf, predictVariantJump, type VariantPrediction } from '../results/emergence.ts';
+import { defaultCutoff, ladderAxisOf, ladderX, predictionItemsOf, predictVariantJump, sortAlongLadder, type VariantPrediction } from '../results/emergence.ts';
 import type { ModelRun } from '../results/types.ts';
 import type { TaskSpec } from '../tasks/schema.ts';
 import { formatParams, variantLabel } from './format.ts';
-import { describePrediction, predictionRows } from './measures.ts';
+import { describePrediction, formatLadderX, predictionRows } from './measures.ts';
 import type { ChartPanel, ChartPoint, ChartSeries } from './series.ts';
 
 /** What is known about a model's scale, from the bundled ladder or the Hub's published figures. */
@@ -45,11 +45,26 @@ export interface XAxisChoice {
   description: string;
 }
 
-/** The axes every finished model of the run has a value for (parameters always first). */
+/**
+ * The axes every finished model of the run has a value for, in X_AXES order (parameters first).
+ * An axis on which two models share a value cannot order them and is left out while another can:
+ * checkpoints of one size share their parameter count, so a run of a training-compute ladder
+ * offers (and therefore opens on) training compute. Before any model has finished, the ladder's
+ * own axis.
+ */
 export function xAxisChoices(models: readonly Pick<ModelRun, 'id' | 'params' | 'status'>[], ladder: LadderManifest | null): XAxisChoice[] {
   const facts = models.filter((m) => m.status === 'done' && m.params !== null).map((m) => scaleFactsOf(m, ladder));
-  const ids = facts.length > 0 ? availableXAxes(facts) : (['params'] as XAxisId[]);
-  return X_AXES.filter((a) => ids.includes(a.id)).map((a) => ({ id: a.id, label: a.label, title: `${a.label} (log scale)`, description: a.description }));
+  const fallback: XAxisId[] = ladder?.axis === 'compute' ? ['train_compute'] : ['params'];
+  const ids = facts.length > 0 ? availableXAxes(facts) : fallback;
+  const separating = ids.filter((id) => separates(id, facts));
+  const offered = separating.length > 0 ? separating : ids;
+  return X_AXES.filter((a) => offered.includes(a.id)).map((a) => ({ id: a.id, label: a.label, title: `${a.label} (log scale)`, description: a.description }));
+}
+
+/** No two models share a value on the axis. */
+function separates(axis: XAxisId, facts: readonly ScaleFacts[]): boolean {
+  const xs = facts.map((f) => xAxisValue(axis, f)?.value);
+  return new Set(xs).size === xs.length;
 }
 
 /** Each model's value on the axis (null where unknown), by model id. */
@@ -74,7 +89,9 @@ export function predictionPanel(prediction: VariantPrediction, models: readonly 
   const label = variantLabel(variant, task);
   const point = (r: (typeof rows)[number], metric: ChartPoint['metric'], mean: number, lo: number, hi: number): ChartPoint => {
     const n = models.find((m) => m.id === r.modelId)?.aggregates.variants.find((a) => a.variant === variant)?.n ?? 0;
-    return { modelId: r.modelId, params: r.params, x: xOf(r.modelId) ?? r.params, variant, metric, mean, lo, hi, n };
+    const model = models.find((m) => m.id === r.modelId);
+    // r.params is the fit's x (training compute on a checkpoint ladder); the table shows parameters.
+    return { modelId: r.modelId, params: model?.params ?? r.params, x: xOf(r.modelId) ?? r.params, variant, metric, mean, lo, hi, n };
   };
   const observed: ChartSeries = {
     key: `observed|${variant}`,
@@ -110,7 +127,7 @@ export function predictionPanel(prediction: VariantPrediction, models: readonly 
   return {
     id: 'prediction',
     title: 'Was the jump predictable?',
-    description: `Per-token probability p fitted (logit p against log parameters) on the ${cut.length} models up to ${formatParams(cut[cut.length - 1].params)}, extrapolated, and raised to each answer's length L: predicted exact match with its 95% bootstrap band, beside the observed exact match and a straight-line extrapolation of exact match itself.`,
+    description: `Per-token probability p fitted (logit p against log ${prediction.axis === 'compute' ? 'training compute' : 'parameters'}) on the ${cut.length} models up to ${formatLadderX(prediction.axis, cut[cut.length - 1].params)}, extrapolated, and raised to each answer's length L: predicted exact match with its 95% bootstrap band, beside the observed exact match and a straight-line extrapolation of exact match itself.`,
     kind: 'overlay',
     yLabel: 'Exact match',
     yMin: 0,
@@ -132,7 +149,7 @@ export function predictableVariants(models: readonly ModelRun[], variants: reado
 
 /** The variant to show first: the first whose exact match has a jump with 2 models below it. */
 export function defaultPredictionVariant(models: readonly ModelRun[], variants: readonly string[]): string | null {
-  const ladder = models.filter((m) => m.status === 'done' && m.params !== null).sort((a, b) => a.params! - b.params!);
+  const ladder = sortAlongLadder(models.filter((m) => m.status === 'done' && m.params !== null));
   for (const v of variants) {
     const ys = ladder.map((m) => m.aggregates.variants.find((a) => a.variant === v)?.metrics.exact_match?.mean ?? NaN);
     if (ys.every(Number.isFinite) && typeof defaultCutoff(ys) === 'number') return v;
@@ -157,10 +174,11 @@ export interface PredictionView {
  * shared link's view) or bad values give "undefined" with the reason; nothing throws.
  */
 export function predictionView(models: readonly ModelRun[], variant: string, bootstrapSeed: number, cutoff: number | null, task: TaskSpec | null, xOf: (modelId: string) => number | null): PredictionView {
-  const ladder = models.filter((m) => m.status === 'done' && m.params !== null && m.params > 0 && m.items.length > 0).sort((a, b) => a.params! - b.params!);
-  const cutoffs = ladder.slice(1, -1).map((m, i) => ({ index: i + 1, label: `${formatParams(m.params!)}, ${i + 2} models` }));
+  const ladder = sortAlongLadder(models.filter((m) => m.status === 'done' && m.params !== null && m.params > 0 && m.items.length > 0));
+  const axis = ladderAxisOf(ladder);
+  const cutoffs = ladder.slice(1, -1).map((m, i) => ({ index: i + 1, label: `${formatLadderX(axis, ladderX(m, ladder))}, ${i + 2} models` }));
   const none = (why: string): PredictionView => ({ panel: null, text: `undefined — ${why}`, cutoffs, cutoff: null, defaultCutoff: null });
-  const inputs = ladder.map((m) => ({ id: m.id, params: m.params, status: m.status, items: predictionItemsOf(m) }));
+  const inputs = ladder.map((m) => ({ id: m.id, params: m.params, ...(m.scale ? { scale: m.scale } : {}), status: m.status, items: predictionItemsOf(m) }));
   if (inputs.some((m) => m.items.some((i) => i.variant === variant && i.targetTokens < 1))) {
     return none('the answer lengths L are not in this view (a shared link carries per-item metrics, not target tokens); open the run file to see the prediction');
   }

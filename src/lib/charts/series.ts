@@ -9,6 +9,7 @@ import { taskVariants } from '../tasks/registry.ts';
 import type { TaskSpec } from '../tasks/schema.ts';
 import type { EmergenceMeasure, JumpShareMeasure } from '../metrics/emergenceIntervals.ts';
 import type { ModelRun, RunResult, VariantEmergenceMeasures } from '../results/types.ts';
+import { sortAlongLadder } from '../results/emergence.ts';
 import { variantLabel } from './format.ts';
 import { measureRows } from './measures.ts';
 
@@ -93,11 +94,9 @@ export function variantsOf(result: Pick<RunResult, 'models'> & { spec?: RunResul
   return out;
 }
 
-/** Finished models that can sit on a log axis (known, positive parameter count), by scale. */
+/** Finished models that can sit on a log axis (known, positive parameter count), in ladder order (training compute for checkpoints). */
 export function plottableModels(models: readonly ModelRun[]): (ModelRun & { params: number })[] {
-  return models
-    .filter((m): m is ModelRun & { params: number } => m.status === 'done' && m.params !== null && m.params > 0)
-    .sort((a, b) => a.params - b.params);
+  return sortAlongLadder(models.filter((m): m is ModelRun & { params: number } => m.status === 'done' && m.params !== null && m.params > 0));
 }
 
 /** A model's position on the x axis; null hides it (its value on that axis is unknown). */

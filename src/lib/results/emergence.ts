@@ -11,11 +11,54 @@ import { variantEmergence } from '../metrics/emergenceIntervals.ts';
 import { jumpShare, isUndefined, type Undefined } from '../metrics/jump.ts';
 import { predictJump, type JumpPrediction, type PredictRung } from '../metrics/predict.ts';
 import { getMetric, METRIC_IDS, type MetricFamily } from '../metrics/registry.ts';
-import type { ModelRun, RunResult, VariantEmergenceMeasures } from './types.ts';
+import type { ModelRun, ModelScale, RunResult, VariantEmergenceMeasures } from './types.ts';
 
-/** Emergence score per variant and metric across finished models ordered by parameter count. */
+/** What ordering along a ladder needs of a model. */
+export interface Scaled {
+  params: number | null;
+  scale?: ModelScale;
+}
+
+/**
+ * Models in ladder order. When every model carries its ladder position on one axis (a bundled
+ * run), by that value: training compute on a checkpoint ladder, where checkpoints of one size
+ * share their parameter count. Otherwise (Hub models, files from before `scale`) by parameters.
+ * Ties keep the given order.
+ */
+export function sortAlongLadder<M extends Scaled>(models: readonly M[]): M[] {
+  return [...models].sort((a, b) => ladderX(a, models) - ladderX(b, models) || (a.params ?? 0) - (b.params ?? 0));
+}
+
+/** The axis sortAlongLadder orders these models by: their common scale axis, else parameters. */
+export function ladderAxisOf(models: readonly Scaled[]): ModelScale['axis'] {
+  const axis = models[0]?.scale?.axis;
+  return axis !== undefined && models.every((m) => m.scale?.axis === axis) ? axis : 'params';
+}
+
+/** A model's position along the ladder of `models` (see ladderAxisOf). */
+export function ladderX(model: Scaled, models: readonly Scaled[]): number {
+  return ladderAxisOf(models) === 'params' ? (model.params ?? 0) : model.scale!.value;
+}
+
+/**
+ * The training runs a set of checkpoints mixes, when it mixes more than one (else null). A
+ * measure along training compute must follow one run: checkpoints of two sizes in one line would
+ * read as one model learning, so the measures are undefined for such a set.
+ */
+export function mixedTrainingRuns(models: readonly Scaled[]): string[] | null {
+  const runs = [...new Set(models.filter((m) => m.scale?.axis === 'compute').map((m) => m.scale!.run))];
+  return runs.length > 1 ? runs : null;
+}
+
+/** Finished models with a known size along one ladder (empty when checkpoints of several runs are mixed). */
+function ladderOf<M extends Scaled & { status: ModelRun['status'] }>(models: readonly M[]): M[] {
+  const done = models.filter((m) => m.status === 'done' && m.params !== null);
+  return mixedTrainingRuns(done) ? [] : sortAlongLadder(done);
+}
+
+/** Emergence score per variant and metric across finished models in ladder order (sortAlongLadder). */
 export function computeEmergence(models: readonly ModelRun[]): RunResult['emergence'] {
-  const ladder = models.filter((m) => m.status === 'done' && m.params !== null).sort((a, b) => a.params! - b.params!);
+  const ladder = ladderOf(models);
   const out: RunResult['emergence'] = {};
   if (ladder.length < 2) return out;
   for (const { variant } of ladder[0].aggregates.variants) {
@@ -36,15 +79,19 @@ export const MIRAGE_REFERENCE: Record<MetricFamily, string> = { generation: 'exa
 export interface MeasureModel {
   id: string;
   params: number | null;
+  scale?: ModelScale;
   status: ModelRun['status'];
   /** The metric ids each variant was aggregated under (the run's choice of metrics). */
   aggregates: ModelRun['aggregates'];
   items: readonly { variant: string; metrics: Readonly<Record<string, number | null>> }[];
 }
 
-/** Finished models with a known size and items, smallest first: the ladder the measures run along. */
+/**
+ * Finished models with a known size and items in ladder order (sortAlongLadder): the ladder the
+ * measures run along. Empty when they mix checkpoints of several training runs (mixedTrainingRuns).
+ */
 export function measureLadder<M extends MeasureModel>(models: readonly M[]): M[] {
-  return models.filter((m) => m.status === 'done' && m.params !== null && m.items.length > 0).sort((a, b) => a.params! - b.params!);
+  return ladderOf(models.filter((m) => m.items.length > 0));
 }
 
 /**
@@ -82,6 +129,7 @@ export interface PredictionItem {
 export interface PredictionModel {
   id: string;
   params: number | null;
+  scale?: ModelScale;
   status: ModelRun['status'];
   items: readonly PredictionItem[];
 }
@@ -94,7 +142,9 @@ export function predictionItemsOf(model: ModelRun): PredictionItem[] {
 }
 
 export interface VariantPrediction {
-  /** Models in ladder order and their parameter counts. */
+  /** What `params` below is: parameters, or training compute (FLOPs) on a checkpoint ladder. */
+  axis: ModelScale['axis'];
+  /** Models in ladder order and their position on the axis (the x the fit uses: log10 of it). */
   models: { id: string; params: number }[];
   /** Rungs 0..cutoff are fitted. */
   cutoff: number;
@@ -121,7 +171,10 @@ export function defaultCutoff(exactByRung: readonly number[]): number | Undefine
  * Multiple-choice variants have no answer length to raise p to: undefined with that reason.
  */
 export function predictVariantJump(models: readonly PredictionModel[], variant: string, bootstrapSeed: number, cutoff?: number): VariantPrediction | Undefined {
-  const ladder = models.filter((m) => m.status === 'done' && m.params !== null && m.params > 0 && m.items.length > 0).sort((a, b) => a.params! - b.params!);
+  const done = models.filter((m) => m.status === 'done' && m.params !== null && m.params > 0 && m.items.length > 0);
+  const mixed = mixedTrainingRuns(done);
+  if (mixed) return { undefined: `the run mixes checkpoints of ${mixed.length} training runs (${mixed.join(', ')}); a prediction follows one run's checkpoints` };
+  const ladder = sortAlongLadder(done);
   const rungs: PredictRung[] = [];
   for (const m of ladder) {
     const items = m.items.filter((i) => i.variant === variant);
@@ -133,7 +186,7 @@ export function predictVariantJump(models: readonly PredictionModel[], variant: 
       if (typeof p !== 'number' || typeof exact !== 'number') return { undefined: 'the prediction needs generated answers (per-token probability and exact match); multiple-choice items have no answer length to raise p to' };
       rows.push({ p, L: i.targetTokens, exact });
     }
-    rungs.push({ params: m.params!, items: rows });
+    rungs.push({ params: ladderX(m, ladder), items: rows });
   }
   if (rungs.length < 3) return { undefined: `needs at least 3 models (2 to fit, 1 to predict), got ${rungs.length}` };
   const exactByRung = rungs.map((r) => r.items.reduce((s, i) => s + i.exact, 0) / r.items.length);
@@ -141,5 +194,5 @@ export function predictVariantJump(models: readonly PredictionModel[], variant: 
   const chosen = cutoff ?? (typeof dflt === 'number' ? dflt : null);
   if (chosen === null) return { undefined: typeof dflt === 'number' ? 'no cut-off' : `no default cut-off: ${dflt.undefined}` };
   const result = predictJump(rungs, { cutoff: chosen, seed: bootstrapSeed });
-  return { models: ladder.map((m) => ({ id: m.id, params: m.params! })), cutoff: chosen, defaultCutoff: typeof dflt === 'number' ? dflt : null, result };
+  return { axis: ladderAxisOf(ladder), models: ladder.map((m) => ({ id: m.id, params: ladderX(m, ladder) })), cutoff: chosen, defaultCutoff: typeof dflt === 'number' ? dflt : null, result };
 }

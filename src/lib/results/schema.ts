@@ -215,6 +215,13 @@ export const modelMetaEntries = {
   error: v.nullable(text(MAX_TEXT.error)),
 };
 
+/** A model's position on its ladder (types.ts ModelScale). */
+export const ModelScaleSchema = v.object({
+  axis: v.picklist(['params', 'compute'] as const, 'scale axis must be params or compute'),
+  value: v.pipe(v.number(), v.finite(), v.minValue(0), v.maxValue(1e30)),
+  run: v.pipe(v.string(), v.maxLength(100)),
+});
+
 export const ModelRunSchema = v.pipe(
   v.object({
     ...modelMetaEntries,
@@ -223,6 +230,7 @@ export const ModelRunSchema = v.pipe(
     items: v.pipe(v.array(ItemRecordSchema), v.maxLength(MAX_MODEL_ITEMS, `at most ${MAX_MODEL_ITEMS} items per model`)),
     aggregates: v.object({ variants: v.pipe(v.array(VariantAggregateSchema), v.maxLength(MAX_VARIANTS)) }),
     provenance: v.optional(ModelProvenanceSchema), // lm-eval interop (issue 17)
+    scale: v.optional(ModelScaleSchema), // checkpoint ladders (issue 15); absent in older files
   }),
   v.check((m) => new Set(m.items.map((i) => i.id)).size === m.items.length, 'item ids must not repeat within a model'),
   v.check((m) => new Set(m.aggregates.variants.map((a) => a.variant)).size === m.aggregates.variants.length, 'variants must not repeat'),

@@ -108,6 +108,18 @@ export function intervalLegend(style: IntervalStyle): string {
 
 export type ModelStatus = 'done' | 'error' | 'cancelled';
 
+/**
+ * Where a bundled model sits on its ladder (catalog/ladder.ts): its value on the ladder's axis
+ * (parameters, or training compute 6·N·D in FLOPs for checkpoints) and the training run it comes
+ * from (checkpoints of one run share it; on a size ladder each model is its own run). Runs and
+ * files from before the field have none: they are ordered by parameters.
+ */
+export interface ModelScale {
+  axis: 'params' | 'compute';
+  value: number;
+  run: string;
+}
+
 export interface ModelRun {
   id: string;
   params: number | null;
@@ -119,6 +131,7 @@ export interface ModelRun {
   scoreMs: number;
   items: ItemRecord[];
   aggregates: { variants: VariantAggregate[] };
+  scale?: ModelScale;
 }
 
 export interface RunResult {

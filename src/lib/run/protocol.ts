@@ -5,7 +5,7 @@ import type { HubEvent } from '../hub/session.ts';
 import type { ExperimentSpec, ModelRef } from '../spec/schema.ts';
 import type { ImportedTaskData } from '../tasks/imported/data.ts';
 import type { GenerationItem } from '../tasks/types.ts';
-import type { ItemRecord, ModelRun, RunEnvironment, RunResult } from '../results/types.ts';
+import type { ItemRecord, ModelRun, ModelScale, RunEnvironment, RunResult } from '../results/types.ts';
 import type { RunEvent } from './runner.ts';
 
 export interface WorkerRunConfig {
@@ -17,6 +17,8 @@ export interface WorkerRunConfig {
   remoteHost: string | null;
   /** Parameter counts of the spec's models, from the catalog (the worker has no catalog). */
   params: Record<string, number | null>;
+  /** Bundled models' positions on their ladder (catalog ladderPositionOf); absent: none recorded. */
+  scales?: Record<string, ModelScale>;
   maxBatchSize?: number;
   /** Largest logits tensor the engine may hold at once, in bytes (the page's memory setting). */
   logitsBudgetBytes?: number;

@@ -9,7 +9,7 @@ import type { Engine, LoadedModel, ScoreOptions } from '../engine/types.ts';
 import { GENERATION_METRIC_IDS } from '../metrics/registry.ts';
 import { computeEmergence, computeEmergenceMeasures } from '../results/emergence.ts';
 import { aggregateModelItems, toChoiceRecord, toItemRecord } from '../results/records.ts';
-import { RUN_FORMAT, RUN_VERSION, type ItemRecord, type ModelRun, type RunEnvironment, type RunResult } from '../results/types.ts';
+import { RUN_FORMAT, RUN_VERSION, type ItemRecord, type ModelRun, type ModelScale, type RunEnvironment, type RunResult } from '../results/types.ts';
 import type { ExperimentSpec, ModelRef } from '../spec/schema.ts';
 import type { ImportedTaskData } from '../tasks/imported/data.ts';
 import { generateItems } from '../tasks/registry.ts';
@@ -27,6 +27,8 @@ export interface RunOptions {
   env: Omit<RunEnvironment, 'finishedAt'>;
   /** Parameter count for a model (from the catalog), or null when unknown. */
   paramsOf: (ref: ModelRef) => number | null;
+  /** A bundled model's position on its ladder (axis value, training run), recorded on its ModelRun. */
+  scaleOf?: (ref: ModelRef) => ModelScale | null;
   onEvent?: (e: RunEvent) => void | Promise<void>;
   signal?: AbortSignal;
   score?: Omit<ScoreOptions, 'signal' | 'onProgress' | 'onBatch'>;
@@ -38,12 +40,13 @@ export interface RunOptions {
   taskData?: ImportedTaskData | null;
 }
 
-function emptyModelRun(ref: ModelRef, params: number | null): ModelRun {
-  return { id: ref.id, params, dtype: ref.dtype, device: ref.device, status: 'done', error: null, loadMs: 0, scoreMs: 0, items: [], aggregates: { variants: [] } };
+function emptyModelRun(ref: ModelRef, opts: Pick<RunOptions, 'paramsOf' | 'scaleOf'>): ModelRun {
+  const scale = opts.scaleOf?.(ref) ?? null;
+  return { id: ref.id, params: opts.paramsOf(ref), dtype: ref.dtype, device: ref.device, status: 'done', error: null, loadMs: 0, scoreMs: 0, items: [], aggregates: { variants: [] }, ...(scale ? { scale } : {}) };
 }
 
 async function runModel(engine: Engine, spec: ExperimentSpec, ref: ModelRef, items: TaskItem[], opts: RunOptions): Promise<ModelRun> {
-  const run = emptyModelRun(ref, opts.paramsOf(ref));
+  const run = emptyModelRun(ref, opts);
   const done = new Map((opts.partialItems?.[ref.id] ?? []).map((r) => [r.id, r]));
   const todo = items.filter((i) => !done.has(i.id));
   const generation = todo.filter((i): i is GenerationItem => i.kind === 'generation');
@@ -113,7 +116,7 @@ export async function runExperiment(spec: ExperimentSpec, engine: Engine, opts: 
       continue;
     }
     if (opts.signal?.aborted) {
-      models.push({ ...emptyModelRun(ref, opts.paramsOf(ref)), status: 'cancelled', error: 'The run was cancelled.' });
+      models.push({ ...emptyModelRun(ref, opts), status: 'cancelled', error: 'The run was cancelled.' });
       continue;
     }
     await opts.onEvent?.({ type: 'model-start', modelId: ref.id, index });

@@ -2,9 +2,15 @@
 import { describe, expect, it } from 'vitest';
 import {
   BUNDLED_LADDERS,
+  bundledLadderOf,
   CatalogError,
+  defaultModels,
   defaultSpec,
+  ladderPositionOf,
+  ladderSelectionProblem,
   modelsByScale,
+  trainingRunOf,
+  trainingRuns,
   parseLadderManifest,
   scaleOf,
   scaleOfBundled,
@@ -56,8 +62,41 @@ describe('bundled ladders', () => {
     expect(scaleOfBundled(steps, `arith-steps/${first.id}`)).toBe(first.compute);
     expect(scaleOfBundled(arith, `arith/${arith.models[0].id}`)).toBe(arith.models[0].params);
     expect(scaleOfBundled(arith, 'arith/nope')).toBeNull();
-    // A checkpoint ladder without a default list runs every checkpoint.
-    expect(defaultSpec(steps, 'wasm').models).toHaveLength(steps.models.length);
+  });
+
+  it('groups checkpoints by training run and defaults to the largest run, one line along compute', () => {
+    const runs = trainingRuns(steps);
+    expect(runs.map((r) => r.run)).toEqual(['arith-l2-d36', 'arith-l2-d44']);
+    expect(runs.every((r) => r.models.length === 9 && r.models.every((m) => m.params === r.params))).toBe(true);
+    expect(runs[1].models.map((m) => m.trainSteps)).toEqual([125, 250, 500, 1000, 2000, 3000, 4000, 6000, 8000]);
+    // No defaultModels in the manifest: the largest run's checkpoints, in compute order.
+    expect(steps.defaultModels).toBeUndefined();
+    const spec = defaultSpec(steps, 'wasm');
+    expect(spec.models.map((m) => m.id)).toEqual(runs[1].models.map((m) => `arith-steps/${m.id}`));
+    expect(ladderSelectionProblem(steps, spec.models.map((m) => m.id))).toBeNull();
+    // On the size ladder each rung is its own run; its listed defaults stay.
+    expect(trainingRunOf(arith, arith.models[0])).toBe(arith.models[0].id);
+    expect(defaultModels(arith).map((m) => m.id).sort()).toEqual([...arith.defaultModels!].sort());
+  });
+
+  it('refuses an experiment mixing two training runs of the checkpoint ladder, not one of the size ladder', () => {
+    const mixed = ['arith-steps/arith-l2-d36-s8000', 'arith-steps/arith-l2-d44-s125'];
+    expect(ladderSelectionProblem(steps, mixed)).toMatch(/one model: arith-l2-d36 and arith-l2-d44 are different training runs/);
+    expect(ladderSelectionProblem(steps, mixed.slice(0, 1))).toBeNull();
+    expect(ladderSelectionProblem(arith, arith.models.map((m) => `arith/${m.id}`))).toBeNull();
+  });
+
+  it('records a model\'s position: axis, value on it and training run', () => {
+    expect(ladderPositionOf(steps, 'arith-steps/arith-l2-d44-s500')).toEqual({ axis: 'compute', value: steps.models.find((m) => m.id === 'arith-l2-d44-s500')!.compute, run: 'arith-l2-d44' });
+    expect(ladderPositionOf(arith, 'arith/arith-l2-d48')).toEqual({ axis: 'params', value: 58608, run: 'arith-l2-d48' });
+    expect(ladderPositionOf(arith, 'arith-steps/arith-l2-d44-s500')).toBeNull();
+  });
+
+  it('finds the ladder of a spec from its bundled model ids (no ladder field needed)', () => {
+    expect(bundledLadderOf([{ id: 'arith-steps/arith-l2-d36-s125', source: 'bundled' }])).toBe('arith-steps');
+    expect(bundledLadderOf([{ id: 'Xenova/pythia-14m', source: 'hub' }, { id: 'arith/arith-l1-d12', source: 'bundled' }])).toBe('arith');
+    expect(bundledLadderOf([{ id: 'Xenova/pythia-14m', source: 'hub' }])).toBeNull();
+    expect(bundledLadderOf([{ id: 'other/x', source: 'bundled' }])).toBeNull();
   });
 });
 
@@ -70,8 +109,15 @@ describe('parseLadderManifest', () => {
   });
 
   it('breaks compute ties by parameters', () => {
-    const m = parseLadderManifest(manifest({ axis: 'compute' }));
-    expect(modelsByScale(m).map((x) => x.id)).toEqual(['a', 'b']);
+    const [a, b] = manifest().models;
+    const m = parseLadderManifest(manifest({ axis: 'compute' }, [{ ...a, id: 'a-s2' }, { ...b, id: 'b-s1' }]));
+    expect(modelsByScale(m).map((x) => x.id)).toEqual(['a-s2', 'b-s1']);
+  });
+
+  it('refuses checkpoints of a compute ladder not named "<model>-s<step>" (their training run comes from the name)', () => {
+    expect(() => parseLadderManifest(manifest({ axis: 'compute' }))).toThrow(/not named "<model>-s<step>": a, b/);
+    const [a] = manifest().models;
+    expect(() => parseLadderManifest(manifest({ axis: 'compute' }, [{ ...a, id: 'a-s3' }]))).toThrow(/: a-s3/);
   });
 
   it('refuses default models it does not list, repeated ids, and compute ladders without compute', () => {
