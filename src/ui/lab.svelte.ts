@@ -4,6 +4,8 @@
  * events into progress and finished models. Shaping for charts lives in src/lib/charts.
  */
 import { probeGpu, type GpuCapability } from '../lib/capability/webgpu.ts';
+import { browserStorage, runBackendProbe, withStoredChoice } from '../lib/capability/backend-probe.ts';
+import { workerConfig } from '../console-api.ts';
 import { defaultSpec, paramsOfBundled, parseLadderManifest, type LadderManifest } from '../lib/catalog/ladder.ts';
 import { paramsOfHub } from '../lib/catalog/hub-catalog.ts';
 import { checkForm, DEFAULT_MEMORY_BUDGET_MB, formFromSpec, withTaskFile, type ExperimentForm, type FormCheck } from '../lib/charts/form.ts';
@@ -135,7 +137,7 @@ export class Lab {
   loadError = $state<string | null>(null);
   form = $state<ExperimentForm | null>(null);
   check = $derived.by<FormCheck | null>(() =>
-    this.form && this.ladder && this.capability ? checkForm(this.form, this.ladder, { webgpu: this.capability.backend === 'webgpu', shaderF16: this.capability.shaderF16 }) : null,
+    this.form && this.ladder && this.capability ? checkForm(this.form, this.ladder, { webgpu: this.capability.webgpuUsable, shaderF16: this.capability.shaderF16 }) : null,
   );
 
   status = $state<LabStatus>('loading');
@@ -197,7 +199,8 @@ export class Lab {
   }
 
   async init(): Promise<void> {
-    const [ladder, capability] = await Promise.all([this.loadLadder(), probeGpu()]);
+    const [ladder, probed] = await Promise.all([this.loadLadder(), probeGpu()]);
+    const capability = withStoredChoice(probed, browserStorage());
     this.capability = capability;
     if (!ladder) {
       this.status = 'failed';
@@ -206,6 +209,37 @@ export class Lab {
     this.ladder = ladder;
     this.form = formFromSpec(defaultSpec(ladder, capability.backend));
     this.status = 'ready';
+    if (capability.choice.source === 'unmeasured') void this.measureBackends();
+  }
+
+  /** A backend probe is running (the capability panel says so); its error, if it failed. */
+  probing = $state(false);
+  probeError = $state<string | null>(null);
+
+  /**
+   * Time both backends (issue 13) and recommend the faster; the form follows unless the visitor
+   * already picked a backend or a run has started.
+   */
+  async measureBackends(): Promise<void> {
+    const cap = this.capability;
+    if (!cap?.webgpuUsable || !this.ladder || this.probing || this.busy) return;
+    this.probing = true;
+    this.probeError = null;
+    try {
+      this.client ??= new EngineClient(createWorker);
+      const client = this.client;
+      // A run started meanwhile shares the machine: its timings would be unfair, so not remembered.
+      const startedWith = this.lifecycle;
+      const storage = browserStorage();
+      const remember = storage && { getItem: (k: string) => storage.getItem(k), setItem: (k: string, v: string) => (this.lifecycle === startedWith ? storage.setItem(k, v) : undefined) };
+      const updated = await runBackendProbe(cap, this.ladder, (ref, items, config) => client.score(ref, items, config), workerConfig(), remember);
+      if (this.form && !this.busy && this.form.backend === cap.backend) this.form.backend = updated.backend;
+      this.capability = updated;
+    } catch (err) {
+      this.probeError = errorText(err);
+    } finally {
+      this.probing = false;
+    }
   }
 
   private async loadLadder(): Promise<LadderManifest | null> {
