@@ -412,8 +412,9 @@ export class Lab {
       completed: resume?.completed,
       partialItems: resume?.partialItems,
       onEvent: (e) => {
+        const at = performance.now(); // progress times are of arrival, not of display after saves
         const saves = this.listeners.map((l) => l.event?.(e));
-        shown = Promise.all([shown, ...saves]).then(() => this.onEvent(handle, e));
+        shown = Promise.all([shown, ...saves]).then(() => this.onEvent(handle, e, at));
       },
     });
     this.handle = handle;
@@ -565,11 +566,11 @@ export class Lab {
     };
   }
 
-  private onEvent(handle: RunHandle, e: RunEvent): void {
+  private onEvent(handle: RunHandle, e: RunEvent, at: number): void {
     if (this.handle !== handle) return;
     const view = this.view;
     const models = e.type === 'model-done' ? [...view.models.filter((m) => m.id !== e.model.id), e.model] : view.models;
-    this.setView({ rungs: applyRunEvent(view.rungs, e), models });
+    this.setView({ rungs: applyRunEvent(view.rungs, e, at), models });
   }
 
   cancel(): void {

@@ -138,7 +138,7 @@ const ladder = parseLadderManifest(arithJson);
 const config = { modelBaseUrl: 'http://x/models/', wasmPaths: { mjs: 'a', wasm: 'b' }, remoteHost: null, params: {} } satisfies WorkerRunConfig;
 
 function hardwareCap(): GpuCapability {
-  const base = { webgpu: true, webgpuUsable: true, isFallbackAdapter: false, softwareRenderer: null, ...hw, shaderF16: true, limits: null, fallbackReason: null, selfTest: { passed: true, detail: '' } };
+  const base = { webgpu: true, webgpuUsable: true, softwareRenderer: null, ...hw, shaderF16: true, limits: null, fallbackReason: null, selfTest: { passed: true, detail: '' } };
   return { ...base, backend: 'webgpu', choice: chooseBackend({ webgpuUsable: true, software: null }, null) };
 }
 
