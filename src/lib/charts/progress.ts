@@ -136,11 +136,14 @@ export function rungFraction(rung: Rung): number | null {
   return 0;
 }
 
+/** Below this much measured time a rate is mostly start-up noise (the estimate jumped 40 → 6 s in 0.1 s). */
+export const MIN_ETA_MEASURE_MS = 2000;
+
 /**
  * Time left for the whole run from its measured throughput: items scored so far in this run
  * per ms since its first model was requested (loads included), times the items still to score.
- * Null until something has been scored; models a resumed run had finished before are neither
- * in the rate nor in what is left.
+ * Null until something has been scored over at least MIN_ETA_MEASURE_MS; models a resumed run
+ * had finished before are neither in the rate nor in what is left.
  */
 export function runMsLeft(rungs: readonly Rung[], now: number): number | null {
   const started = rungs.filter((r) => r.startedAt !== null);
@@ -148,7 +151,7 @@ export function runMsLeft(rungs: readonly Rung[], now: number): number | null {
   const t0 = Math.min(...started.map((r) => r.startedAt!));
   const done = started.reduce((s, r) => s + r.itemsDone, 0);
   const elapsed = now - t0;
-  if (done <= 0 || elapsed <= 0) return null;
+  if (done <= 0 || elapsed < MIN_ETA_MEASURE_MS) return null;
   const left = rungs.reduce((s, r) => (r.status === 'waiting' || r.status === 'loading' || r.status === 'scoring' ? s + Math.max(0, r.itemsTotal - r.itemsDone) : s), 0);
   return (left * elapsed) / done;
 }

@@ -85,6 +85,7 @@ describe('honest progress (issue 13)', () => {
     r = applyRunEvent(r, { type: 'model-start', modelId: 'a/small', index: 0 }, 1000);
     expect(runMsLeft(r, 3000)).toBeNull(); // nothing measured yet
     r = applyRunEvent(r, { type: 'score-progress', modelId: 'a/small', itemsDone: 20, itemsTotal: 40, tokensProcessed: 100, elapsedMs: 1000 }, 3000);
+    expect(runMsLeft(r, 2500)).toBeNull(); // under 2 s measured: start-up noise, no estimate yet
     // 20 items in 2 s (loading included): 60 items left (20 of this model, 40 of the next) → 6 s.
     expect(runMsLeft(r, 3000)).toBe(6000);
     r = applyRunEvent(r, { type: 'model-done', model: modelRun('a/small', 10, { 'add/1d': 1 }, 40) }, 5000);
@@ -96,8 +97,8 @@ describe('honest progress (issue 13)', () => {
     let r = applyModelRun(initialRungs(models, params, 40), modelRun('a/small', 10, { 'add/1d': 1 }, 40));
     expect(r[0].itemsDone).toBe(40);
     r = applyRunEvent(r, { type: 'model-start', modelId: 'a/big', index: 1 }, 0);
-    r = applyRunEvent(r, { type: 'score-progress', modelId: 'a/big', itemsDone: 10, itemsTotal: 40, tokensProcessed: 50, elapsedMs: 500 }, 1000);
-    expect(runMsLeft(r, 1000)).toBe(3000);
+    r = applyRunEvent(r, { type: 'score-progress', modelId: 'a/big', itemsDone: 10, itemsTotal: 40, tokensProcessed: 50, elapsedMs: 500 }, 2000);
+    expect(runMsLeft(r, 2000)).toBe(6000);
   });
 
   it('says time left the way an estimate can promise it', () => {
