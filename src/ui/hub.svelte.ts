@@ -11,6 +11,7 @@ import { cacheApiAvailable, configuredModelHost, createBrowserHubSession } from 
 import { applyHubEvent, type Downloads } from '../lib/hub/downloads.ts';
 import { HubError } from '../lib/hub/errors.ts';
 import type { DownloadPlan } from '../lib/hub/plan.ts';
+import { HostUnreachableError, probeHost, type HostReach } from '../lib/hub/reach.ts';
 import { validateRepoId } from '../lib/hub/repo.ts';
 import type { HubEvent, HubSession } from '../lib/hub/session.ts';
 import { cachedBytes, clearModelStore, deleteCachedModel, listCachedModels, type CachedModel } from '../lib/hub/store.ts';
@@ -53,6 +54,52 @@ export class HubState {
   cacheBusy = $state(false);
   cacheError = $state<string | null>(null);
 
+  /**
+   * The last answer of the host probe (null: not probed yet). The page shows one message while
+   * it says unreachable (NoticeBar), instead of one error per repository.
+   */
+  reach = $state.raw<HostReach | null>(null);
+  /** The visitor dismissed the offline message (it comes back on the next failed probe). */
+  reachDismissed = $state(false);
+  private probing: Promise<HostReach> | null = null;
+  private reachAt = 0;
+
+  /** The host did not answer its last probe (and the message was not dismissed). */
+  get hostDown(): Extract<HostReach, { reachable: false }> | null {
+    const r = this.reach;
+    return r && !r.reachable && !this.reachDismissed ? r : null;
+  }
+
+  /**
+   * One probe of the model host (concurrent callers share it). Called when the visitor picks Hub
+   * models and before anything that would ask the host per repository.
+   */
+  checkHost(): Promise<HostReach | null> {
+    if (!this.host) return Promise.resolve(null);
+    this.probing ??= probeHost(this.host).then((r) => {
+      this.probing = null;
+      this.reach = r;
+      this.reachAt = Date.now();
+      if (!r.reachable) this.reachDismissed = false;
+      return r;
+    });
+    return this.probing;
+  }
+
+  /**
+   * Probe unless the host answered in the last 30 s; throws HostUnreachableError when it does
+   * not answer. A failed probe is always asked again: the connection may be back.
+   */
+  private async ensureHost(): Promise<void> {
+    if (this.reach?.reachable && Date.now() - this.reachAt < 30_000) return;
+    const r = await this.checkHost();
+    if (r && !r.reachable) throw new HostUnreachableError(r);
+  }
+
+  dismissReach(): void {
+    this.reachDismissed = true;
+  }
+
   private session: HubSession | null = null;
   private answer: ((ok: boolean) => void) | null = null;
 
@@ -70,11 +117,13 @@ export class HubState {
     const typed = input.trim();
     this.probe = { input: typed, status: 'probing', message: null };
     try {
+      await this.ensureHost();
       const model = await this.inspect(typed);
       this.probe = { input: typed, status: 'ok', message: `Added ${model.repoId} (${model.modelType}; ${model.dtypes!.map((d) => d.dtype).join(', ')}).` };
       return model;
     } catch (err) {
-      if (this.probe?.input === typed) this.probe = { input: typed, status: 'error', message: err instanceof HubError ? err.message : `Could not probe ${typed}: ${errorText(err)}` };
+      const message = err instanceof HostUnreachableError ? `${typed} was not probed: the model host did not answer (see the message above).` : err instanceof HubError ? err.message : `Could not probe ${typed}: ${errorText(err)}`;
+      if (this.probe?.input === typed) this.probe = { input: typed, status: 'error', message };
       return null;
     }
   }
@@ -100,6 +149,13 @@ export class HubState {
   async checkModels(repoIds: readonly string[]): Promise<Record<string, HostCheck>> {
     this.checking = true;
     try {
+      // Offline: one probe and one message (NoticeBar), not one error per repository.
+      try {
+        await this.ensureHost();
+      } catch (err) {
+        if (err instanceof HostUnreachableError) return {};
+        throw err;
+      }
       const results = await Promise.all(
         repoIds.map(async (id): Promise<[string, HostCheck]> => {
           try {
@@ -123,6 +179,8 @@ export class HubState {
   async planRun(spec: ExperimentSpec, shaderF16: boolean | undefined): Promise<DownloadPlan> {
     this.downloads = {};
     this.plan = null;
+    // A host that does not answer fails the run here, after one request (see reach.ts).
+    await this.ensureHost();
     const plan = await this.getSession().planDownload(spec.models, { shaderF16 });
     this.plan = plan;
     return plan;

@@ -21,6 +21,8 @@ import { HubState } from './hub.svelte.ts';
 import type { ModelRun, RunEnvironment, RunResult } from '../lib/results/types.ts';
 import type { ResumeState } from '../lib/storage/run-store.ts';
 import { decodeShareLink, LinkDecodeError, sharedRunToView, type SharedRun } from '../lib/share/index.ts';
+import { parseRunFile } from '../lib/share/run-file.ts';
+import { compareWithReference, sameExperiment, type ReferenceAgreement } from '../lib/results/agreement.ts';
 import type { Device } from '../lib/spec/schema.ts';
 import type { RunEvent } from '../lib/run/runner.ts';
 import { APP_VERSION } from '../lib/spec/defaults.ts';
@@ -37,7 +39,43 @@ export type ResultOrigin =
   | { kind: 'live' }
   | { kind: 'link'; shared: SharedRun }
   | { kind: 'file'; name: string }
-  | { kind: 'saved'; id: string; name: string };
+  | { kind: 'saved'; id: string; name: string }
+  /** The default experiment's results computed in Node (scripts/reference.ts), shown at first paint. */
+  | { kind: 'reference'; date: string };
+
+/** The reference run shipped with the app: the default experiment, computed in Node on the CPU. */
+export interface ReferenceRun {
+  result: RunResult;
+  /** The day it was computed (YYYY-MM-DD). */
+  date: string;
+}
+
+/** How a finished run of the reference's experiment agrees with the reference. */
+export interface ReferenceComparison {
+  /** The run compared (the banner shows the comparison while this run is on screen). */
+  result: RunResult;
+  agreement: ReferenceAgreement;
+}
+
+/** Where the reference results are served, relative to the app's base URL (written by `npm run reference`). */
+export const REFERENCE_URL = 'reference/default-run.json';
+
+/**
+ * The reference run, or null when it cannot be had. Not having it is not an error the visitor
+ * needs to see (the page works as before: empty charts until Run), so it is only logged.
+ */
+async function loadReference(): Promise<ReferenceRun | null> {
+  const url = new URL(REFERENCE_URL, document.baseURI).href;
+  try {
+    const res = await fetch(url);
+    if (!res.ok) throw new Error(`HTTP ${res.status} for ${url}`);
+    const result = parseRunFile(await res.text());
+    return { result, date: result.env.startedAt.slice(0, 10) };
+  } catch (err) {
+    console.warn(`Emergence Lab: the reference results could not be loaded, so the charts stay empty until Run (${errorText(err)}).`);
+    return null;
+  }
+}
 
 /** What a re-run is compared with: the run that was on screen when "Re-run here" was pressed. */
 export interface Baseline {
@@ -112,6 +150,7 @@ function describeOrigin(origin: ResultOrigin): string {
   if (origin.kind === 'link') return 'a shared run';
   if (origin.kind === 'file') return `the file “${origin.name}”`;
   if (origin.kind === 'saved') return `the saved run “${origin.name}”`;
+  if (origin.kind === 'reference') return 'the reference run';
   return 'a run';
 }
 
@@ -199,8 +238,12 @@ export class Lab {
   }
 
   async init(): Promise<void> {
-    const [ladder, probed] = await Promise.all([this.loadLadder(), probeGpu()]);
-    const capability = withStoredChoice(probed, browserStorage());
+    const probing = probeGpu();
+    // The reference results show as soon as they and the ladder are here, before the GPU probe ends.
+    const [ladder, reference] = await Promise.all([this.loadLadder(), loadReference()]);
+    if (ladder && reference) this.acceptReference(ladder, reference);
+    // The recommended backend: a stored probe of this device, else the adapter's rules (issue 13).
+    const capability = withStoredChoice(await probing, browserStorage());
     this.capability = capability;
     if (!ladder) {
       this.status = 'failed';
@@ -241,6 +284,61 @@ export class Lab {
       this.probing = false;
     }
   }
+
+  // ---- Reference results at first paint (issue 13) ----
+
+  /** The reference run shipped with the app, once loaded and checked against the default experiment. */
+  reference = $state.raw<ReferenceRun | null>(null);
+  /** The last finished run of the reference's experiment, compared item by item with the reference. */
+  referenceComparison = $state.raw<ReferenceComparison | null>(null);
+
+  /**
+   * Show the reference when it is the default experiment's (ignoring devices: it ran on the CPU,
+   * the page runs on WASM or WebGPU). A reference left behind by a changed default is not shown:
+   * its charts would not be what Run computes.
+   */
+  private acceptReference(ladder: LadderManifest, reference: ReferenceRun): void {
+    if (!sameExperiment(reference.result.spec, defaultSpec(ladder, 'wasm'))) {
+      console.warn('Emergence Lab: the reference results are of another experiment than the default one (run npm run reference); not shown.');
+      return;
+    }
+    this.reference = reference;
+    const status = this.status;
+    // Shown like any run on screen; the status stays what it was (loading, then ready): the form
+    // holds the default experiment, unlocked, and Run runs it.
+    if (this.showResult(reference.result, { kind: 'reference', date: reference.date })) this.status = status;
+  }
+
+  /** The reference, when a run of this spec can be compared with it (same experiment, ignoring devices). */
+  referenceFor(spec: ExperimentSpec): ReferenceRun | null {
+    const reference = this.reference;
+    return reference && sameExperiment(reference.result.spec, spec) ? reference : null;
+  }
+
+  /**
+   * Models of the reference standing in, on the charts, for models of the page's run that have
+   * not finished yet (marked there); empty when no run of the reference's experiment is on screen.
+   */
+  get referencePending(): string[] {
+    const reference = this.reference;
+    if (!reference || this.origin.kind !== 'live') return [];
+    const standIns = new Set(reference.result.models);
+    return this.models.filter((m) => standIns.has(m)).map((m) => m.id);
+  }
+
+  /** The page's models without the reference's stand-ins (a run that failed shows only what it scored). */
+  private withoutReference(models: ModelRun[]): ModelRun[] {
+    const standIns = new Set(this.reference?.result.models ?? []);
+    return models.filter((m) => !standIns.has(m));
+  }
+
+  /** When a run of the reference's experiment finishes (or is cancelled), compare it item by item. */
+  private readonly compareWithReferenceAfterRuns = this.addRunListener({
+    finished: (result) => {
+      const reference = this.referenceFor(result.spec);
+      if (reference) this.referenceComparison = { result, agreement: compareWithReference(reference.result, result) };
+    },
+  });
 
   private async loadLadder(): Promise<LadderManifest | null> {
     const url = new URL(LADDER_URL, document.baseURI).href;
@@ -381,7 +479,9 @@ export class Lab {
     this.origin = { kind: 'live' };
     this.baseline = options.compareWith ?? null;
     this.rungs = initialRungs(spec.models, (id) => params[id] ?? null, generatedItemCount(spec, config.taskData ?? null));
-    this.models = [];
+    // A run of the reference's experiment starts from the reference: each model's results are
+    // replaced as the visitor's own land (referencePending marks the ones still standing in).
+    this.models = this.referenceFor(spec) && !options.resume ? this.referenceFor(spec)!.result.models : [];
     this.result = null;
     this.runError = null;
     this.elapsedMs = null;
@@ -436,7 +536,7 @@ export class Lab {
         if (this.handle !== handle) return;
         const message = errorText(err);
         this.canRetryOnWasm = err instanceof EngineWorkerError;
-        this.setView({ elapsedMs: performance.now() - t0, runError: message, rungs: cancelPending(this.view.rungs) });
+        this.setView({ elapsedMs: performance.now() - t0, runError: message, rungs: cancelPending(this.view.rungs), models: this.withoutReference(this.view.models) });
         await Promise.all(this.listeners.map((l) => l.failed?.(message)));
         this.move({ type: 'fail', message });
         this.handle = null;
@@ -553,7 +653,7 @@ export class Lab {
     if (!result || this.busy) return;
     const origin = this.origin;
     const run = origin.kind === 'link' ? origin.shared : result;
-    const label = origin.kind === 'link' ? 'shared run' : origin.kind === 'file' ? `file ${origin.name}` : origin.kind === 'saved' ? `saved run “${origin.name}”` : 'previous run';
+    const label = origin.kind === 'link' ? 'shared run' : origin.kind === 'file' ? `file ${origin.name}` : origin.kind === 'saved' ? `saved run “${origin.name}”` : origin.kind === 'reference' ? 'reference run' : 'previous run';
     const spec: ExperimentSpec = { ...result.spec, models: result.spec.models.map((m) => ({ ...m, device })) };
     await this.run({ spec, compareWith: { run, label } });
   }

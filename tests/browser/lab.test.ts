@@ -288,6 +288,8 @@ describe('the lab form, cancel and failures (WASM)', () => {
 
   it('refuses settings out of range with a message next to the field', async () => {
     const { page, errors } = await openLab(chrome, 390);
+    // One-column layout: the settings start collapsed below the results.
+    await page.getByTestId('settings-toggle').click();
     const run = page.getByTestId('run');
     const cases: [string, string, string, RegExp][] = [
       ['#f-per-variant', '5000', 'error-perVariant', /at most 1000/],

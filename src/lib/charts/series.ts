@@ -35,6 +35,8 @@ export interface ChartSeries {
   colorIndex: number;
   dashed: boolean;
   points: ChartPoint[];
+  /** After "Re-run here": 'then' for the baseline run's line (dashed), 'here' for the new run's (solid). */
+  run?: 'then' | 'here';
 }
 
 /** A variant's emergence measures of one metric along the ladder, with their text. */
@@ -211,8 +213,8 @@ export function buildPanels(models: readonly ModelRun[], variants: readonly stri
 }
 
 /** Rows of a panel's data table: by series, then by scale. */
-export function panelRows(panel: ChartPanel): (ChartPoint & { seriesKey: string; seriesLabel: string; colorIndex: number })[] {
-  return panel.series.flatMap((s) => s.points.map((p) => ({ ...p, seriesKey: s.key, seriesLabel: s.label, colorIndex: s.colorIndex })));
+export function panelRows(panel: ChartPanel): (ChartPoint & { seriesKey: string; seriesLabel: string; colorIndex: number; dashed: boolean; run: 'then' | 'here' | null })[] {
+  return panel.series.flatMap((s) => s.points.map((p) => ({ ...p, seriesKey: s.key, seriesLabel: s.label, colorIndex: s.colorIndex, dashed: s.dashed, run: s.run ?? null })));
 }
 
 /** The x range for these parameter counts (unknown ones skipped), padded by a factor on the log axis. */
@@ -229,4 +231,25 @@ export function paramsDomain(models: readonly ModelRun[], pad = 1.6): { min: num
 
 export function totalPoints(panel: ChartPanel): number {
   return panel.series.reduce((n, s) => n + s.points.length, 0);
+}
+
+/**
+ * "Re-run here" on the same charts: each panel keeps the new run's lines ("here", solid) and gets
+ * the baseline's line of the same metric and variant ("then", dashed, same colour and shape)
+ * from `baseline`, panels built the same way from the run that was on screen. The mirage overlay
+ * already uses dashes for p^L, so it shows the new run alone (its description says so).
+ */
+export function overlayBaseline(panels: readonly ChartPanel[], baseline: readonly ChartPanel[]): ChartPanel[] {
+  return panels.map((p) => {
+    if (p.id === MIRAGE_PANEL_ID) return { ...p, description: `${p.description} This run only: the comparison with the earlier run is in the other panels.` };
+    const then = baseline.find((b) => b.id === p.id);
+    if (!then) return p;
+    const series: ChartSeries[] = [];
+    for (const here of p.series) {
+      const old = then.series.find((s) => s.key === here.key);
+      if (old && old.points.length > 0) series.push({ ...old, key: `then|${old.key}`, label: `${old.label} (then)`, dashed: true, run: 'then' });
+      series.push({ ...here, label: `${here.label} (here)`, run: 'here' });
+    }
+    return { ...p, series };
+  });
 }

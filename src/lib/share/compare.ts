@@ -37,6 +37,8 @@ export interface ModelComparison {
 
 export interface RunComparison {
   perModel: ModelComparison[];
+  /** How exactly side a's aggregates are stored: a link may carry them as float32 (docs/share-format.md). */
+  precision: 'exact' | 'float32';
 }
 
 interface Side {
@@ -116,5 +118,64 @@ export function compareRuns(a: RunResult | SharedRun, b: RunResult): RunComparis
   sidesB.forEach((sb, k) => {
     if (!usedB.has(k)) perModel.push({ id: sb.id, dtype: sb.dtype, inA: false, inB: true, agreement: null, compared: 0, differingItemIds: [], basis: null, aggregateDeltas: [] });
   });
-  return { perModel };
+  return { perModel, precision: isSharedRun(a) ? a.precision : 'exact' };
+}
+
+/** An aggregate delta that is not 0 (beyond float32 rounding when a link stored the baseline that way). */
+export interface NonZeroDelta extends AggregateDelta {
+  model: string;
+  dtype: string;
+}
+
+/** "Re-run here" in a few lines: are all items identical, which differ, which means moved. */
+export interface ComparisonSummary {
+  /** Items present on both sides, over all models. */
+  compared: number;
+  /** Items that differ, over all models. */
+  differing: number;
+  /** Every compared item agrees (and at least one was compared). */
+  identical: boolean;
+  /** Models with at least one differing item, with those items. */
+  modelsWithDifferences: { id: string; dtype: string; compared: number; itemIds: string[] }[];
+  /** Models only in the baseline, or only in the new run. */
+  notRerun: string[];
+  newHere: string[];
+  /** Aggregate means that moved (metric deltas that are not 0). */
+  deltas: NonZeroDelta[];
+  /** Deltas within float32 rounding of a link's stored means, counted as 0. */
+  roundingOnly: number;
+}
+
+/** float32 keeps 24 significant bits: two roundings of the same number differ by at most 2⁻²³ relative. */
+const FLOAT32_RELATIVE = 2 ** -23;
+
+export function summarizeComparison(c: RunComparison): ComparisonSummary {
+  let compared = 0;
+  let differing = 0;
+  let roundingOnly = 0;
+  const modelsWithDifferences: ComparisonSummary['modelsWithDifferences'] = [];
+  const deltas: NonZeroDelta[] = [];
+  for (const m of c.perModel) {
+    compared += m.compared;
+    differing += m.differingItemIds.length;
+    if (m.differingItemIds.length > 0) modelsWithDifferences.push({ id: m.id, dtype: m.dtype, compared: m.compared, itemIds: m.differingItemIds });
+    for (const d of m.aggregateDeltas) {
+      if (d.delta === 0) continue;
+      if (c.precision === 'float32' && Math.abs(d.delta) <= FLOAT32_RELATIVE * Math.max(Math.abs(d.a), Math.abs(d.b))) {
+        roundingOnly++;
+        continue;
+      }
+      deltas.push({ ...d, model: m.id, dtype: m.dtype });
+    }
+  }
+  return {
+    compared,
+    differing,
+    identical: compared > 0 && differing === 0,
+    modelsWithDifferences,
+    notRerun: c.perModel.filter((m) => m.inA && !m.inB).map((m) => m.id),
+    newHere: c.perModel.filter((m) => m.inB && !m.inA).map((m) => m.id),
+    deltas,
+    roundingOnly,
+  };
 }
