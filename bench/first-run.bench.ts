@@ -66,7 +66,8 @@ const RECORD_TIMELINE = `(() => {
     for (const r of document.querySelectorAll('[data-testid=rung]')) {
       const s = r.dataset.status;
       const entry = (t.rungs[r.dataset.model] ??= {});
-      if ((s === 'loading' || s === 'scoring' || s === 'done') && entry[s] === undefined) entry[s] = now;
+      // A rung shown done before it loaded is the reference run's (shown at first paint), not this run's.
+      if ((s === 'loading' || s === 'scoring' || (s === 'done' && entry.loading !== undefined)) && entry[s] === undefined) entry[s] = now;
     }
   };
   new MutationObserver(look).observe(document, { subtree: true, childList: true, attributes: true, attributeFilter: ['data-status', 'disabled'] });
