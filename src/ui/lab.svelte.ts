@@ -4,6 +4,8 @@
  * events into progress and finished models. Shaping for charts lives in src/lib/charts.
  */
 import { probeGpu, type GpuCapability } from '../lib/capability/webgpu.ts';
+import { browserStorage, runBackendProbe, withStoredChoice } from '../lib/capability/backend-probe.ts';
+import { workerConfig } from '../console-api.ts';
 import {
   BUNDLED_LADDERS,
   bundledLadderOf,
@@ -203,7 +205,7 @@ export class Lab {
   loadError = $state<string | null>(null);
   form = $state<ExperimentForm | null>(null);
   check = $derived.by<FormCheck | null>(() =>
-    this.form && this.formLadder && this.capability ? checkForm(this.form, this.formLadder, { webgpu: this.capability.backend === 'webgpu', shaderF16: this.capability.shaderF16 }) : null,
+    this.form && this.formLadder && this.capability ? checkForm(this.form, this.formLadder, { webgpu: this.capability.webgpuUsable, shaderF16: this.capability.shaderF16 }) : null,
   );
 
   status = $state<LabStatus>('loading');
@@ -269,7 +271,8 @@ export class Lab {
     // The reference results show as soon as they and the ladder are here, before the GPU probe ends.
     const [ladder, reference] = await Promise.all([this.loadLadder(), loadReference()]);
     if (ladder && reference) this.acceptReference(ladder, reference);
-    const capability = await probing;
+    // The recommended backend: a stored probe of this device, else the adapter's rules (issue 13).
+    const capability = withStoredChoice(await probing, browserStorage());
     this.capability = capability;
     if (!ladder) {
       this.status = 'failed';
@@ -277,6 +280,37 @@ export class Lab {
     }
     this.form = formFromSpec(defaultSpec(ladder, capability.backend));
     this.status = 'ready';
+    if (capability.choice.source === 'unmeasured') void this.measureBackends();
+  }
+
+  /** A backend probe is running (the capability panel says so); its error, if it failed. */
+  probing = $state(false);
+  probeError = $state<string | null>(null);
+
+  /**
+   * Time both backends (issue 13) and recommend the faster; the form follows unless the visitor
+   * already picked a backend or a run has started.
+   */
+  async measureBackends(): Promise<void> {
+    const cap = this.capability;
+    if (!cap?.webgpuUsable || !this.ladder || this.probing || this.busy) return;
+    this.probing = true;
+    this.probeError = null;
+    try {
+      this.client ??= new EngineClient(createWorker);
+      const client = this.client;
+      // A run started meanwhile shares the machine: its timings would be unfair, so not remembered.
+      const startedWith = this.lifecycle;
+      const storage = browserStorage();
+      const remember = storage && { getItem: (k: string) => storage.getItem(k), setItem: (k: string, v: string) => (this.lifecycle === startedWith ? storage.setItem(k, v) : undefined) };
+      const updated = await runBackendProbe(cap, this.ladder, (ref, items, config) => client.score(ref, items, config), workerConfig(), remember);
+      if (this.form && !this.busy && this.form.backend === cap.backend) this.form.backend = updated.backend;
+      this.capability = updated;
+    } catch (err) {
+      this.probeError = errorText(err);
+    } finally {
+      this.probing = false;
+    }
   }
 
   // ---- Reference results at first paint (issue 13) ----
@@ -554,8 +588,9 @@ export class Lab {
       completed: resume?.completed,
       partialItems: resume?.partialItems,
       onEvent: (e) => {
+        const at = performance.now(); // progress times are of arrival, not of display after saves
         const saves = this.listeners.map((l) => l.event?.(e));
-        shown = Promise.all([shown, ...saves]).then(() => this.onEvent(handle, e));
+        shown = Promise.all([shown, ...saves]).then(() => this.onEvent(handle, e, at));
       },
     });
     this.handle = handle;
@@ -710,11 +745,11 @@ export class Lab {
     };
   }
 
-  private onEvent(handle: RunHandle, e: RunEvent): void {
+  private onEvent(handle: RunHandle, e: RunEvent, at: number): void {
     if (this.handle !== handle) return;
     const view = this.view;
     const models = e.type === 'model-done' ? [...view.models.filter((m) => m.id !== e.model.id), e.model] : view.models;
-    this.setView({ rungs: applyRunEvent(view.rungs, e), models });
+    this.setView({ rungs: applyRunEvent(view.rungs, e, at), models });
   }
 
   cancel(): void {

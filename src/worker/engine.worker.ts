@@ -11,6 +11,7 @@ import { env as transformersEnv } from '@huggingface/transformers';
 // The same onnxruntime-web module instance transformers.js imports (one copy in node_modules,
 // resolved to the same file): used only to guard its session calls below, never to run models.
 import { InferenceSession } from 'onnxruntime-web/webgpu';
+import { wasmThreadCount } from '../lib/capability/backend-choice.ts';
 import { CancelledError, ModelLoadError } from '../lib/engine/errors.ts';
 import { createTransformersEngine } from '../lib/engine/transformers-backend.ts';
 import type { Engine } from '../lib/engine/types.ts';
@@ -104,7 +105,9 @@ function guardEngine(engine: Engine, plan: DownloadPlan, signal: AbortSignal, se
 }
 
 function createEngine(config: WorkerRunConfig, runId: string, signal: AbortSignal): { engine: Engine; release: () => void } {
-  const local = { localModelPath: config.modelBaseUrl, wasmPaths: config.wasmPaths };
+  // Every core cross-origin isolation allows (issue 13); the capability panel shows the same number.
+  const wasmThreads = wasmThreadCount(scope.navigator.hardwareConcurrency, scope.crossOriginIsolated);
+  const local = { localModelPath: config.modelBaseUrl, wasmPaths: config.wasmPaths, wasmThreads };
   if (!config.hub) {
     return { engine: createTransformersEngine({ ...local, remoteHost: config.remoteHost, useBrowserCache: Boolean(config.remoteHost) }), release: () => undefined };
   }

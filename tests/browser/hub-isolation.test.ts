@@ -204,6 +204,8 @@ describe('dtypes on WebGPU', () => {
         const b = document.querySelector<HTMLButtonElement>('[data-testid=run]');
         return b !== null && !b.disabled;
       });
+      // SwiftShader is a software adapter: the lab recommends WASM, so WebGPU is picked by hand.
+      await p.locator('input[name=backend][value=webgpu]').check();
       await p.getByTestId('source-hub').check();
       await p.getByTestId('hub-ladder').selectOption('custom');
       await p.getByTestId('repo-input').fill('lab-test/q8-and-fp32');

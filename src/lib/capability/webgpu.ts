@@ -1,17 +1,32 @@
 /**
- * What this browser's GPU offers, and which backend the lab will use. Runs in the page and in
+ * What this browser's GPU offers, and which backend the lab recommends. Runs in the page and in
  * the worker (both have navigator.gpu in Chromium-based browsers).
+ *
+ * Two questions kept apart (issue 13): can WebGPU run here at all (`webgpuUsable`: adapter,
+ * device and compute self-test), and which backend is faster (`choice`, see backend-choice.ts).
+ * A software adapter is usable but slow, so WASM is recommended while WebGPU stays selectable.
  */
+import { chooseBackend, softwareRenderer, type BackendChoice } from './backend-choice.ts';
+
 export interface GpuCapability {
+  /** An adapter was granted (it may still be unusable: see webgpuUsable). */
   webgpu: boolean;
+  /** Adapter, device and compute self-test all passed: WebGPU can be selected. */
+  webgpuUsable: boolean;
+  /** The adapter says it is a fallback (software) adapter. */
+  isFallbackAdapter: boolean;
+  /** The software renderer behind the adapter ("SwiftShader"), or null for a hardware GPU. */
+  softwareRenderer: string | null;
   vendor: string | null;
   architecture: string | null;
   description: string | null;
   shaderF16: boolean;
   limits: { maxBufferSize: number; maxStorageBufferBindingSize: number; maxComputeWorkgroupSizeX: number } | null;
-  /** The backend the lab chose: webgpu when an adapter and a device were granted, else wasm. */
+  /** The recommended backend (choice.backend): what the form starts with. */
   backend: 'webgpu' | 'wasm';
-  /** Why the lab fell back to WASM (null when it did not). */
+  /** The recommendation with its reason (and the probe that decided it, if any). */
+  choice: BackendChoice;
+  /** Why WebGPU is not usable here (null when it is). */
   fallbackReason: string | null;
   selfTest: { passed: boolean; detail: string } | null;
 }
@@ -47,10 +62,26 @@ async function computeSelfTest(device: GPUDevice): Promise<{ passed: boolean; de
   return { passed, detail: `[1,2,3,4] x 2 = [${out.join(',')}]` };
 }
 
+/** Fill in the recommendation from what was found (no stored probe: see backend-probe.ts). */
+function withChoice(cap: Omit<GpuCapability, 'backend' | 'choice'>): GpuCapability {
+  const choice = chooseBackend({ webgpuUsable: cap.webgpuUsable, software: cap.softwareRenderer, unusableReason: cap.fallbackReason }, null);
+  return { ...cap, backend: choice.backend, choice };
+}
+
+/** adapter.info.isFallbackAdapter (Chrome 136+), or the deprecated adapter.isFallbackAdapter. */
+function fallbackFlag(adapter: GPUAdapter): boolean {
+  const info = adapter.info as (GPUAdapterInfo & { isFallbackAdapter?: boolean }) | undefined;
+  return Boolean(info?.isFallbackAdapter ?? (adapter as GPUAdapter & { isFallbackAdapter?: boolean }).isFallbackAdapter);
+}
+
 export async function probeGpu(nav: GpuNavigator = globalThis.navigator as GpuNavigator): Promise<GpuCapability> {
-  const base: GpuCapability = {
-    webgpu: false, vendor: null, architecture: null, description: null, shaderF16: false,
-    limits: null, backend: 'wasm', fallbackReason: null, selfTest: null,
+  return withChoice(await probeAdapter(nav));
+}
+
+async function probeAdapter(nav: GpuNavigator): Promise<Omit<GpuCapability, 'backend' | 'choice'>> {
+  const base: Omit<GpuCapability, 'backend' | 'choice'> = {
+    webgpu: false, webgpuUsable: false, isFallbackAdapter: false, softwareRenderer: null, vendor: null, architecture: null, description: null, shaderF16: false,
+    limits: null, fallbackReason: null, selfTest: null,
   };
   if (!nav?.gpu) return { ...base, fallbackReason: 'This browser has no WebGPU (navigator.gpu is missing). Chrome and Edge 113+ have it; Firefox and Safari only in recent versions or behind a flag.' };
   let adapter: GPUAdapter | null;
@@ -61,12 +92,12 @@ export async function probeGpu(nav: GpuNavigator = globalThis.navigator as GpuNa
   }
   if (!adapter) return { ...base, fallbackReason: 'WebGPU is present but no adapter was granted (GPU blocklisted, disabled, or no driver).' };
   const info = adapter.info;
-  const found: GpuCapability = {
+  const facts = { vendor: info?.vendor || null, architecture: info?.architecture || null, description: info?.description || null, isFallbackAdapter: fallbackFlag(adapter) };
+  const found: Omit<GpuCapability, 'backend' | 'choice'> = {
     ...base,
     webgpu: true,
-    vendor: info?.vendor || null,
-    architecture: info?.architecture || null,
-    description: info?.description || null,
+    ...facts,
+    softwareRenderer: softwareRenderer(facts),
     shaderF16: adapter.features.has('shader-f16'),
     limits: {
       maxBufferSize: adapter.limits.maxBufferSize,
@@ -83,7 +114,7 @@ export async function probeGpu(nav: GpuNavigator = globalThis.navigator as GpuNa
   try {
     const selfTest = await computeSelfTest(device);
     if (!selfTest.passed) return { ...found, selfTest, fallbackReason: `The WebGPU compute self-test gave wrong numbers (${selfTest.detail}).` };
-    return { ...found, selfTest, backend: 'webgpu' };
+    return { ...found, selfTest, webgpuUsable: true };
   } catch (err) {
     return { ...found, selfTest: { passed: false, detail: (err as Error).message }, fallbackReason: `The WebGPU compute self-test failed: ${(err as Error).message}` };
   } finally {

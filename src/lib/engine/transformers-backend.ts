@@ -19,6 +19,8 @@ export interface TransformersEngineConfig {
   remoteHost?: string | null;
   /** Where the browser loads ONNX Runtime's WASM files from (served by the app, never a CDN). */
   wasmPaths?: { mjs: string; wasm: string };
+  /** ONNX Runtime WASM threads (set before its first session; ORT's default uses half the cores). */
+  wasmThreads?: number;
   /** Let transformers.js keep downloaded files in the browser cache. */
   useBrowserCache?: boolean;
   /**
@@ -81,8 +83,9 @@ export function configureTransformers(config: TransformersEngineConfig): void {
   // Load ONNX Runtime's WASM straight from wasmPaths: the cached-blob path would need a
   // `blob:` script source, which the production Content-Security-Policy does not allow.
   env.useWasmCache = false;
-  const onnx = env.backends.onnx as { wasm?: { wasmPaths?: unknown } } | undefined;
+  const onnx = env.backends.onnx as { wasm?: { wasmPaths?: unknown; numThreads?: number } } | undefined;
   if (config.wasmPaths && onnx?.wasm) onnx.wasm.wasmPaths = { ...config.wasmPaths };
+  if (config.wasmThreads && onnx?.wasm) onnx.wasm.numThreads = config.wasmThreads;
   env.fetch = (config.fetch ?? DEFAULT_FETCH) as typeof env.fetch;
   env.useCustomCache = Boolean(config.cache);
   env.customCache = (config.cache ?? null) as typeof env.customCache;
