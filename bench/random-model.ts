@@ -10,7 +10,7 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { encodeModel, floatTensor, int64Tensor, DataType, type Initializer, type Node, type ValueInfo } from './onnx-writer.ts';
+import { encodeModel, floatTensor, int64Tensor, DataType, type Initializer, type Node, type ValueInfo } from '../src/lib/engine/onnx-writer.ts';
 
 export interface RandomModelShape {
   vocab: number;

@@ -10,6 +10,7 @@ import { logSoftmaxAt } from './logits.ts';
 import { CancelledError, EngineError, ModelLoadError } from './errors.ts';
 import { scoreChoiceItems } from './choices.ts';
 import { scoreItems } from './scoring.ts';
+import { DeviceScorer, type OrtTensor, type OrtWebModule } from './device-scoring.ts';
 import type { Engine, LoadOptions, LoadedModel, ModelInfo } from './types.ts';
 
 export interface TransformersEngineConfig {
@@ -42,6 +43,13 @@ export interface TransformersEngineConfig {
     match(request: string): Promise<Response | undefined>;
     put(request: string, response: Response, progress?: (p: { progress: number; loaded: number; total: number }) => void): Promise<void>;
   } | null;
+  /**
+   * The onnxruntime-web module transformers.js runs on (the worker passes
+   * `import * as ort from 'onnxruntime-web/webgpu'`). With it, WebGPU models score on the device:
+   * logits never leave the GPU, only per-position log-probs and argmax ids do (device-scoring.ts).
+   * Without it (Node, onnxruntime-node) the logits of scored calls come to the CPU.
+   */
+  ort?: OrtWebModule | null;
 }
 
 // transformers.js's own fetch, restored for engines configured without one.
@@ -132,9 +140,15 @@ export class TransformersBackend implements ModelBackend {
   readonly padTokenId: number;
   readonly maxSequenceLength: number | null;
 
+  /** Width of the logits output (the graph's fixed last dim, else the config's vocabulary). */
+  private readonly logitsVocab: number;
+  private readonly hasLogitsToKeep: boolean;
+
+  /** `scorer`: scores on the GPU where the logits are (WebGPU with the runtime's module; device-scoring.ts). */
   constructor(
     private readonly model: HfModel,
     private readonly tokenizer: HfTokenizer,
+    private scorer: DeviceScorer | null = null,
   ) {
     const cfg = model.config as unknown as Record<string, unknown>;
     this.vocabSize = Number(cfg.vocab_size);
@@ -146,6 +160,15 @@ export class TransformersBackend implements ModelBackend {
     const maxLen = cfg.n_positions ?? cfg.max_position_embeddings;
     this.maxSequenceLength = typeof maxLen === 'number' && maxLen > 0 ? maxLen : null;
     this.kvBytesPerToken = kvBytesPerTokenOf(cfg, this.session().inputMetadata);
+    const logitsMeta = (this.session() as unknown as { outputMetadata?: { name: string; shape?: unknown[] }[] }).outputMetadata?.find((m) => m.name === 'logits');
+    const lastDim = logitsMeta?.shape?.[2];
+    this.logitsVocab = typeof lastDim === 'number' && lastDim > 0 ? lastDim : this.vocabSize;
+    this.hasLogitsToKeep = this.session().inputNames.includes('num_logits_to_keep');
+  }
+
+  /** Whether scored calls reduce their logits on the GPU (only log-probs and argmax ids come back). */
+  get scoresOnDevice(): boolean {
+    return this.scorer !== null;
   }
 
   readonly kvBytesPerToken: number;
@@ -161,7 +184,7 @@ export class TransformersBackend implements ModelBackend {
    * built as transformers.js builds them: position ids = cumsum(mask) - 1 (1 on padding), empty
    * past tensors on the first call.
    */
-  private async runSession(input: StepInput, fetchLogits: boolean): Promise<Record<string, unknown>> {
+  private async runSession(input: StepInput, fetchLogits: boolean | { into: unknown }): Promise<Record<string, unknown>> {
     const session = this.session() as unknown as {
       inputNames: string[];
       outputNames: string[];
@@ -201,13 +224,29 @@ export class TransformersBackend implements ModelBackend {
       else throw new EngineError(`The model's graph has an input the engine does not know how to fill: ${name}.`);
     }
     const ort = Object.fromEntries(Object.entries(feeds).map(([k, v]) => [k, (v as unknown as { ort_tensor: unknown }).ort_tensor]));
-    const fetches = session.outputNames.filter((n) => fetchLogits || n !== 'logits');
-    const out = await session.run(ort, fetches);
+    // Logits written into a given GPU tensor: fetches as an object, the other outputs where the
+    // session's preferred locations put them (null = let the runtime allocate).
+    const fetches =
+      typeof fetchLogits === 'object'
+        ? Object.fromEntries(session.outputNames.map((n) => [n, n === 'logits' ? fetchLogits.into : null]))
+        : session.outputNames.filter((n) => fetchLogits || n !== 'logits');
+    const out = await session.run(ort, fetches as string[]);
     const Wrap = Tensor as unknown as new (ortTensor: unknown) => Tensor;
     return Object.fromEntries(Object.entries(out).map(([k, v]) => [k, new Wrap(v)]));
   }
 
   async step(input: StepInput): Promise<StepScores> {
+    if (this.scorer && input.positions.length > 0) {
+      try {
+        return await this.stepOnDevice(input, this.scorer);
+      } catch (err) {
+        // Out of memory is the planner's to handle (it retries with a smaller budget); anything
+        // else means this runtime cannot score on the device: say so once, score on the CPU.
+        if (isOutOfMemory(err)) throw err;
+        console.warn(`Scoring on the GPU failed (${err instanceof Error ? err.message : String(err)}); reading logits back to the CPU instead.`);
+        this.scorer = null;
+      }
+    }
     const { rows, columns } = input;
     const pastLength = input.past?.length ?? 0;
     const out = await this.runSession(input, input.positions.length > 0);
@@ -244,17 +283,59 @@ export class TransformersBackend implements ModelBackend {
     }
   }
 
+  /**
+   * One step with the logits written into a GPU buffer and reduced there (device-scoring.ts): the
+   * CPU receives a log-prob and an argmax id per scored position.
+   */
+  private async stepOnDevice(input: StepInput, scorer: DeviceScorer): Promise<StepScores> {
+    const { rows, columns } = input;
+    const kept = input.lastOnly && this.hasLogitsToKeep ? 1 : columns;
+    const logits = scorer.logitsOutput([rows, kept, this.logitsVocab]);
+    const out = await this.runSession(input, { into: logits });
+    const tensors: Record<string, Tensor> = {};
+    for (const [name, value] of Object.entries(out)) {
+      if (name.startsWith('present')) tensors[name.replace('present', 'past_key_values')] = value as Tensor;
+    }
+    const cache = new TransformersCache(tensors, rows, (input.past?.length ?? 0) + columns);
+    try {
+      const K = input.positions.length;
+      const rowColumn = new Int32Array(2 * K);
+      for (let k = 0; k < K; k++) {
+        const p = input.positions[k];
+        rowColumn[2 * k] = Math.floor(p / columns);
+        rowColumn[2 * k + 1] = (p % columns) - (columns - kept);
+      }
+      const { logprobs, argmax } = await scorer.score(logits, rowColumn, input.targets);
+      return { logprobs, argmax, cache };
+    } catch (err) {
+      this.disposeCache(cache);
+      throw err;
+    }
+  }
+
   async selectRows(cache: KvCache, rows: number[]): Promise<KvCache> {
     const src = cache as TransformersCache;
     const tensors: Record<string, Tensor> = {};
+    const Wrap = Tensor as unknown as new (ortTensor: unknown) => Tensor;
     for (const [name, t] of Object.entries(src.tensors)) {
-      const [b, ...rest] = t.dims;
+      for (const row of rows) if (row < 0 || row >= t.dims[0]) throw new EngineError(`Cache row ${row} is out of range (${t.dims[0]} rows).`);
+      const ort = (t as unknown as { ort_tensor: OrtTensor }).ort_tensor;
+      if (this.scorer && ort.location === 'gpu-buffer') {
+        // The cache stays on the GPU: gather its rows there instead of a round trip through the CPU.
+        try {
+          tensors[name] = new Wrap(await this.scorer.gatherRows(ort, rows));
+          continue;
+        } catch (err) {
+          for (const done of Object.values(tensors)) done.dispose();
+          throw err;
+        }
+      }
+      const [, ...rest] = t.dims;
       const per = rest.reduce((x, y) => x * y, 1);
       const data = await tensorData(t);
       const Ctor = (data as unknown as { constructor: new (n: number) => Float32Array }).constructor;
       const out = new Ctor(rows.length * per);
       rows.forEach((row, i) => {
-        if (row < 0 || row >= b) throw new EngineError(`Cache row ${row} is out of range (${b} rows).`);
         out.set((data as Float32Array).subarray(row * per, (row + 1) * per), i * per);
       });
       tensors[name] = new Tensor(t.type as 'float32', out, [rows.length, ...rest]);
@@ -321,6 +402,7 @@ export class TransformersBackend implements ModelBackend {
   }
 
   async dispose(): Promise<void> {
+    await this.scorer?.dispose();
     await this.model.dispose();
   }
 }
@@ -394,7 +476,16 @@ export function createTransformersEngine(config: TransformersEngineConfig): Engi
             (missing.length ? ` (missing: ${missing.join(', ')})` : '') + '.',
         );
       }
-      const backend = new TransformersBackend(model, tokenizer);
+      let scorer: DeviceScorer | null = null;
+      if (ref.device === 'webgpu' && config.ort) {
+        try {
+          scorer = await DeviceScorer.create(config.ort);
+        } catch (err) {
+          // The engine still works, reading logits back to the CPU; say why it does.
+          console.warn(`Scoring on the GPU is unavailable (${err instanceof Error ? err.message : String(err)}); logits will be read back to the CPU.`);
+        }
+      }
+      const backend = new TransformersBackend(model, tokenizer, scorer);
       const cfg = model.config as unknown as Record<string, unknown>;
       const info: ModelInfo = {
         id: ref.id,
@@ -404,6 +495,7 @@ export function createTransformersEngine(config: TransformersEngineConfig): Engi
         vocabSize: backend.vocabSize,
         eosTokenIds: backend.eosTokenIds,
         modelType: String(cfg.model_type ?? 'unknown'),
+        scoresOnDevice: backend.scoresOnDevice,
       };
       return {
         info,
