@@ -2,7 +2,7 @@
  * ModelBackend on transformers.js (ONNX Runtime: onnxruntime-node on CPU in Node,
  * onnxruntime-web with WebGPU or WASM in the browser). The only file that touches the runtime.
  */
-import { AutoModelForCausalLM, AutoTokenizer, Tensor, env } from '@huggingface/transformers';
+import { AutoConfig, AutoModelForCausalLM, AutoTokenizer, Tensor, env } from '@huggingface/transformers';
 import { findHubError, isOutOfMemory } from '../hub/errors.ts';
 import type { ModelRef } from '../spec/schema.ts';
 import type { KvCache, LogitsBatch, ModelBackend, StepInput, StepScores } from './backend.ts';
@@ -50,6 +50,37 @@ export interface TransformersEngineConfig {
    * Without it (Node, onnxruntime-node) the logits of scored calls come to the CPU.
    */
   ort?: OrtWebModule | null;
+  /**
+   * Threads per operator for onnxruntime-node (device 'cpu'). Default: one thread for models under
+   * SINGLE_THREAD_BELOW_PARAMS parameters, the runtime's default (one per core) above.
+   */
+  cpuThreads?: number;
+}
+
+/**
+ * Below this many parameters the engine runs onnxruntime-node on one thread per operator. An op
+ * of a model this small (the bundled ladder: 2K-800K parameters, 17-token vocabulary) is less work
+ * than handing it to the runtime's thread pool and waiting for it; measured on the 2-core VM
+ * (docs/benchmarks.md): CPU time per 100 items 28.5 -> 14.0 ms (arith-l2-d32) and 55 -> 37 ms
+ * (arith-l4-d128), and wall time drops with it because no thread spins waiting for a core that
+ * another job holds. Larger models (a GPT-2 vocabulary: 3M+ parameters) keep the default, where
+ * several cores do shorten a forward pass on a quiet machine.
+ */
+export const SINGLE_THREAD_BELOW_PARAMS = 2_000_000;
+
+/**
+ * Parameters of a GPT-2-style decoder from its config: token and position embeddings (tied
+ * output), per layer attention 4 d^2 + 4 d, MLP 2 d inner + inner + d, two LayerNorms 4 d, and the
+ * final LayerNorm 2 d; null when the config lacks the sizes.
+ */
+export function estimateParams(cfg: Record<string, unknown>): number | null {
+  const d = Number(cfg.n_embd ?? cfg.hidden_size ?? NaN);
+  const layers = Number(cfg.n_layer ?? cfg.num_hidden_layers ?? NaN);
+  const vocab = Number(cfg.vocab_size ?? NaN);
+  const positions = Number(cfg.n_positions ?? 0);
+  if (![d, layers, vocab].every((x) => Number.isFinite(x) && x > 0)) return null;
+  const inner = Number(cfg.n_inner ?? cfg.intermediate_size ?? 4 * d);
+  return vocab * d + (Number.isFinite(positions) ? positions * d : 0) + layers * (4 * d * d + 2 * d * inner + 9 * d + inner) + 2 * d;
 }
 
 // transformers.js's own fetch, restored for engines configured without one.
@@ -457,10 +488,19 @@ export function createTransformersEngine(config: TransformersEngineConfig): Engi
       try {
         tokenizer = await AutoTokenizer.from_pretrained(ref.id, common);
         const chunks = ref.source === 'hub' ? (config.externalDataChunks?.(ref) ?? null) : null;
+        // onnxruntime-node only (device 'cpu'): threads per operator by model size (see SINGLE_THREAD_BELOW_PARAMS).
+        let cpu: { config: Awaited<ReturnType<typeof AutoConfig.from_pretrained>>; session_options: { intraOpNumThreads?: number } } | null = null;
+        if (ref.device === 'cpu') {
+          const modelConfig = await AutoConfig.from_pretrained(ref.id, common);
+          const params = estimateParams(modelConfig as unknown as Record<string, unknown>);
+          const threads = config.cpuThreads ?? (params !== null && params < SINGLE_THREAD_BELOW_PARAMS ? 1 : undefined);
+          cpu = { config: modelConfig, session_options: threads ? { intraOpNumThreads: threads } : {} };
+        }
         model = await AutoModelForCausalLM.from_pretrained(ref.id, {
           ...common,
           device: ref.device,
           dtype: ref.dtype,
+          ...(cpu ?? {}),
           ...(chunks ? { use_external_data_format: chunks } : {}),
         });
       } catch (err) {
