@@ -1,0 +1,61 @@
+/**
+ * The graphs the engine runs next to the model on WebGPU (src/lib/engine/device-graphs.ts), run
+ * here on onnxruntime-node's CPU provider: the same ONNX semantics, so their math is checked
+ * without a GPU. The scoring graph must agree with the JavaScript reduction the CPU path uses
+ * (logSoftmaxAt: float64, first index on ties); the row gather must repeat and reorder rows.
+ */
+import * as ort from 'onnxruntime-node';
+import { describe, expect, it } from 'vitest';
+import { rowGatherGraph, scoringGraph } from '../../src/lib/engine/device-graphs.ts';
+import { logSoftmaxAt } from '../../src/lib/engine/logits.ts';
+
+const i64 = (values: number[], dims: number[]) => new ort.Tensor('int64', BigInt64Array.from(values, (v) => BigInt(v)), dims);
+
+describe('device graphs', () => {
+  it('scoring graph: log softmax at the target and argmax per picked position, as logSoftmaxAt computes them', async () => {
+    const session = await ort.InferenceSession.create(scoringGraph());
+    const [R, C, V] = [3, 4, 50];
+    // Deterministic logits with a wide range (a softmax in float32 must still be exact to ~1e-6).
+    const logits = Float32Array.from({ length: R * C * V }, (_, i) => Math.sin(i * 12.9898) * 20);
+    // A tie for the maximum at row 1, column 2 (indices 7 and 31): the first index must win.
+    const tieOffset = (1 * C + 2) * V;
+    logits[tieOffset + 7] = 40;
+    logits[tieOffset + 31] = 40;
+    const picks = [
+      [0, 0, 3],
+      [2, 3, 49],
+      [1, 2, 31],
+      [0, 3, 0],
+      [1, 2, 7],
+    ];
+    const out = await session.run({
+      logits: new ort.Tensor('float32', logits, [R, C, V]),
+      index: i64(picks.flatMap(([r, c]) => [r, c]), [picks.length, 2]),
+      target: i64(picks.map(([, , t]) => t), [picks.length, 1]),
+    });
+    expect(out.logprob.dims).toEqual([picks.length, 1]);
+    expect(out.argmax.dims).toEqual([picks.length]);
+    const logprob = out.logprob.data as Float32Array;
+    const argmax = Array.from(out.argmax.data as BigInt64Array, Number);
+    picks.forEach(([r, c, t], k) => {
+      const ref = logSoftmaxAt(logits, (r * C + c) * V, V, t);
+      expect(Math.abs(logprob[k] - ref.logprob), `pick ${k}`).toBeLessThan(1e-5);
+      expect(argmax[k], `pick ${k}`).toBe(ref.argmax);
+    });
+    expect(argmax[2]).toBe(7);
+    await session.release();
+  });
+
+  it('row gather graph: y = x[rows] along the batch axis, repeats and reordering included', async () => {
+    const session = await ort.InferenceSession.create(rowGatherGraph());
+    const dims = [3, 2, 4, 5];
+    const per = 2 * 4 * 5;
+    const x = Float32Array.from({ length: 3 * per }, (_, i) => i);
+    const rows = [2, 0, 2, 1];
+    const out = await session.run({ x: new ort.Tensor('float32', x, dims), rows: i64(rows, [rows.length]) });
+    expect(out.y.dims).toEqual([rows.length, 2, 4, 5]);
+    const y = out.y.data as Float32Array;
+    rows.forEach((row, i) => expect(Array.from(y.subarray(i * per, (i + 1) * per))).toEqual(Array.from(x.subarray(row * per, (row + 1) * per))));
+    await session.release();
+  });
+});
