@@ -382,9 +382,20 @@ export class TransformersBackend implements ModelBackend {
     return this.tokenizer.encode(text, { add_special_tokens: false });
   }
 
+  /** Text of single tokens: greedy decoding and output trimming ask for each new token's text. */
+  private readonly pieces = new Map<number, string>();
+
   decode(ids: number[]): string {
     // transformers.js throws on an empty list; an output cut before its first token is empty text.
     if (ids.length === 0) return '';
+    if (ids.length === 1) {
+      let piece = this.pieces.get(ids[0]);
+      if (piece === undefined) {
+        piece = this.tokenizer.decode(ids, { skip_special_tokens: true });
+        this.pieces.set(ids[0], piece);
+      }
+      return piece;
+    }
     return this.tokenizer.decode(ids, { skip_special_tokens: true });
   }
 
