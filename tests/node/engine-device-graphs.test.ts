@@ -7,7 +7,7 @@
 import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
 import { rowGatherGraph, scoringGraph } from '../../src/lib/engine/device-graphs.ts';
-import { logSoftmaxAt } from '../../src/lib/engine/logits.ts';
+import { argmaxCheckedAt, logSoftmaxAt } from '../../src/lib/engine/logits.ts';
 
 const i64 = (values: number[], dims: number[]) => new ort.Tensor('int64', BigInt64Array.from(values, (v) => BigInt(v)), dims);
 
@@ -57,5 +57,21 @@ describe('device graphs', () => {
     const y = out.y.data as Float32Array;
     rows.forEach((row, i) => expect(Array.from(y.subarray(i * per, (i + 1) * per))).toEqual(Array.from(x.subarray(row * per, (row + 1) * per))));
     await session.release();
+  });
+
+  it('argmax-only positions on the CPU: same argmax as logSoftmaxAt, and a non-finite logit anywhere is reported', () => {
+    const row = Float32Array.from({ length: 40 }, (_, i) => Math.cos(i * 3.7) * 9);
+    row[5] = 12;
+    row[22] = 12;
+    expect(argmaxCheckedAt(row, 0, 40)).toEqual({ logprob: 0, argmax: logSoftmaxAt(row, 0, 40, 0).argmax });
+    expect(argmaxCheckedAt(row, 0, 40).argmax).toBe(5);
+    // The second half of the buffer as its own row (offset), then NaN and infinities in it.
+    expect(argmaxCheckedAt(row, 20, 20).argmax).toBe(2);
+    for (const bad of [NaN, Infinity, -Infinity]) {
+      const copy = Float32Array.from(row);
+      copy[31] = bad;
+      expect(argmaxCheckedAt(copy, 20, 20).logprob, String(bad)).toBeNaN();
+      expect(argmaxCheckedAt(copy, 0, 20).logprob).toBe(0);
+    }
   });
 });

@@ -84,8 +84,8 @@ export async function scoreContinuations(backend: ModelBackend, groups: Continua
       for (let col = Math.max(from, start); col < Math.min(to, start + cont.length + 1); col++) {
         const j = col - start;
         positions.push(i * (to - from) + col - from);
-        // After the continuation only the argmax matters; the pad token's log-prob still checks for NaN.
-        targets.push(j < cont.length ? cont[j] : pad);
+        // After the continuation only the argmax matters (-1: the backend still checks for NaN).
+        targets.push(j < cont.length ? cont[j] : -1);
         where.push({ row: firstRow + i, j });
       }
     }

@@ -6,7 +6,7 @@ import { AutoConfig, AutoModelForCausalLM, AutoTokenizer, Tensor, env } from '@h
 import { findHubError, isOutOfMemory } from '../hub/errors.ts';
 import type { ModelRef } from '../spec/schema.ts';
 import type { KvCache, LogitsBatch, ModelBackend, StepInput, StepScores } from './backend.ts';
-import { logSoftmaxAt } from './logits.ts';
+import { argmaxCheckedAt, logSoftmaxAt } from './logits.ts';
 import { CancelledError, EngineError, ModelLoadError } from './errors.ts';
 import { scoreChoiceItems } from './choices.ts';
 import { scoreItems } from './scoring.ts';
@@ -301,7 +301,8 @@ export class TransformersBackend implements ModelBackend {
       for (let k = 0; k < K; k++) {
         const p = input.positions[k];
         const offset = (Math.floor(p / columns) * kept + (p % columns) - (columns - kept)) * vocab;
-        const r = logSoftmaxAt(data, offset, vocab, input.targets[k]);
+        const target = input.targets[k];
+        const r = target < 0 ? argmaxCheckedAt(data, offset, vocab) : logSoftmaxAt(data, offset, vocab, target);
         logprobs[k] = r.logprob;
         argmax[k] = r.argmax;
       }
@@ -336,7 +337,11 @@ export class TransformersBackend implements ModelBackend {
         rowColumn[2 * k] = Math.floor(p / columns);
         rowColumn[2 * k + 1] = (p % columns) - (columns - kept);
       }
-      const { logprobs, argmax } = await scorer.score(logits, rowColumn, input.targets);
+      // Argmax-only positions (target -1) are scored at token 0; their log-prob only says whether the logits are finite.
+      const { logprobs, argmax } = await scorer.score(logits, rowColumn, input.targets.map((t) => Math.max(t, 0)));
+      input.targets.forEach((t, k) => {
+        if (t < 0) logprobs[k] = Number.isFinite(logprobs[k]) ? 0 : NaN;
+      });
       return { logprobs, argmax, cache };
     } catch (err) {
       this.disposeCache(cache);
