@@ -1,5 +1,5 @@
 /**
- * npm run bench [-- --models arith-l1-d12,gpt2-vocab --n 20 --reps 3 --batch 32]
+ * npm run bench [-- --models arith-l1-d12,gpt2-vocab --n 20 --reps 5 --batch 32]
  *
  * The engine against the naive loop transformers.js's docs suggest, per model: for each item a
  * text-generation pipeline call for the output plus one forward pass for the target log-probs.
@@ -27,7 +27,7 @@ const { values } = parseArgs({
   options: {
     models: { type: 'string' },
     n: { type: 'string', default: '20' },
-    reps: { type: 'string', default: '3' },
+    reps: { type: 'string', default: '5' },
     batch: { type: 'string', default: '32' },
     // Random model: layers x width (GPT-2 small is 12x768; vocabulary always GPT-2's 50,257).
     random: { type: 'string', default: '2x64' },
