@@ -117,12 +117,18 @@ for (const m of models) {
   // CPU time of the process (all runtime threads) too: less sensitive than wall time to other jobs.
   const cpu = { engine: 0, baseline: 0 };
   const cpuMs = (c: NodeJS.CpuUsage) => (c.user + c.system) / 1000;
+  // A pause before each timed repetition lets the previous one's runtime threads go idle: without
+  // it the baseline's thread pool (two threads, spinning after each run) and its leftover work ran
+  // into the engine's measurement (arith-l1-d12: engine CPU per repetition 18.5 -> 6.4 ms with it).
+  const settle = () => new Promise((r) => setTimeout(r, 100));
   for (let i = 0; i < reps; i++) {
+    await settle();
     let t0 = performance.now();
     let c0 = process.cpuUsage();
     await runEngine();
     cpu.engine += cpuMs(process.cpuUsage(c0));
     engineMs.push(performance.now() - t0);
+    await settle();
     t0 = performance.now();
     c0 = process.cpuUsage();
     await baseline.run(items);
