@@ -197,6 +197,9 @@ export class TransformersBackend implements ModelBackend {
     this.hasLogitsToKeep = this.session().inputNames.includes('num_logits_to_keep');
   }
 
+  /** Whether key/value rows are gathered on the GPU (cleared after a failure there). */
+  private gatherOnDevice = true;
+
   /** Whether scored calls reduce their logits on the GPU (only log-probs and argmax ids come back). */
   get scoresOnDevice(): boolean {
     return this.scorer !== null;
@@ -356,14 +359,19 @@ export class TransformersBackend implements ModelBackend {
     for (const [name, t] of Object.entries(src.tensors)) {
       for (const row of rows) if (row < 0 || row >= t.dims[0]) throw new EngineError(`Cache row ${row} is out of range (${t.dims[0]} rows).`);
       const ort = (t as unknown as { ort_tensor: OrtTensor }).ort_tensor;
-      if (this.scorer && ort.location === 'gpu-buffer') {
+      if (this.scorer && this.gatherOnDevice && ort.location === 'gpu-buffer') {
         // The cache stays on the GPU: gather its rows there instead of a round trip through the CPU.
         try {
           tensors[name] = new Wrap(await this.scorer.gatherRows(ort, rows));
           continue;
         } catch (err) {
-          for (const done of Object.values(tensors)) done.dispose();
-          throw err;
+          if (isOutOfMemory(err)) {
+            for (const done of Object.values(tensors)) done.dispose();
+            throw err;
+          }
+          // As in step(): say so once and take the CPU round trip from now on.
+          console.warn(`Selecting cache rows on the GPU failed (${err instanceof Error ? err.message : String(err)}); copying them through the CPU instead.`);
+          this.gatherOnDevice = false;
         }
       }
       const [, ...rest] = t.dims;
