@@ -7,7 +7,28 @@
 import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
 import { rowGatherGraph, scoringGraph } from '../../src/lib/engine/device-graphs.ts';
+import { DataType } from '../../src/lib/engine/onnx-writer.ts';
 import { argmaxCheckedAt, logSoftmaxAt } from '../../src/lib/engine/logits.ts';
+
+/** IEEE half bits of a float (round to nearest even; the test's values are normal halves). */
+function toHalf(x: number): number {
+  const f = new Float32Array([x]);
+  const u = new Uint32Array(f.buffer)[0];
+  const sign = (u >>> 16) & 0x8000;
+  const exp = ((u >>> 23) & 0xff) - 127 + 15;
+  let mant = u & 0x7fffff;
+  if (exp <= 0) return sign; // flush (not used by these values)
+  let h = sign | (exp << 10) | (mant >>> 13);
+  mant &= 0x1fff;
+  if (mant > 0x1000 || (mant === 0x1000 && (h & 1))) h++;
+  return h;
+}
+function fromHalf(h: number): number {
+  const sign = h & 0x8000 ? -1 : 1;
+  const exp = (h >>> 10) & 0x1f;
+  const mant = h & 0x3ff;
+  return exp === 0 ? sign * mant * 2 ** -24 : sign * (1 + mant / 1024) * 2 ** (exp - 15);
+}
 
 const i64 = (values: number[], dims: number[]) => new ort.Tensor('int64', BigInt64Array.from(values, (v) => BigInt(v)), dims);
 
@@ -73,5 +94,29 @@ describe('device graphs', () => {
       expect(argmaxCheckedAt(copy, 20, 20).logprob, String(bad)).toBeNaN();
       expect(argmaxCheckedAt(copy, 0, 20).logprob).toBe(0);
     }
+  });
+
+  it('scoring graph for float16 logits (fp16, q4f16 models): the picked rows are reduced in float32', async () => {
+    const session = await ort.InferenceSession.create(scoringGraph(DataType.FLOAT16));
+    const [R, C, V] = [2, 3, 64];
+    const bits = Uint16Array.from({ length: R * C * V }, (_, i) => toHalf(Math.sin(i * 7.77) * 30));
+    const values = Float32Array.from(bits, fromHalf);
+    const picks = [
+      [0, 0, 5],
+      [1, 2, 63],
+      [0, 2, 0],
+    ];
+    const out = await session.run({
+      logits: new ort.Tensor('float16', bits, [R, C, V]),
+      index: i64(picks.flatMap(([r, c]) => [r, c]), [picks.length, 2]),
+      target: i64(picks.map(([, , t]) => t), [picks.length, 1]),
+    });
+    expect(out.logprob.type).toBe('float32');
+    picks.forEach(([r, c, t], k) => {
+      const ref = logSoftmaxAt(values, (r * C + c) * V, V, t);
+      expect(Math.abs((out.logprob.data as Float32Array)[k] - ref.logprob), `pick ${k}`).toBeLessThan(1e-5);
+      expect(Number((out.argmax.data as BigInt64Array)[k]), `pick ${k}`).toBe(ref.argmax);
+    });
+    await session.release();
   });
 });

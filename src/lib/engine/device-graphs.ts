@@ -11,14 +11,22 @@ import { DataType, encodeModel, int64Tensor } from './onnx-writer.ts';
  * select_last_index = 0 keeps the first index on ties, as logSoftmaxAt does). The CPU then
  * receives 12 bytes per scored position instead of vocab x 4 per column of every row.
  */
-export function scoringGraph(): Uint8Array {
+export function scoringGraph(logitsType: number = DataType.FLOAT): Uint8Array {
+  // float16 logits (fp16 and q4f16 models): the picked rows are cast to float32 before the
+  // reductions, so a sum over the vocabulary does not lose precision or overflow in half floats.
+  const half = logitsType === DataType.FLOAT16;
   return encodeModel(
     {
       name: 'emergence-lab-scoring',
       // log softmax written out (max, subtract, exp, sum, log): onnxruntime-web's WebGPU provider
       // has no LogSoftmax kernel and would copy the picked rows to the CPU for it.
       nodes: [
-        { op: 'GatherND', inputs: ['logits', 'index'], outputs: ['picked'] },
+        ...(half
+          ? [
+              { op: 'GatherND', inputs: ['logits', 'index'], outputs: ['pickedHalf'] },
+              { op: 'Cast', inputs: ['pickedHalf'], outputs: ['picked'], attrs: { to: DataType.FLOAT } },
+            ]
+          : [{ op: 'GatherND', inputs: ['logits', 'index'], outputs: ['picked'] }]),
         { op: 'ReduceMax', inputs: ['picked'], outputs: ['max'], attrs: { axes: [1], keepdims: 1 } },
         { op: 'Sub', inputs: ['picked', 'max'], outputs: ['shifted'] },
         { op: 'Exp', inputs: ['shifted'], outputs: ['exp'] },
@@ -30,7 +38,7 @@ export function scoringGraph(): Uint8Array {
       ],
       initializers: [int64Tensor('axis1', [1], [1])],
       inputs: [
-        { name: 'logits', type: DataType.FLOAT, dims: ['rows', 'columns', 'vocab'] },
+        { name: 'logits', type: half ? DataType.FLOAT16 : DataType.FLOAT, dims: ['rows', 'columns', 'vocab'] },
         { name: 'index', type: DataType.INT64, dims: ['picks', 2] },
         { name: 'target', type: DataType.INT64, dims: ['picks', 1] },
       ],

@@ -36,21 +36,27 @@ interface OrtSession {
 export interface OrtWebModule {
   Tensor: {
     new (type: 'int64', data: BigInt64Array, dims: readonly number[]): unknown;
-    fromGpuBuffer(buffer: GPUBuffer, options: { dataType: 'float32'; dims: readonly number[] }): unknown;
+    fromGpuBuffer(buffer: GPUBuffer, options: { dataType: 'float32' | 'float16'; dims: readonly number[] }): unknown;
   };
   InferenceSession: { create(model: Uint8Array, options?: object): Promise<unknown> };
   env: { webgpu: { device?: unknown } };
 }
 
+/** Logits element types the scorer handles (fp32 models; fp16 and q4f16 models). */
+export type LogitsType = 'float32' | 'float16';
+
 export class DeviceScorer {
   private buffer: GPUBuffer | null = null;
   private readonly gathers = new Map<string, Promise<OrtSession>>();
+  private readonly scorings = new Map<LogitsType, Promise<OrtSession>>();
 
   private constructor(
     private readonly ort: OrtWebModule,
     private readonly device: GPUDevice,
-    private readonly scoring: OrtSession,
-  ) {}
+    scoring: OrtSession,
+  ) {
+    this.scorings.set('float32', Promise.resolve(scoring));
+  }
 
   /**
    * A scorer on the device the runtime's WebGPU provider uses; call after the model's session
@@ -67,25 +73,30 @@ export class DeviceScorer {
    * A GPU tensor of `dims` for the model to write its logits into. One buffer is kept and grown,
    * never shrunk: each call's logits are consumed (score) before the next call writes them.
    */
-  logitsOutput(dims: readonly [number, number, number]): unknown {
-    const bytes = dims[0] * dims[1] * dims[2] * 4;
+  logitsOutput(dims: readonly [number, number, number], type: LogitsType = 'float32'): unknown {
+    const bytes = dims[0] * dims[1] * dims[2] * (type === 'float16' ? 2 : 4);
     if (!this.buffer || this.buffer.size < bytes) {
       this.buffer?.destroy();
       this.buffer = null;
       this.buffer = this.device.createBuffer({ size: Math.ceil(bytes / 16) * 16, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST });
     }
-    return this.ort.Tensor.fromGpuBuffer(this.buffer, { dataType: 'float32', dims });
+    return this.ort.Tensor.fromGpuBuffer(this.buffer, { dataType: type, dims });
   }
 
   /**
    * log softmax(logits[row, column])[target] and argmax (first index on ties) at each pick, on
    * the device; `rowColumn` holds (row, column) pairs.
    */
-  async score(logits: unknown, rowColumn: Int32Array, targets: Int32Array): Promise<{ logprobs: Float32Array; argmax: Int32Array }> {
+  async score(logits: unknown, rowColumn: Int32Array, targets: Int32Array, type: LogitsType = 'float32'): Promise<{ logprobs: Float32Array; argmax: Int32Array }> {
+    let session = this.scorings.get(type);
+    if (!session) {
+      session = this.ort.InferenceSession.create(scoringGraph(DataType.FLOAT16), { executionProviders: ['webgpu'] }) as Promise<OrtSession>;
+      this.scorings.set(type, session);
+    }
     const K = targets.length;
     const index = new this.ort.Tensor('int64', BigInt64Array.from(rowColumn, (v) => BigInt(v)), [K, 2]);
     const target = new this.ort.Tensor('int64', BigInt64Array.from(targets, (v) => BigInt(v)), [K, 1]);
-    const out = await this.scoring.run({ logits, index, target });
+    const out = await (await session).run({ logits, index, target });
     try {
       const logprobs = Float32Array.from(out.logprob.data as Float32Array);
       const argmax = Int32Array.from(out.argmax.data as BigInt64Array, (v) => Number(v));
@@ -115,8 +126,9 @@ export class DeviceScorer {
   async dispose(): Promise<void> {
     this.buffer?.destroy();
     this.buffer = null;
-    const sessions = [this.scoring, ...(await Promise.all([...this.gathers.values()].map((s) => s.catch(() => null))))];
+    const sessions = await Promise.all([...this.scorings.values(), ...this.gathers.values()].map((s) => s.catch(() => null)));
     this.gathers.clear();
+    this.scorings.clear();
     await Promise.all(sessions.map((s) => s?.release().catch(() => undefined)));
   }
 }

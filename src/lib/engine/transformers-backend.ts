@@ -10,7 +10,7 @@ import { argmaxCheckedAt, logSoftmaxAt } from './logits.ts';
 import { CancelledError, EngineError, ModelLoadError } from './errors.ts';
 import { scoreChoiceItems } from './choices.ts';
 import { scoreItems } from './scoring.ts';
-import { DeviceScorer, type OrtTensor, type OrtWebModule } from './device-scoring.ts';
+import { DeviceScorer, type LogitsType, type OrtTensor, type OrtWebModule } from './device-scoring.ts';
 import type { Engine, LoadOptions, LoadedModel, ModelInfo } from './types.ts';
 
 export interface TransformersEngineConfig {
@@ -173,6 +173,7 @@ export class TransformersBackend implements ModelBackend {
 
   /** Width of the logits output (the graph's fixed last dim, else the config's vocabulary). */
   private readonly logitsVocab: number;
+  private readonly logitsType: LogitsType;
   private readonly hasLogitsToKeep: boolean;
 
   /** `scorer`: scores on the GPU where the logits are (WebGPU with the runtime's module; device-scoring.ts). */
@@ -191,7 +192,8 @@ export class TransformersBackend implements ModelBackend {
     const maxLen = cfg.n_positions ?? cfg.max_position_embeddings;
     this.maxSequenceLength = typeof maxLen === 'number' && maxLen > 0 ? maxLen : null;
     this.kvBytesPerToken = kvBytesPerTokenOf(cfg, this.session().inputMetadata);
-    const logitsMeta = (this.session() as unknown as { outputMetadata?: { name: string; shape?: unknown[] }[] }).outputMetadata?.find((m) => m.name === 'logits');
+    const logitsMeta = (this.session() as unknown as { outputMetadata?: { name: string; type?: string; shape?: unknown[] }[] }).outputMetadata?.find((m) => m.name === 'logits');
+    this.logitsType = logitsMeta?.type === 'float16' ? 'float16' : 'float32';
     const lastDim = logitsMeta?.shape?.[2];
     this.logitsVocab = typeof lastDim === 'number' && lastDim > 0 ? lastDim : this.vocabSize;
     this.hasLogitsToKeep = this.session().inputNames.includes('num_logits_to_keep');
@@ -325,7 +327,7 @@ export class TransformersBackend implements ModelBackend {
   private async stepOnDevice(input: StepInput, scorer: DeviceScorer): Promise<StepScores> {
     const { rows, columns } = input;
     const kept = input.lastOnly && this.hasLogitsToKeep ? 1 : columns;
-    const logits = scorer.logitsOutput([rows, kept, this.logitsVocab]);
+    const logits = scorer.logitsOutput([rows, kept, this.logitsVocab], this.logitsType);
     const out = await this.runSession(input, { into: logits });
     const tensors: Record<string, Tensor> = {};
     for (const [name, value] of Object.entries(out)) {
@@ -341,7 +343,7 @@ export class TransformersBackend implements ModelBackend {
         rowColumn[2 * k + 1] = (p % columns) - (columns - kept);
       }
       // Argmax-only positions (target -1) are scored at token 0; their log-prob only says whether the logits are finite.
-      const { logprobs, argmax } = await scorer.score(logits, rowColumn, input.targets.map((t) => Math.max(t, 0)));
+      const { logprobs, argmax } = await scorer.score(logits, rowColumn, input.targets.map((t) => Math.max(t, 0)), this.logitsType);
       input.targets.forEach((t, k) => {
         if (t < 0) logprobs[k] = Number.isFinite(logprobs[k]) ? 0 : NaN;
       });
