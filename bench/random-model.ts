@@ -4,7 +4,7 @@
  * (a byte-level BPE of exactly that size), tokenizer_config.json, generation_config.json and
  * onnx/model.onnx (fp32, KV cache: the same signature as the bundled ladder's exporter,
  * training/emergence_training/export.py). Built in TypeScript so benchmarks and tests need
- * neither Python nor a download; the ONNX graph is assembled node by node (onnx-writer.ts).
+ * neither Python nor a download; the ONNX graph is assembled node by node (src/lib/engine/onnx-writer.ts).
  *
  *   npx tsx bench/random-model.ts --out /tmp/models/rand/gpt2-vocab --vocab 50257 --layers 2 --embd 64 --heads 4
  */
