@@ -182,6 +182,7 @@ export class TransformersBackend implements ModelBackend {
     private readonly tokenizer: HfTokenizer,
     private scorer: DeviceScorer | null = null,
   ) {
+    this.ownedScorer = scorer;
     const cfg = model.config as unknown as Record<string, unknown>;
     this.vocabSize = Number(cfg.vocab_size);
     const eos = (model.generation_config as unknown as Record<string, unknown> | null)?.eos_token_id ?? cfg.eos_token_id ?? tokenizer.eos_token_id;
@@ -198,6 +199,9 @@ export class TransformersBackend implements ModelBackend {
     this.logitsVocab = typeof lastDim === 'number' && lastDim > 0 ? lastDim : this.vocabSize;
     this.hasLogitsToKeep = this.session().inputNames.includes('num_logits_to_keep');
   }
+
+  /** The scorer to release at dispose, also after a failure stopped its use. */
+  private readonly ownedScorer: DeviceScorer | null;
 
   /** Whether key/value rows are gathered on the GPU (cleared after a failure there). */
   private gatherOnDevice = true;
@@ -459,7 +463,7 @@ export class TransformersBackend implements ModelBackend {
   }
 
   async dispose(): Promise<void> {
-    await this.scorer?.dispose();
+    await this.ownedScorer?.dispose();
     await this.model.dispose();
   }
 }
