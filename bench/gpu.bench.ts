@@ -5,7 +5,7 @@
  * app uses in the browser, through transformers.js) with its WebGPU execution provider, on Dawn
  * from the `webgpu` npm package (Vulkan). It scores a GPT-2-small-shaped model with random
  * weights (built at run time, bench/random-model.ts) on batches of random token rows with the
- * engine's cached scorer, prints tokens/s, then, where PyTorch with CUDA is installed, runs the
+ * engine's cached scorer (on WebGPU with the logits reduced on the GPU), prints tokens/s, then, where PyTorch with CUDA is installed, runs the
  * same batches through a PyTorch fp32 forward + log-softmax gather (bench/gpu_torch.py) and
  * prints its tokens/s and the ratio. Unattended, a few minutes at most.
  *
@@ -92,6 +92,8 @@ const ortDist = dirname(createRequire(import.meta.url).resolve('onnxruntime-web/
 (ortWeb.env.wasm as { wasmPaths?: unknown }).wasmPaths = pathToFileURL(ortDist).href + '/';
 const { configureTransformers, TransformersBackend } = await import('../src/lib/engine/transformers-backend.ts');
 const { scoreContinuations } = await import('../src/lib/engine/continuations.ts');
+const { DeviceScorer } = await import('../src/lib/engine/device-scoring.ts');
+type OrtWebModule = import('../src/lib/engine/device-scoring.ts').OrtWebModule;
 const { writeRandomModel, GPT2_SMALL } = await import('./random-model.ts');
 
 const dir = mkdtempSync(join(tmpdir(), 'emergence-gpu-'));
@@ -113,8 +115,10 @@ try {
     session_options: ep === 'webgpu' ? { executionProviders: ['webgpu'], preferredOutputLocation: presents } : { executionProviders: ['wasm'] },
   } as Parameters<typeof AutoModelForCausalLM.from_pretrained>[1]);
   const tokenizer = await AutoTokenizer.from_pretrained('rand/gpt2', { local_files_only: true });
-  const backend = new TransformersBackend(model, tokenizer);
-  console.log(`loaded on onnxruntime-web ${ep} in ${((performance.now() - t) / 1000).toFixed(1)} s`);
+  // On WebGPU the engine scores where the logits are (device-scoring.ts): only log-probs and argmax ids come back.
+  const scorer = ep === 'webgpu' ? await DeviceScorer.create(ortWeb as unknown as OrtWebModule) : null;
+  const backend = new TransformersBackend(model, tokenizer, scorer);
+  console.log(`loaded on onnxruntime-web ${ep} in ${((performance.now() - t) / 1000).toFixed(1)} s; scoring ${backend.scoresOnDevice ? 'on the GPU (logits stay there)' : 'on the CPU (logits read back)'}`);
 
   // Token batches: B batches of R rows, C context + T target tokens each (seeded, the same for PyTorch).
   let seed = 7;

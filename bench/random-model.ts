@@ -4,13 +4,13 @@
  * (a byte-level BPE of exactly that size), tokenizer_config.json, generation_config.json and
  * onnx/model.onnx (fp32, KV cache: the same signature as the bundled ladder's exporter,
  * training/emergence_training/export.py). Built in TypeScript so benchmarks and tests need
- * neither Python nor a download; the ONNX graph is assembled node by node (onnx-writer.ts).
+ * neither Python nor a download; the ONNX graph is assembled node by node (src/lib/engine/onnx-writer.ts).
  *
  *   npx tsx bench/random-model.ts --out /tmp/models/rand/gpt2-vocab --vocab 50257 --layers 2 --embd 64 --heads 4
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { encodeModel, floatTensor, int64Tensor, DataType, type Initializer, type Node, type ValueInfo } from './onnx-writer.ts';
+import { encodeModel, floatTensor, int64Tensor, DataType, type Initializer, type Node, type ValueInfo } from '../src/lib/engine/onnx-writer.ts';
 
 export interface RandomModelShape {
   vocab: number;

@@ -9,8 +9,9 @@
  */
 import { env as transformersEnv } from '@huggingface/transformers';
 // The same onnxruntime-web module instance transformers.js imports (one copy in node_modules,
-// resolved to the same file): used only to guard its session calls below, never to run models.
-import { InferenceSession } from 'onnxruntime-web/webgpu';
+// resolved to the same file): used to guard its session calls below and, handed to the engine,
+// to score on the GPU with the runtime's own tensor class (device-scoring.ts).
+import * as ort from 'onnxruntime-web/webgpu';
 import { wasmThreadCount } from '../lib/capability/backend-choice.ts';
 import { CancelledError, ModelLoadError } from '../lib/engine/errors.ts';
 import { createTransformersEngine } from '../lib/engine/transformers-backend.ts';
@@ -55,7 +56,7 @@ function failedResult(err: unknown): object {
  * not reachable from here: see runtimeNeedsRestart() (src/lib/hub/errors.ts).
  */
 function guardRuntimeChains(): void {
-  const ctor = InferenceSession as unknown as { create: (...args: unknown[]) => Promise<unknown>; prototype: { run: (...args: unknown[]) => Promise<unknown> } };
+  const ctor = ort.InferenceSession as unknown as { create: (...args: unknown[]) => Promise<unknown>; prototype: { run: (...args: unknown[]) => Promise<unknown> } };
   const create = ctor.create;
   ctor.create = function (this: unknown, ...args: unknown[]) {
     return create.apply(this, args).catch(failedResult);
@@ -107,7 +108,7 @@ function guardEngine(engine: Engine, plan: DownloadPlan, signal: AbortSignal, se
 function createEngine(config: WorkerRunConfig, runId: string, signal: AbortSignal): { engine: Engine; release: () => void } {
   // Every core cross-origin isolation allows (issue 13); the capability panel shows the same number.
   const wasmThreads = wasmThreadCount(scope.navigator.hardwareConcurrency, scope.crossOriginIsolated);
-  const local = { localModelPath: config.modelBaseUrl, wasmPaths: config.wasmPaths, wasmThreads };
+  const local = { localModelPath: config.modelBaseUrl, wasmPaths: config.wasmPaths, wasmThreads, ort };
   if (!config.hub) {
     return { engine: createTransformersEngine({ ...local, remoteHost: config.remoteHost, useBrowserCache: Boolean(config.remoteHost) }), release: () => undefined };
   }

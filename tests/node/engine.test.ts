@@ -1,11 +1,11 @@
 /** The scoring engine on the real runtime: batching, the generation shortcut, bad inputs. */
-import { cpSync, mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ladderModelId, modelsByScale } from '../../src/lib/catalog/ladder.ts';
 import { CancelledError, EngineError, ModelLoadError } from '../../src/lib/engine/errors.ts';
-import { createTransformersEngine } from '../../src/lib/engine/transformers-backend.ts';
+import { createTransformersEngine, estimateParams, SINGLE_THREAD_BELOW_PARAMS } from '../../src/lib/engine/transformers-backend.ts';
 import type { LoadedModel, RawItemResult } from '../../src/lib/engine/types.ts';
 import type { ModelRef } from '../../src/lib/spec/schema.ts';
 import { generateArithmeticItems } from '../../src/lib/tasks/arithmetic.ts';
@@ -118,5 +118,18 @@ describe('engine progress, cancellation and bad input', () => {
     const err = await engine.load(ref('broken/no-attention-mask')).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ModelLoadError);
     expect((err as Error).message).toMatch(/missing: attention_mask/);
+  });
+
+  it('estimates each rung\'s parameters within 2% of the ladder manifest (the thread rule rests on it)', () => {
+    for (const m of ladder.models) {
+      const cfg = JSON.parse(readFileSync(join(MODELS_DIR, 'arith', m.id, 'config.json'), 'utf8')) as Record<string, unknown>;
+      const estimate = estimateParams(cfg)!;
+      expect(Math.abs(estimate - m.params) / m.params, m.id).toBeLessThan(0.02);
+      // The whole bundled ladder runs onnxruntime-node on one thread per operator.
+      expect(estimate).toBeLessThan(SINGLE_THREAD_BELOW_PARAMS);
+    }
+    // GPT-2 small (124M) keeps the runtime's threads; a config without sizes gives no estimate.
+    expect(estimateParams({ vocab_size: 50257, n_embd: 768, n_layer: 12, n_positions: 1024 })! / 124e6).toBeCloseTo(1, 1);
+    expect(estimateParams({ model_type: 'unknown' })).toBeNull();
   });
 });

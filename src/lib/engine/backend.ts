@@ -30,7 +30,8 @@ export interface StepInput {
   lastOnly?: boolean;
   /**
    * The positions to score, as row * columns + column of this call, and per position the token
-   * whose log-prob is wanted (any valid id where only the argmax matters).
+   * whose log-prob is wanted, or -1 where only the argmax matters: its log-prob is then 0 when
+   * the logits there are finite and NaN when not (no log-softmax over the vocabulary is taken).
    */
   positions: Int32Array;
   targets: Int32Array;

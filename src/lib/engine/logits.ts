@@ -27,6 +27,27 @@ export function argmaxAt(batch: LogitsBatch, row: number, pos: number): number {
 }
 
 /**
+ * The argmax of data[offset .. offset + vocab] (first index on ties) without the log-softmax,
+ * for positions where only the argmax matters; logprob is 0 when every logit is finite, NaN
+ * otherwise (so callers check it as they check a real log-prob).
+ */
+export function argmaxCheckedAt(data: Float32Array, offset: number, vocab: number): { logprob: number; argmax: number } {
+  let max = -Infinity;
+  let argmax = 0;
+  // x - x is 0 for a finite x and NaN for NaN or +-Infinity: one subtraction checks the row.
+  let check = 0;
+  for (let i = 0; i < vocab; i++) {
+    const x = data[offset + i];
+    check += x - x;
+    if (x > max) {
+      max = x;
+      argmax = i;
+    }
+  }
+  return { logprob: check === 0 ? 0 : NaN, argmax };
+}
+
+/**
  * log softmax(data[offset .. offset + vocab])[token] in float64 and the argmax (first index on
  * ties); the caller checks finiteness.
  */

@@ -123,6 +123,8 @@ async function continueGreedy(backend: ModelBackend, cache: KvCache, maskKeeping
       const next = new Uint8Array(G * width);
       const ids = new Int32Array(G * D).fill(pad);
       const positions: number[] = [];
+      // Rows already finished still run (the batch keeps its shape) but nothing is read from them.
+      const active = done.map((d) => !d);
       todo.forEach((t, i) => {
         next.set(m.subarray(i * length, (i + 1) * length), i * width);
         ids[i * D] = t.ids[t.ids.length - 1];
@@ -131,14 +133,16 @@ async function continueGreedy(backend: ModelBackend, cache: KvCache, maskKeeping
           ids[i * D + 1 + j] = tok;
           next[i * width + length + 1 + j] = 1;
         });
-        for (let j = 0; j <= drafts[i].length; j++) positions.push(i * D + j);
+        if (active[i]) for (let j = 0; j <= drafts[i].length; j++) positions.push(i * D + j);
       });
       const K = positions.length;
-      const step = await backend.step({ ids, mask: next, rows: G, columns: D, past: current, positions: Int32Array.from(positions), targets: new Int32Array(K).fill(pad) });
+      // Only the argmax is needed here (target -1: no log-softmax over the vocabulary).
+      const step = await backend.step({ ids, mask: next, rows: G, columns: D, past: current, positions: Int32Array.from(positions), targets: new Int32Array(K).fill(-1) });
       if (current !== cache) backend.disposeCache(current);
       current = step.cache;
       let k = 0;
       todo.forEach((t, i) => {
+        if (!active[i]) return;
         const draft = drafts[i];
         let valid = 1; // columns of this call that are part of the greedy sequence
         for (let j = 0; j <= draft.length; j++, k++) {

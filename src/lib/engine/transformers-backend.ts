@@ -2,14 +2,15 @@
  * ModelBackend on transformers.js (ONNX Runtime: onnxruntime-node on CPU in Node,
  * onnxruntime-web with WebGPU or WASM in the browser). The only file that touches the runtime.
  */
-import { AutoModelForCausalLM, AutoTokenizer, Tensor, env } from '@huggingface/transformers';
+import { AutoConfig, AutoModelForCausalLM, AutoTokenizer, Tensor, env } from '@huggingface/transformers';
 import { findHubError, isOutOfMemory } from '../hub/errors.ts';
 import type { ModelRef } from '../spec/schema.ts';
 import type { KvCache, LogitsBatch, ModelBackend, StepInput, StepScores } from './backend.ts';
-import { logSoftmaxAt } from './logits.ts';
+import { argmaxCheckedAt, logSoftmaxAt } from './logits.ts';
 import { CancelledError, EngineError, ModelLoadError } from './errors.ts';
 import { scoreChoiceItems } from './choices.ts';
 import { scoreItems } from './scoring.ts';
+import { DeviceScorer, type LogitsType, type OrtTensor, type OrtWebModule } from './device-scoring.ts';
 import type { Engine, LoadOptions, LoadedModel, ModelInfo } from './types.ts';
 
 export interface TransformersEngineConfig {
@@ -44,6 +45,44 @@ export interface TransformersEngineConfig {
     match(request: string): Promise<Response | undefined>;
     put(request: string, response: Response, progress?: (p: { progress: number; loaded: number; total: number }) => void): Promise<void>;
   } | null;
+  /**
+   * The onnxruntime-web module transformers.js runs on (the worker passes
+   * `import * as ort from 'onnxruntime-web/webgpu'`). With it, WebGPU models score on the device:
+   * logits never leave the GPU, only per-position log-probs and argmax ids do (device-scoring.ts).
+   * Without it (Node, onnxruntime-node) the logits of scored calls come to the CPU.
+   */
+  ort?: OrtWebModule | null;
+  /**
+   * Threads per operator for onnxruntime-node (device 'cpu'). Default: one thread for models under
+   * SINGLE_THREAD_BELOW_PARAMS parameters, the runtime's default (one per core) above.
+   */
+  cpuThreads?: number;
+}
+
+/**
+ * Below this many parameters the engine runs onnxruntime-node on one thread per operator. An op
+ * of a model this small (the bundled ladder: 2K-800K parameters, 17-token vocabulary) is less work
+ * than handing it to the runtime's thread pool and waiting for it; measured on the 2-core VM
+ * (docs/benchmarks.md): CPU time per 100 items 28.5 -> 14.0 ms (arith-l2-d32) and 55 -> 37 ms
+ * (arith-l4-d128), and wall time drops with it because no thread spins waiting for a core that
+ * another job holds. Larger models (a GPT-2 vocabulary: 3M+ parameters) keep the default, where
+ * several cores do shorten a forward pass on a quiet machine.
+ */
+export const SINGLE_THREAD_BELOW_PARAMS = 2_000_000;
+
+/**
+ * Parameters of a GPT-2-style decoder from its config: token and position embeddings (tied
+ * output), per layer attention 4 d^2 + 4 d, MLP 2 d inner + inner + d, two LayerNorms 4 d, and the
+ * final LayerNorm 2 d; null when the config lacks the sizes.
+ */
+export function estimateParams(cfg: Record<string, unknown>): number | null {
+  const d = Number(cfg.n_embd ?? cfg.hidden_size ?? NaN);
+  const layers = Number(cfg.n_layer ?? cfg.num_hidden_layers ?? NaN);
+  const vocab = Number(cfg.vocab_size ?? NaN);
+  const positions = Number(cfg.n_positions ?? 0);
+  if (![d, layers, vocab].every((x) => Number.isFinite(x) && x > 0)) return null;
+  const inner = Number(cfg.n_inner ?? cfg.intermediate_size ?? 4 * d);
+  return vocab * d + (Number.isFinite(positions) ? positions * d : 0) + layers * (4 * d * d + 2 * d * inner + 9 * d + inner) + 2 * d;
 }
 
 // transformers.js's own fetch, restored for engines configured without one.
@@ -135,10 +174,18 @@ export class TransformersBackend implements ModelBackend {
   readonly padTokenId: number;
   readonly maxSequenceLength: number | null;
 
+  /** Width of the logits output (the graph's fixed last dim, else the config's vocabulary). */
+  private readonly logitsVocab: number;
+  private readonly logitsType: LogitsType;
+  private readonly hasLogitsToKeep: boolean;
+
+  /** `scorer`: scores on the GPU where the logits are (WebGPU with the runtime's module; device-scoring.ts). */
   constructor(
     private readonly model: HfModel,
     private readonly tokenizer: HfTokenizer,
+    private scorer: DeviceScorer | null = null,
   ) {
+    this.ownedScorer = scorer;
     const cfg = model.config as unknown as Record<string, unknown>;
     this.vocabSize = Number(cfg.vocab_size);
     const eos = (model.generation_config as unknown as Record<string, unknown> | null)?.eos_token_id ?? cfg.eos_token_id ?? tokenizer.eos_token_id;
@@ -149,6 +196,22 @@ export class TransformersBackend implements ModelBackend {
     const maxLen = cfg.n_positions ?? cfg.max_position_embeddings;
     this.maxSequenceLength = typeof maxLen === 'number' && maxLen > 0 ? maxLen : null;
     this.kvBytesPerToken = kvBytesPerTokenOf(cfg, this.session().inputMetadata);
+    const logitsMeta = (this.session() as unknown as { outputMetadata?: { name: string; type?: string; shape?: unknown[] }[] }).outputMetadata?.find((m) => m.name === 'logits');
+    this.logitsType = logitsMeta?.type === 'float16' ? 'float16' : 'float32';
+    const lastDim = logitsMeta?.shape?.[2];
+    this.logitsVocab = typeof lastDim === 'number' && lastDim > 0 ? lastDim : this.vocabSize;
+    this.hasLogitsToKeep = this.session().inputNames.includes('num_logits_to_keep');
+  }
+
+  /** The scorer to release at dispose, also after a failure stopped its use. */
+  private readonly ownedScorer: DeviceScorer | null;
+
+  /** Whether key/value rows are gathered on the GPU (cleared after a failure there). */
+  private gatherOnDevice = true;
+
+  /** Whether scored calls reduce their logits on the GPU (only log-probs and argmax ids come back). */
+  get scoresOnDevice(): boolean {
+    return this.scorer !== null;
   }
 
   readonly kvBytesPerToken: number;
@@ -164,7 +227,7 @@ export class TransformersBackend implements ModelBackend {
    * built as transformers.js builds them: position ids = cumsum(mask) - 1 (1 on padding), empty
    * past tensors on the first call.
    */
-  private async runSession(input: StepInput, fetchLogits: boolean): Promise<Record<string, unknown>> {
+  private async runSession(input: StepInput, fetchLogits: boolean | { into: unknown }): Promise<Record<string, unknown>> {
     const session = this.session() as unknown as {
       inputNames: string[];
       outputNames: string[];
@@ -204,13 +267,29 @@ export class TransformersBackend implements ModelBackend {
       else throw new EngineError(`The model's graph has an input the engine does not know how to fill: ${name}.`);
     }
     const ort = Object.fromEntries(Object.entries(feeds).map(([k, v]) => [k, (v as unknown as { ort_tensor: unknown }).ort_tensor]));
-    const fetches = session.outputNames.filter((n) => fetchLogits || n !== 'logits');
-    const out = await session.run(ort, fetches);
+    // Logits written into a given GPU tensor: fetches as an object, the other outputs where the
+    // session's preferred locations put them (null = let the runtime allocate).
+    const fetches =
+      typeof fetchLogits === 'object'
+        ? Object.fromEntries(session.outputNames.map((n) => [n, n === 'logits' ? fetchLogits.into : null]))
+        : session.outputNames.filter((n) => fetchLogits || n !== 'logits');
+    const out = await session.run(ort, fetches as string[]);
     const Wrap = Tensor as unknown as new (ortTensor: unknown) => Tensor;
     return Object.fromEntries(Object.entries(out).map(([k, v]) => [k, new Wrap(v)]));
   }
 
   async step(input: StepInput): Promise<StepScores> {
+    if (this.scorer && input.positions.length > 0) {
+      try {
+        return await this.stepOnDevice(input, this.scorer);
+      } catch (err) {
+        // Out of memory is the planner's to handle (it retries with a smaller budget); anything
+        // else means this runtime cannot score on the device: say so once, score on the CPU.
+        if (isOutOfMemory(err)) throw err;
+        console.warn(`Scoring on the GPU failed (${err instanceof Error ? err.message : String(err)}); reading logits back to the CPU instead.`);
+        this.scorer = null;
+      }
+    }
     const { rows, columns } = input;
     const pastLength = input.past?.length ?? 0;
     const out = await this.runSession(input, input.positions.length > 0);
@@ -234,7 +313,8 @@ export class TransformersBackend implements ModelBackend {
       for (let k = 0; k < K; k++) {
         const p = input.positions[k];
         const offset = (Math.floor(p / columns) * kept + (p % columns) - (columns - kept)) * vocab;
-        const r = logSoftmaxAt(data, offset, vocab, input.targets[k]);
+        const target = input.targets[k];
+        const r = target < 0 ? argmaxCheckedAt(data, offset, vocab) : logSoftmaxAt(data, offset, vocab, target);
         logprobs[k] = r.logprob;
         argmax[k] = r.argmax;
       }
@@ -247,17 +327,68 @@ export class TransformersBackend implements ModelBackend {
     }
   }
 
+  /**
+   * One step with the logits written into a GPU buffer and reduced there (device-scoring.ts): the
+   * CPU receives a log-prob and an argmax id per scored position.
+   */
+  private async stepOnDevice(input: StepInput, scorer: DeviceScorer): Promise<StepScores> {
+    const { rows, columns } = input;
+    const kept = input.lastOnly && this.hasLogitsToKeep ? 1 : columns;
+    const logits = scorer.logitsOutput([rows, kept, this.logitsVocab], this.logitsType);
+    const out = await this.runSession(input, { into: logits });
+    const tensors: Record<string, Tensor> = {};
+    for (const [name, value] of Object.entries(out)) {
+      if (name.startsWith('present')) tensors[name.replace('present', 'past_key_values')] = value as Tensor;
+    }
+    const cache = new TransformersCache(tensors, rows, (input.past?.length ?? 0) + columns);
+    try {
+      const K = input.positions.length;
+      const rowColumn = new Int32Array(2 * K);
+      for (let k = 0; k < K; k++) {
+        const p = input.positions[k];
+        rowColumn[2 * k] = Math.floor(p / columns);
+        rowColumn[2 * k + 1] = (p % columns) - (columns - kept);
+      }
+      // Argmax-only positions (target -1) are scored at token 0; their log-prob only says whether the logits are finite.
+      const { logprobs, argmax } = await scorer.score(logits, rowColumn, input.targets.map((t) => Math.max(t, 0)), this.logitsType);
+      input.targets.forEach((t, k) => {
+        if (t < 0) logprobs[k] = Number.isFinite(logprobs[k]) ? 0 : NaN;
+      });
+      return { logprobs, argmax, cache };
+    } catch (err) {
+      this.disposeCache(cache);
+      throw err;
+    }
+  }
+
   async selectRows(cache: KvCache, rows: number[]): Promise<KvCache> {
     const src = cache as TransformersCache;
     const tensors: Record<string, Tensor> = {};
+    const Wrap = Tensor as unknown as new (ortTensor: unknown) => Tensor;
     for (const [name, t] of Object.entries(src.tensors)) {
-      const [b, ...rest] = t.dims;
+      for (const row of rows) if (row < 0 || row >= t.dims[0]) throw new EngineError(`Cache row ${row} is out of range (${t.dims[0]} rows).`);
+      const ort = (t as unknown as { ort_tensor: OrtTensor }).ort_tensor;
+      if (this.scorer && this.gatherOnDevice && ort.location === 'gpu-buffer') {
+        // The cache stays on the GPU: gather its rows there instead of a round trip through the CPU.
+        try {
+          tensors[name] = new Wrap(await this.scorer.gatherRows(ort, rows));
+          continue;
+        } catch (err) {
+          if (isOutOfMemory(err)) {
+            for (const done of Object.values(tensors)) done.dispose();
+            throw err;
+          }
+          // As in step(): say so once and take the CPU round trip from now on.
+          console.warn(`Selecting cache rows on the GPU failed (${err instanceof Error ? err.message : String(err)}); copying them through the CPU instead.`);
+          this.gatherOnDevice = false;
+        }
+      }
+      const [, ...rest] = t.dims;
       const per = rest.reduce((x, y) => x * y, 1);
       const data = await tensorData(t);
       const Ctor = (data as unknown as { constructor: new (n: number) => Float32Array }).constructor;
       const out = new Ctor(rows.length * per);
       rows.forEach((row, i) => {
-        if (row < 0 || row >= b) throw new EngineError(`Cache row ${row} is out of range (${b} rows).`);
         out.set((data as Float32Array).subarray(row * per, (row + 1) * per), i * per);
       });
       tensors[name] = new Tensor(t.type as 'float32', out, [rows.length, ...rest]);
@@ -273,9 +404,20 @@ export class TransformersBackend implements ModelBackend {
     return this.tokenizer.encode(text, { add_special_tokens: false });
   }
 
+  /** Text of single tokens: greedy decoding and output trimming ask for each new token's text. */
+  private readonly pieces = new Map<number, string>();
+
   decode(ids: number[]): string {
     // transformers.js throws on an empty list; an output cut before its first token is empty text.
     if (ids.length === 0) return '';
+    if (ids.length === 1) {
+      let piece = this.pieces.get(ids[0]);
+      if (piece === undefined) {
+        piece = this.tokenizer.decode(ids, { skip_special_tokens: true });
+        this.pieces.set(ids[0], piece);
+      }
+      return piece;
+    }
     return this.tokenizer.decode(ids, { skip_special_tokens: true });
   }
 
@@ -324,6 +466,7 @@ export class TransformersBackend implements ModelBackend {
   }
 
   async dispose(): Promise<void> {
+    await this.ownedScorer?.dispose();
     await this.model.dispose();
   }
 }
@@ -378,10 +521,19 @@ export function createTransformersEngine(config: TransformersEngineConfig): Engi
       try {
         tokenizer = await AutoTokenizer.from_pretrained(ref.id, common);
         const chunks = ref.source === 'hub' ? (config.externalDataChunks?.(ref) ?? null) : null;
+        // onnxruntime-node only (device 'cpu'): threads per operator by model size (see SINGLE_THREAD_BELOW_PARAMS).
+        let cpu: { config: Awaited<ReturnType<typeof AutoConfig.from_pretrained>>; session_options: { intraOpNumThreads?: number } } | null = null;
+        if (ref.device === 'cpu') {
+          const modelConfig = await AutoConfig.from_pretrained(ref.id, common);
+          const params = estimateParams(modelConfig as unknown as Record<string, unknown>);
+          const threads = config.cpuThreads ?? (params !== null && params < SINGLE_THREAD_BELOW_PARAMS ? 1 : undefined);
+          cpu = { config: modelConfig, session_options: threads ? { intraOpNumThreads: threads } : {} };
+        }
         model = await AutoModelForCausalLM.from_pretrained(ref.id, {
           ...common,
           device: ref.device,
           dtype: ref.dtype,
+          ...(cpu ?? {}),
           ...(chunks ? { use_external_data_format: chunks } : {}),
         });
       } catch (err) {
@@ -397,7 +549,16 @@ export function createTransformersEngine(config: TransformersEngineConfig): Engi
             (missing.length ? ` (missing: ${missing.join(', ')})` : '') + '.',
         );
       }
-      const backend = new TransformersBackend(model, tokenizer);
+      let scorer: DeviceScorer | null = null;
+      if (ref.device === 'webgpu' && config.ort) {
+        try {
+          scorer = await DeviceScorer.create(config.ort);
+        } catch (err) {
+          // The engine still works, reading logits back to the CPU; say why it does.
+          console.warn(`Scoring on the GPU is unavailable (${err instanceof Error ? err.message : String(err)}); logits will be read back to the CPU.`);
+        }
+      }
+      const backend = new TransformersBackend(model, tokenizer, scorer);
       const cfg = model.config as unknown as Record<string, unknown>;
       const info: ModelInfo = {
         id: ref.id,
@@ -407,6 +568,7 @@ export function createTransformersEngine(config: TransformersEngineConfig): Engi
         vocabSize: backend.vocabSize,
         eosTokenIds: backend.eosTokenIds,
         modelType: String(cfg.model_type ?? 'unknown'),
+        scoresOnDevice: backend.scoresOnDevice,
       };
       return {
         info,

@@ -22,6 +22,11 @@ export interface ModelInfo {
   vocabSize: number;
   eosTokenIds: number[];
   modelType: string;
+  /**
+   * True when scoring reduces the logits on the GPU (WebGPU): only log-probs and argmax ids are
+   * read back. Absent or false: logits of scored calls come to the CPU.
+   */
+  scoresOnDevice?: boolean;
 }
 
 export interface LoadProgress {

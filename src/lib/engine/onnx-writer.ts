@@ -1,7 +1,8 @@
 /**
  * A minimal ONNX (protobuf) writer: enough of onnx.proto (ModelProto, GraphProto, NodeProto,
- * AttributeProto, TensorProto, ValueInfoProto) to build the benchmarks' random models at run
- * time without Python. Field numbers are onnx.proto's.
+ * AttributeProto, TensorProto, ValueInfoProto) to build small graphs at run time without Python:
+ * the benchmarks' random models and the engine's on-device scoring graph (device-scoring.ts).
+ * Field numbers are onnx.proto's.
  */
 
 class Writer {
@@ -67,7 +68,7 @@ class Writer {
   }
 }
 
-export const DataType = { FLOAT: 1, INT32: 6, INT64: 7, BOOL: 9 } as const;
+export const DataType = { FLOAT: 1, INT32: 6, INT64: 7, BOOL: 9, FLOAT16: 10 } as const;
 
 export type Attr = number | number[] | string | { float: number } | { tensor: Initializer };
 

@@ -1,0 +1,69 @@
+/**
+ * Small ONNX graphs the engine runs next to the model on the same device (WebGPU), so that what
+ * the model leaves on the GPU is reduced there and only the answer travels to the CPU.
+ */
+import { DataType, encodeModel, int64Tensor } from './onnx-writer.ts';
+
+/**
+ * Scoring graph: logits [rows, columns, vocab] (a GPU buffer), index [picks, 2] (row, column of
+ * each scored position), target [picks, 1]. Outputs per pick: logprob = log softmax(logits at the
+ * position)[target] ([picks, 1], float32) and argmax ([picks], int64; ArgMax's default
+ * select_last_index = 0 keeps the first index on ties, as logSoftmaxAt does). The CPU then
+ * receives 12 bytes per scored position instead of vocab x 4 per column of every row.
+ */
+export function scoringGraph(logitsType: number = DataType.FLOAT): Uint8Array {
+  // float16 logits (fp16 and q4f16 models): the picked rows are cast to float32 before the
+  // reductions, so a sum over the vocabulary does not lose precision or overflow in half floats.
+  const half = logitsType === DataType.FLOAT16;
+  return encodeModel(
+    {
+      name: 'emergence-lab-scoring',
+      // log softmax written out (max, subtract, exp, sum, log): onnxruntime-web's WebGPU provider
+      // has no LogSoftmax kernel and would copy the picked rows to the CPU for it.
+      nodes: [
+        ...(half
+          ? [
+              { op: 'GatherND', inputs: ['logits', 'index'], outputs: ['pickedHalf'] },
+              { op: 'Cast', inputs: ['pickedHalf'], outputs: ['picked'], attrs: { to: DataType.FLOAT } },
+            ]
+          : [{ op: 'GatherND', inputs: ['logits', 'index'], outputs: ['picked'] }]),
+        { op: 'ReduceMax', inputs: ['picked'], outputs: ['max'], attrs: { axes: [1], keepdims: 1 } },
+        { op: 'Sub', inputs: ['picked', 'max'], outputs: ['shifted'] },
+        { op: 'Exp', inputs: ['shifted'], outputs: ['exp'] },
+        { op: 'ReduceSum', inputs: ['exp', 'axis1'], outputs: ['sum'], attrs: { keepdims: 1 } },
+        { op: 'Log', inputs: ['sum'], outputs: ['logsum'] },
+        { op: 'GatherElements', inputs: ['shifted', 'target'], outputs: ['shiftedTarget'], attrs: { axis: 1 } },
+        { op: 'Sub', inputs: ['shiftedTarget', 'logsum'], outputs: ['logprob'] },
+        { op: 'ArgMax', inputs: ['picked'], outputs: ['argmax'], attrs: { axis: 1, keepdims: 0 } },
+      ],
+      initializers: [int64Tensor('axis1', [1], [1])],
+      inputs: [
+        { name: 'logits', type: half ? DataType.FLOAT16 : DataType.FLOAT, dims: ['rows', 'columns', 'vocab'] },
+        { name: 'index', type: DataType.INT64, dims: ['picks', 2] },
+        { name: 'target', type: DataType.INT64, dims: ['picks', 1] },
+      ],
+      outputs: [
+        { name: 'logprob', type: DataType.FLOAT, dims: ['picks', 1] },
+        { name: 'argmax', type: DataType.INT64, dims: ['picks'] },
+      ],
+    },
+    13,
+  );
+}
+
+/** Row gather for key/value caches kept on the GPU: y = x[rows] along axis 0 (x is [batch, heads, length, head_dim]). */
+export function rowGatherGraph(dataType: number = DataType.FLOAT): Uint8Array {
+  return encodeModel(
+    {
+      name: 'emergence-lab-row-gather',
+      nodes: [{ op: 'Gather', inputs: ['x', 'rows'], outputs: ['y'], attrs: { axis: 0 } }],
+      initializers: [],
+      inputs: [
+        { name: 'x', type: dataType, dims: ['batch', 'heads', 'length', 'head_dim'] },
+        { name: 'rows', type: DataType.INT64, dims: ['n'] },
+      ],
+      outputs: [{ name: 'y', type: dataType, dims: ['n', 'heads', 'length', 'head_dim'] }],
+    },
+    13,
+  );
+}
