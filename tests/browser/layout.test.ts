@@ -65,7 +65,8 @@ describe('phone-first layout', () => {
 
     await page.getByTestId('run').click();
     expect(await waitForRunEnd(page)).toBe('done');
-    const top = await pageTop(page, 'figure[data-panel]');
+    // The first chart of any kind: the headline's three-metric chart, or a metric panel.
+    const top = await pageTop(page, 'figure.chart-panel');
     expect(top, 'a chart is on the page').not.toBeNull();
     expect(top!).toBeLessThan(2 * PHONE.height);
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
@@ -91,7 +92,7 @@ describe('phone-first layout', () => {
     expect(await page.getByTestId('origin-env').isVisible()).toBe(false);
     expect(await page.getByTestId('origin-summary').textContent()).toMatch(/Computed elsewhere.*7 models/);
     expect(await pageTop(page, '[data-testid=rerun]')).toBeLessThan(PHONE.height);
-    expect(await pageTop(page, 'figure[data-panel]')).toBeLessThan(2 * PHONE.height);
+    expect(await pageTop(page, 'figure.chart-panel')).toBeLessThan(2 * PHONE.height);
     // The provenance is one click away.
     await page.getByTestId('origin-details').locator('summary').click();
     expect(await page.getByTestId('origin-env').isVisible()).toBe(true);
@@ -120,7 +121,7 @@ describe('phone-first layout', () => {
     expect(origin.y).toBeLessThan(run.y);
     expect(run.y).toBeLessThan(form.y);
     expect(Math.abs(results.y - origin.y)).toBeLessThan(2);
-    expect(await pageTop(page, 'figure[data-panel]')).toBeLessThan(900);
+    expect(await pageTop(page, 'figure.chart-panel')).toBeLessThan(900);
     await context.close();
   });
 });
