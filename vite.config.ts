@@ -38,6 +38,11 @@ function serveOrtWasm(): Plugin {
         if (!req.url?.includes('/ort/') || !name || !ORT_FILES.includes(name)) return next();
         res.setHeader('Content-Type', name.endsWith('.wasm') ? 'application/wasm' : 'text/javascript');
         res.setHeader('Cross-Origin-Resource-Policy', 'same-origin');
+        // This middleware answers before Vite's own, so server.headers never reach these files. The
+        // .mjs is also the script of ONNX Runtime's pthread workers: without COOP/COEP of its own such a
+        // worker is not cross-origin isolated, cannot share the wasm memory, and a multi-threaded
+        // session never starts (the run hangs at its first model under `npm run dev`).
+        for (const [k, v] of Object.entries(isolationHeaders)) res.setHeader(k, v);
         res.end(readFileSync(join(dir, name)));
       });
     },
