@@ -2,6 +2,7 @@
  * Files the lab downloads: the run results (same bytes as `npm run eval -- --out`), names, and
  * chart images (a panel drawn at 2× with title, legend and a footer of the run's facts).
  */
+import { drawPoint } from 'chart.js/helpers';
 import type { RunResult } from '../results/types.ts';
 import { taskSlug } from '../tasks/imported/generate.ts';
 import { getTaskKind } from '../tasks/registry.ts';
@@ -148,54 +149,8 @@ function drawMarker(ctx: CanvasRenderingContext2D, e: ExportLegendEntry, x: numb
   ctx.setLineDash([]);
   ctx.fillStyle = e.dashed ? 'transparent' : e.color;
   ctx.lineWidth = 1.5;
-  const cx = x + 13;
-  ctx.beginPath();
-  switch (e.shape) {
-    case 'triangle':
-      ctx.moveTo(cx, y - 4);
-      ctx.lineTo(cx + 4, y + 3.5);
-      ctx.lineTo(cx - 4, y + 3.5);
-      ctx.closePath();
-      break;
-    case 'rect':
-    case 'rectRounded':
-      ctx.rect(cx - 3.5, y - 3.5, 7, 7);
-      break;
-    case 'rectRot':
-      ctx.moveTo(cx, y - 4.5);
-      ctx.lineTo(cx + 4.5, y);
-      ctx.lineTo(cx, y + 4.5);
-      ctx.lineTo(cx - 4.5, y);
-      ctx.closePath();
-      break;
-    case 'crossRot':
-      ctx.moveTo(cx - 3.5, y - 3.5);
-      ctx.lineTo(cx + 3.5, y + 3.5);
-      ctx.moveTo(cx - 3.5, y + 3.5);
-      ctx.lineTo(cx + 3.5, y - 3.5);
-      break;
-    case 'star':
-      // Chart.js's star: a plus and a cross.
-      ctx.moveTo(cx - 3.2, y - 3.2);
-      ctx.lineTo(cx + 3.2, y + 3.2);
-      ctx.moveTo(cx - 3.2, y + 3.2);
-      ctx.lineTo(cx + 3.2, y - 3.2);
-      ctx.moveTo(cx, y - 4.5);
-      ctx.lineTo(cx, y + 4.5);
-      ctx.moveTo(cx - 4.5, y);
-      ctx.lineTo(cx + 4.5, y);
-      break;
-    case 'cross':
-      ctx.moveTo(cx, y - 4.5);
-      ctx.lineTo(cx, y + 4.5);
-      ctx.moveTo(cx - 4.5, y);
-      ctx.lineTo(cx + 4.5, y);
-      break;
-    default:
-      ctx.arc(cx, y, 3.5, 0, 2 * Math.PI);
-  }
-  if (e.shape !== 'crossRot' && e.shape !== 'cross' && e.shape !== 'star') ctx.fill();
-  ctx.stroke();
+  // Chart.js's own marker drawing: the legend shows exactly the shape the chart draws.
+  drawPoint(ctx, { pointStyle: e.shape, rotation: 0, radius: 4, borderWidth: 1.5 }, x + 13, y);
   ctx.restore();
 }
 
