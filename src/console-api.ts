@@ -3,21 +3,11 @@
  * browser tests): generate seeded items and score them on a model in the engine worker.
  */
 import { EngineClient } from './lib/run/client.ts';
-import type { WorkerRunConfig } from './lib/run/protocol.ts';
+import { workerConfig } from './ui/worker-config.ts';
 import { generateArithmeticItems } from './lib/tasks/arithmetic.ts';
 import type { ArithmeticTask, ModelRef } from './lib/spec/schema.ts';
 import type { GenerationItem } from './lib/tasks/types.ts';
 import { APP_VERSION } from './lib/spec/defaults.ts';
-
-export function workerConfig(remoteHost: string | null = null): WorkerRunConfig {
-  const at = (path: string) => new URL(path, document.baseURI).href;
-  return {
-    modelBaseUrl: at('models/'),
-    wasmPaths: { mjs: at('ort/ort-wasm-simd-threaded.asyncify.mjs'), wasm: at('ort/ort-wasm-simd-threaded.asyncify.wasm') },
-    remoteHost,
-    params: {},
-  };
-}
 
 export interface ConsoleApi {
   version: string;

@@ -5,7 +5,7 @@
  */
 import { probeGpu, type GpuCapability } from '../lib/capability/webgpu.ts';
 import { browserStorage, runBackendProbe, withStoredChoice } from '../lib/capability/backend-probe.ts';
-import { workerConfig } from '../console-api.ts';
+import { workerConfig } from './worker-config.ts';
 import {
   BUNDLED_LADDERS,
   bundledLadderOf,
@@ -481,12 +481,7 @@ export class Lab {
       return position ? [[m.id, position] as const] : [];
     }));
     const config: WorkerRunConfig = {
-      modelBaseUrl: new URL('models/', document.baseURI).href,
-      wasmPaths: {
-        mjs: new URL('ort/ort-wasm-simd-threaded.asyncify.mjs', document.baseURI).href,
-        wasm: new URL('ort/ort-wasm-simd-threaded.asyncify.wasm', document.baseURI).href,
-      },
-      remoteHost: null,
+      ...workerConfig(),
       params: runParams(spec, null, bundledParams),
       scales,
       taskData,
