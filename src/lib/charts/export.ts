@@ -205,20 +205,19 @@ export function composeExport(chartImage: CanvasImageSource, cssWidth: number, c
   ctx.fillRect(0, 0, width, height);
   ctx.textBaseline = 'alphabetic';
   let y = pad;
-  ctx.fillStyle = colors.fg;
-  ctx.font = titleFont;
-  for (const l of titleLines) {
-    y += 17;
-    ctx.fillText(l, pad, y);
-    y += 4;
-  }
-  if (subtitleLines.length > 0) {
-    ctx.font = subtitleFont;
-    for (const l of subtitleLines) {
-      y += 14;
+  /** Lines of one font, each `ascent` below the previous line's gap. */
+  const textBlock = (lines: string[], font: string, ascent: number, gap: number) => {
+    ctx.font = font;
+    for (const l of lines) {
+      y += ascent;
       ctx.fillText(l, pad, y);
-      y += 3;
+      y += gap;
     }
+  };
+  ctx.fillStyle = colors.fg;
+  textBlock(titleLines, titleFont, 17, 4);
+  if (subtitleLines.length > 0) {
+    textBlock(subtitleLines, subtitleFont, 14, 3);
     y += 4;
   }
   y += 6;
@@ -238,12 +237,7 @@ export function composeExport(chartImage: CanvasImageSource, cssWidth: number, c
   ctx.drawImage(chartImage, pad, y, cssWidth, cssHeight);
   y += cssHeight + 6;
   ctx.fillStyle = colors.muted;
-  ctx.font = footerFont;
-  for (const l of footerLines) {
-    y += 12;
-    ctx.fillText(l, pad, y);
-    y += 3;
-  }
+  textBlock(footerLines, footerFont, 12, 3);
   const lines = [...titleLines, ...subtitleLines, ...content.legend.map((e) => `${e.dashed ? 'dashed' : 'solid'}: ${e.label}`), `x axis: ${content.axes.x}`, `y axis: ${content.axes.y}`, ...footerLines];
   return { canvas, lines, cssWidth, cssHeight, scale };
 }
