@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { AutoTokenizer, pipeline, Tensor } from '@huggingface/transformers';
 import { ladderModelId, modelsByScale } from '../src/lib/catalog/ladder.ts';
-import { loadLadder, MODELS_DIR } from '../src/cli/node-engine.ts';
+import { loadLadder, MODELS_DIR, NODE_RUNTIME } from '../src/cli/node-engine.ts';
 import { configureTransformers, createTransformersEngine } from '../src/lib/engine/transformers-backend.ts';
 import type { RawItemResult } from '../src/lib/engine/types.ts';
 import { generateArithmeticItems } from '../src/lib/tasks/arithmetic.ts';
@@ -31,6 +31,8 @@ const { values } = parseArgs({
     batch: { type: 'string', default: '32' },
     // Random model: layers x width (GPT-2 small is 12x768; vocabulary always GPT-2's 50,257).
     random: { type: 'string', default: '2x64' },
+    // Engine threads per operator (default: the engine's own rule, SINGLE_THREAD_BELOW_PARAMS).
+    threads: { type: 'string' },
   },
 });
 const reps = Number(values.reps);
@@ -98,7 +100,7 @@ const rows: { label: string; params: string; engine: number; baseline: number; r
 
 console.log(`${items.length} items (add, 1-5 digits, seed 7), batch ${values.batch}, ${reps} alternating repetitions after a warm-up, onnxruntime-node CPU fp32`);
 for (const m of models) {
-  const engine = createTransformersEngine({ localModelPath: m.modelsDir, remoteHost: null });
+  const engine = createTransformersEngine({ localModelPath: m.modelsDir, remoteHost: null, ...NODE_RUNTIME, ...(values.threads ? { cpuThreads: Number(values.threads) } : {}) });
   const model = await engine.load({ id: m.id, source: 'bundled', revision: null, dtype: 'fp32', device: 'cpu' });
   const baseline = await makeBaseline(m);
   const runEngine = () => model.score(items, { maxBatchSize: Number(values.batch) });

@@ -4,7 +4,8 @@ import { fileURLToPath } from 'node:url';
 import { dirname, join, resolve } from 'node:path';
 import { env as transformersEnv } from '@huggingface/transformers';
 import { parseLadderManifest, type LadderManifest } from '../lib/catalog/ladder.ts';
-import { createTransformersEngine } from '../lib/engine/transformers-backend.ts';
+import * as ortNode from 'onnxruntime-node';
+import { createTransformersEngine, type TransformersEngineConfig } from '../lib/engine/transformers-backend.ts';
 import type { Engine } from '../lib/engine/types.ts';
 import { APP_VERSION } from '../lib/spec/defaults.ts';
 import type { RunEnvironment } from '../lib/results/types.ts';
@@ -24,8 +25,18 @@ export async function loadLadder(ladderId: string, modelsDir = MODELS_DIR): Prom
   return parseLadderManifest(JSON.parse(text));
 }
 
+/**
+ * What the engine needs of onnxruntime-node for its scoring head (scoring-head.ts): the runtime
+ * module transformers.js creates sessions with (one copy in node_modules) and a file reader,
+ * since in Node transformers.js hands ONNX Runtime model paths, not bytes.
+ */
+export const NODE_RUNTIME: Pick<TransformersEngineConfig, 'ort' | 'readModelFile'> = {
+  ort: ortNode,
+  readModelFile: async (path) => new Uint8Array(await readFile(path)),
+};
+
 export function createNodeEngine(modelsDir = MODELS_DIR): Engine {
-  return createTransformersEngine({ localModelPath: modelsDir, remoteHost: null });
+  return createTransformersEngine({ localModelPath: modelsDir, remoteHost: null, ...NODE_RUNTIME });
 }
 
 export function nodeEnvironment(): Omit<RunEnvironment, 'finishedAt'> {

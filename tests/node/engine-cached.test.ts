@@ -2,8 +2,10 @@
  * The cached scorer (contexts once, logits only at target positions, greedy decoding resumed
  * from the first miss) against the full-sequence reference scorer (logits of every position,
  * transformers.js generate()): same log-probs within 1e-5, identical greedy outputs, on every
- * bundled rung and on a random model with GPT-2's vocabulary; and an out-of-memory error
- * shrinks the batch without changing results.
+ * bundled rung and on a random model with GPT-2's vocabulary, with the scoring head in the graph
+ * (scoring-head.ts: the LM head only at scored positions, log-softmax and argmax in the runtime)
+ * and without it (logits read in JavaScript); and an out-of-memory error shrinks the batch
+ * without changing results.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -18,11 +20,11 @@ import { NumericError } from '../../src/lib/engine/errors.ts';
 import { scoreChoiceItems } from '../../src/lib/engine/choices.ts';
 import { scoreItemsFullSequence } from '../../src/lib/engine/reference.ts';
 import { scoreItems } from '../../src/lib/engine/scoring.ts';
-import { configureTransformers, TransformersBackend } from '../../src/lib/engine/transformers-backend.ts';
+import { configureTransformers, TransformersBackend, withScoringHead } from '../../src/lib/engine/transformers-backend.ts';
 import type { RawItemResult } from '../../src/lib/engine/types.ts';
 import { generateArithmeticItems } from '../../src/lib/tasks/arithmetic.ts';
 import type { GenerationItem } from '../../src/lib/tasks/types.ts';
-import { loadLadder, MODELS_DIR } from '../../src/cli/node-engine.ts';
+import { loadLadder, MODELS_DIR, NODE_RUNTIME } from '../../src/cli/node-engine.ts';
 
 const ladder = await loadLadder('arith');
 const items = generateArithmeticItems({ kind: 'arithmetic', operation: 'add', digits: [1, 2, 3, 4, 5], perVariant: 10, seed: 21, kShot: 0, template: 'arith-plain' });
@@ -31,11 +33,14 @@ const kshot = generateArithmeticItems({ kind: 'arithmetic', operation: 'add', di
 // Without the end token the shortcut needs the argmax after the target, and decoding can run past it.
 const noEnd: GenerationItem[] = items.slice(0, 25).map((i) => ({ ...i, id: `${i.id}-noeos`, endToken: false }));
 
-async function openBackend(modelsDir: string, id: string): Promise<TransformersBackend> {
+async function openBackend(modelsDir: string, id: string, head: boolean): Promise<TransformersBackend> {
   configureTransformers({ localModelPath: modelsDir, remoteHost: null });
   const tokenizer = await AutoTokenizer.from_pretrained(id, { local_files_only: true });
-  const model = await AutoModelForCausalLM.from_pretrained(id, { local_files_only: true, device: 'cpu', dtype: 'fp32' });
-  return new TransformersBackend(model, tokenizer);
+  const load = () => AutoModelForCausalLM.from_pretrained(id, { local_files_only: true, device: 'cpu', dtype: 'fp32' });
+  const model = head ? await withScoringHead(NODE_RUNTIME.ort!, NODE_RUNTIME.readModelFile, load) : await load();
+  const backend = new TransformersBackend(model, tokenizer);
+  expect(backend.projectsScoredOnly).toBe(head);
+  return backend;
 }
 
 function expectSame(a: RawItemResult[], b: RawItemResult[]) {
@@ -65,10 +70,12 @@ function oomAbove(backend: ModelBackend, maxRows: number, seen: number[]): Model
   });
 }
 
-describe.each(modelsByScale(ladder).map((m) => [ladderModelId(ladder, m)]))('cached scoring on %s', (modelId) => {
+const withAndWithoutHead = (ids: string[]) => ids.flatMap((id) => [[id, 'with the scoring head', true] as const, [id, 'reading logits', false] as const]);
+
+describe.each(withAndWithoutHead(modelsByScale(ladder).map((m) => ladderModelId(ladder, m))))('cached scoring on %s, %s', (modelId, _label, head) => {
   let backend: TransformersBackend;
   beforeAll(async () => {
-    backend = await openBackend(MODELS_DIR, modelId);
+    backend = await openBackend(MODELS_DIR, modelId, head);
   });
   afterAll(() => backend?.dispose());
 
@@ -81,12 +88,12 @@ describe.each(modelsByScale(ladder).map((m) => [ladderModelId(ladder, m)]))('cac
   });
 });
 
-describe('cached scoring on a random model with GPT-2 vocabulary (50,257)', () => {
+describe.each([['with the scoring head', true] as const, ['reading logits', false] as const])('cached scoring on a random model with GPT-2 vocabulary (50,257), %s', (_label, head) => {
   const dir = mkdtempSync(join(tmpdir(), 'emergence-rand-'));
   let backend: TransformersBackend;
   beforeAll(async () => {
     writeRandomModel(join(dir, 'rand', 'gpt2-vocab'), { vocab: 50257, layers: 2, embd: 64, heads: 4, positions: 256 });
-    backend = await openBackend(dir, 'rand/gpt2-vocab');
+    backend = await openBackend(dir, 'rand/gpt2-vocab', head);
   }, 60_000);
   afterAll(async () => {
     await backend?.dispose();

@@ -9,26 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { rowGatherGraph, scoringGraph } from '../../src/lib/engine/device-graphs.ts';
 import { DataType } from '../../src/lib/engine/onnx-writer.ts';
 import { argmaxCheckedAt, logSoftmaxAt } from '../../src/lib/engine/logits.ts';
-
-/** IEEE half bits of a float (round to nearest even; the test's values are normal halves). */
-function toHalf(x: number): number {
-  const f = new Float32Array([x]);
-  const u = new Uint32Array(f.buffer)[0];
-  const sign = (u >>> 16) & 0x8000;
-  const exp = ((u >>> 23) & 0xff) - 127 + 15;
-  let mant = u & 0x7fffff;
-  if (exp <= 0) return sign; // flush (not used by these values)
-  let h = sign | (exp << 10) | (mant >>> 13);
-  mant &= 0x1fff;
-  if (mant > 0x1000 || (mant === 0x1000 && (h & 1))) h++;
-  return h;
-}
-function fromHalf(h: number): number {
-  const sign = h & 0x8000 ? -1 : 1;
-  const exp = (h >>> 10) & 0x1f;
-  const mant = h & 0x3ff;
-  return exp === 0 ? sign * mant * 2 ** -24 : sign * (1 + mant / 1024) * 2 ** (exp - 15);
-}
+import { fromHalf, toHalf } from '../helpers/tiny-lm.ts';
 
 const i64 = (values: number[], dims: number[]) => new ort.Tensor('int64', BigInt64Array.from(values, (v) => BigInt(v)), dims);
 

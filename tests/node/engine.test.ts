@@ -125,8 +125,8 @@ describe('engine progress, cancellation and bad input', () => {
       const cfg = JSON.parse(readFileSync(join(MODELS_DIR, 'arith', m.id, 'config.json'), 'utf8')) as Record<string, unknown>;
       const estimate = estimateParams(cfg)!;
       expect(Math.abs(estimate - m.params) / m.params, m.id).toBeLessThan(0.02);
-      // The whole bundled ladder runs onnxruntime-node on one thread per operator.
-      expect(estimate).toBeLessThan(SINGLE_THREAD_BELOW_PARAMS);
+      // Rungs up to arith-l3-d64 run onnxruntime-node on one thread per operator, the 4-layer rungs on the runtime's default.
+      expect(estimate < SINGLE_THREAD_BELOW_PARAMS, m.id).toBe(m.params < 300_000);
     }
     // GPT-2 small (124M) keeps the runtime's threads; a config without sizes gives no estimate.
     expect(estimateParams({ vocab_size: 50257, n_embd: 768, n_layer: 12, n_positions: 1024 })! / 124e6).toBeCloseTo(1, 1);

@@ -8,7 +8,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { loadLadder, MODELS_DIR, nodeEnvironment } from '../../src/cli/node-engine.ts';
+import { loadLadder, MODELS_DIR, NODE_RUNTIME, nodeEnvironment } from '../../src/cli/node-engine.ts';
 import { modelsByScale } from '../../src/lib/catalog/ladder.ts';
 import { ModelLoadError } from '../../src/lib/engine/errors.ts';
 import { createTransformersEngine } from '../../src/lib/engine/transformers-backend.ts';
@@ -79,7 +79,7 @@ beforeEach(() => {
 });
 
 function engineOf(session: HubSession) {
-  return createTransformersEngine({ localModelPath: MODELS_DIR, ...session.engineConfig() });
+  return createTransformersEngine({ localModelPath: MODELS_DIR, ...NODE_RUNTIME, ...session.engineConfig() });
 }
 
 async function planGrantScore(session: HubSession, ref: ModelRef) {
@@ -201,7 +201,7 @@ describe('external-data weights (.onnx + .onnx_data)', () => {
     expect(plan.downloadBytes).toBe(m.totalBytes);
 
     // Same weights as the bundled model: the same log-probs.
-    const bundled = await createTransformersEngine({ localModelPath: MODELS_DIR }).load({ id: `arith/${small.id}`, source: 'bundled', revision: null, dtype: 'fp32', device: 'cpu' });
+    const bundled = await createTransformersEngine({ localModelPath: MODELS_DIR, ...NODE_RUNTIME }).load({ id: `arith/${small.id}`, source: 'bundled', revision: null, dtype: 'fp32', device: 'cpu' });
     const expected = await bundled.score(items);
     await bundled.dispose();
     expect(results.length).toBe(items.length);

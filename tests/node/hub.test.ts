@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AutoModelForCausalLM } from '@huggingface/transformers';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createNodeEngine, loadLadder, MODELS_DIR, nodeEnvironment } from '../../src/cli/node-engine.ts';
+import { createNodeEngine, loadLadder, MODELS_DIR, NODE_RUNTIME, nodeEnvironment } from '../../src/cli/node-engine.ts';
 import { modelsByScale } from '../../src/lib/catalog/ladder.ts';
 import { ModelLoadError } from '../../src/lib/engine/errors.ts';
 import { createTransformersEngine } from '../../src/lib/engine/transformers-backend.ts';
@@ -87,7 +87,7 @@ beforeEach(() => {
 });
 
 function hubEngine(session: HubSession): Engine {
-  return createTransformersEngine({ localModelPath: MODELS_DIR, ...session.engineConfig() });
+  return createTransformersEngine({ localModelPath: MODELS_DIR, ...NODE_RUNTIME, ...session.engineConfig() });
 }
 
 /** Plan, grant and load one model; returns the loaded model's scores. */

@@ -62,6 +62,12 @@ export interface ModelBackend {
    */
   readonly kvBytesPerToken: number;
   /**
+   * Whether a step projects onto the vocabulary only at its scored positions (the scoring head,
+   * scoring-head.ts): columns without a score then cost no logits, so a call need not be split
+   * to keep them out of it, and the memory planner counts logits for scored positions only.
+   */
+  readonly projectsScoredOnly?: boolean;
+  /**
    * Run the new columns and score the requested positions where the logits are (the logits never
    * come back whole); returns the cache extended by the new columns. The caller disposes caches.
    */

@@ -24,6 +24,8 @@ export interface MemoryModel {
   kvBytesPerToken: number;
   budgetBytes: number;
   maxRows: number;
+  /** Logits exist only at scored positions (ModelBackend.projectsScoredOnly). */
+  scoredOnly?: boolean;
 }
 
 /** Estimated peak bytes of one call of `rows` x `columns` over sequences `totalLength` long. */
@@ -31,10 +33,16 @@ export function callBytes(rows: number, columns: number, totalLength: number, m:
   return rows * (columns * m.vocab * 4 * LOGITS_PEAK_FACTOR + totalLength * m.kvBytesPerToken * KV_PEAK_FACTOR);
 }
 
-/** Widest call (columns per forward, at least 1) that keeps `rows` rows of `totalLength` within the budget. */
-export function columnsPerCall(rows: number, totalLength: number, m: MemoryModel): number {
+/**
+ * Widest call (columns per forward, at least 1) that keeps `rows` rows of `totalLength` within the
+ * budget. `scoredColumns`: how many of a row's columns carry a score; where logits exist only
+ * there (m.scoredOnly) the other columns cost none, so the whole row runs in one call when its
+ * scored columns fit.
+ */
+export function columnsPerCall(rows: number, totalLength: number, m: MemoryModel, scoredColumns = totalLength): number {
   const perColumn = rows * m.vocab * 4 * LOGITS_PEAK_FACTOR;
   const fixed = rows * totalLength * m.kvBytesPerToken * KV_PEAK_FACTOR;
+  if (m.scoredOnly && fixed + Math.min(scoredColumns, totalLength) * perColumn <= m.budgetBytes) return totalLength;
   return Math.max(1, Math.min(totalLength, Math.floor((m.budgetBytes - fixed) / perColumn)));
 }
 

@@ -125,7 +125,7 @@ export async function scoreContinuations(backend: ModelBackend, groups: Continua
     // Prefill (shared prefix only): one row per group (its first continuation row stands for it); its logits are not needed.
     const groupRow = groups.map((_, g) => rows.findIndex((x) => x.group === g));
     const G = groups.length;
-    const prefillWidth = columnsPerCall(G, N, memory);
+    const prefillWidth = columnsPerCall(G, N, memory, 0);
     for (let from = 0; from < Lp; from += prefillWidth) {
       const to = Math.min(Lp, from + prefillWidth);
       const step = await backend.step({ ids: slice(ids, G, from, to, (i) => groupRow[i]), mask: slice(mask, G, 0, to, (i) => groupRow[i]), rows: G, columns: to - from, past: groupCache, lastOnly: true, positions: new Int32Array(0), targets: new Int32Array(0) });
@@ -138,13 +138,15 @@ export async function scoreContinuations(backend: ModelBackend, groups: Continua
     for (let r0 = 0; r0 < R; r0 += rowChunk) {
       const n = Math.min(rowChunk, R - r0);
       cache = groupCache ? await backend.selectRows(groupCache, rows.slice(r0, r0 + n).map((x) => x.group)) : null;
-      const width = columnsPerCall(n, N, memory);
+      // Scored columns per row: the continuation and the column before it.
+      const width = columnsPerCall(n, N, memory, T + 1);
       // Whole rows with a large vocabulary: the columns before the first scored one run in calls
       // of their own, which fetch no logits, and ONNX Runtime then skips the vocabulary matmul
       // there (measured: a 32 x 20 call of a 2 x 64 model with GPT-2's vocabulary takes 23 ms CPU
       // without the logits output, 90 ms with it). With a small vocabulary (the bundled ladder's
       // 17) those logits cost less than the extra call, so the columns stay in one call.
-      const skipTo = !shared && n * firstNeeded * memory.vocab >= SEPARATE_PREFIX_LOGITS ? firstNeeded : 0;
+      // A backend with a scoring head computes no logits there anyway.
+      const skipTo = !shared && !memory.scoredOnly && n * firstNeeded * memory.vocab >= SEPARATE_PREFIX_LOGITS ? firstNeeded : 0;
       for (let from = Lp, to = 0; from < N; from = to) {
         to = Math.min(N, from + width);
         if (from < skipTo && to > skipTo) to = skipTo;

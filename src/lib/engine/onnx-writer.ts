@@ -5,13 +5,18 @@
  * Field numbers are onnx.proto's.
  */
 
-class Writer {
+export class Writer {
   private chunks: Uint8Array[] = [];
   private size = 0;
 
   private push(b: Uint8Array) {
     this.chunks.push(b);
     this.size += b.length;
+  }
+
+  /** Bytes already encoded (a copied field). */
+  raw(b: Uint8Array) {
+    this.push(b);
   }
 
   varint(v: number | bigint) {
@@ -77,6 +82,10 @@ export interface Node {
   inputs: string[];
   outputs: string[];
   attrs?: Record<string, Attr>;
+  /** Operator domain ('' = ai.onnx). */
+  domain?: string;
+  /** Node name (default: op and index). */
+  name?: string;
 }
 
 export interface Initializer {
@@ -132,24 +141,42 @@ function writeValueInfo(w: Writer, v: ValueInfo) {
   );
 }
 
+function writeNode(nw: Writer, n: Node, i: number) {
+  for (const x of n.inputs) nw.string(1, x);
+  for (const x of n.outputs) nw.string(2, x);
+  nw.string(3, n.name ?? `${n.op}_${i}`);
+  nw.string(4, n.op);
+  for (const [k, a] of Object.entries(n.attrs ?? {})) nw.message(5, (aw) => writeAttr(aw, k, a));
+  if (n.domain) nw.string(7, n.domain);
+}
+
+/** GraphProto fields: nodes (a Node, or a NodeProto already encoded), initializers, inputs, outputs. */
+function writeGraphParts(g: Writer, graph: { nodes: (Node | Uint8Array)[]; initializers: Initializer[]; inputs: ValueInfo[]; outputs: ValueInfo[] }) {
+  graph.nodes.forEach((n, i) => (n instanceof Uint8Array ? g.bytes(1, n) : g.message(1, (nw) => writeNode(nw, n, i))));
+  for (const t of graph.initializers) g.message(5, (tw) => writeTensor(tw, t));
+  for (const v of graph.inputs) g.message(11, (vw) => writeValueInfo(vw, v));
+  for (const v of graph.outputs) g.message(12, (vw) => writeValueInfo(vw, v));
+}
+
+/**
+ * A ModelProto holding only a `graph` field with these parts. Appended to a model's bytes it adds
+ * them to that model's graph: protobuf parsers merge a message field that occurs twice, and
+ * repeated fields (nodes, initializers, inputs, outputs) are concatenated. The original bytes,
+ * weights included, are not touched.
+ */
+export function encodeGraphPatch(parts: { nodes: (Node | Uint8Array)[]; initializers: Initializer[]; inputs: ValueInfo[]; outputs: ValueInfo[] }): Uint8Array {
+  const w = new Writer();
+  w.message(7, (g) => writeGraphParts(g, parts));
+  return w.finish();
+}
+
 export function encodeModel(graph: { name: string; nodes: Node[]; initializers: Initializer[]; inputs: ValueInfo[]; outputs: ValueInfo[] }, opset: number): Uint8Array {
   const w = new Writer();
   w.int(1, 8); // ir_version
   w.string(2, 'emergence-lab-bench');
   w.message(7, (g) => {
-    graph.nodes.forEach((n, i) =>
-      g.message(1, (nw) => {
-        for (const x of n.inputs) nw.string(1, x);
-        for (const x of n.outputs) nw.string(2, x);
-        nw.string(3, `${n.op}_${i}`);
-        nw.string(4, n.op);
-        for (const [k, a] of Object.entries(n.attrs ?? {})) nw.message(5, (aw) => writeAttr(aw, k, a));
-      }),
-    );
     g.string(2, graph.name);
-    for (const t of graph.initializers) g.message(5, (tw) => writeTensor(tw, t));
-    for (const v of graph.inputs) g.message(11, (vw) => writeValueInfo(vw, v));
-    for (const v of graph.outputs) g.message(12, (vw) => writeValueInfo(vw, v));
+    writeGraphParts(g, graph);
   });
   w.message(8, (o) => {
     o.string(1, '');

@@ -69,7 +69,7 @@ export function memoryModelOf(backend: ModelBackend, options: { maxBatchSize?: n
   const budgetBytes = options.logitsBudgetBytes ?? DEFAULT_LOGITS_BUDGET_BYTES;
   if (!Number.isInteger(maxRows) || maxRows < 1) throw new EngineError(`maxBatchSize must be a whole number >= 1, got ${maxRows}.`);
   if (!(budgetBytes > 0)) throw new EngineError(`The memory budget must be positive, got ${budgetBytes} bytes.`);
-  return { vocab: backend.vocabSize, kvBytesPerToken: backend.kvBytesPerToken, budgetBytes, maxRows };
+  return { vocab: backend.vocabSize, kvBytesPerToken: backend.kvBytesPerToken, budgetBytes, maxRows, scoredOnly: backend.projectsScoredOnly ?? false };
 }
 
 /** Whether greedy decoding has finished for these ids (the cut trimGreedyOutput makes). */

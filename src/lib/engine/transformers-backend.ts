@@ -11,6 +11,7 @@ import { CancelledError, EngineError, ModelLoadError } from './errors.ts';
 import { scoreChoiceItems } from './choices.ts';
 import { scoreItems } from './scoring.ts';
 import { DeviceScorer, type LogitsType, type OrtTensor, type OrtWebModule } from './device-scoring.ts';
+import { addScoringHead, HEAD_INPUT_INDEX, HEAD_INPUT_TARGET, HEAD_OUTPUT_ARGMAX, HEAD_OUTPUT_LOGPROB } from './scoring-head.ts';
 import type { Engine, LoadOptions, LoadedModel, ModelInfo } from './types.ts';
 
 export interface TransformersEngineConfig {
@@ -51,7 +52,18 @@ export interface TransformersEngineConfig {
    * logits never leave the GPU, only per-position log-probs and argmax ids do (device-scoring.ts).
    * Without it (Node, onnxruntime-node) the logits of scored calls come to the CPU.
    */
-  ort?: OrtWebModule | null;
+  ort?: OrtWebModule | OrtSessionModule | null;
+  /**
+   * Reads a model file transformers.js hands ONNX Runtime by path (Node: `fs.readFile`), so the
+   * scoring head can be added to it; without it such models load as they are.
+   */
+  readModelFile?: (path: string) => Promise<Uint8Array>;
+  /**
+   * Add the scoring head (scoring-head.ts) to CPU and WASM models: the vocabulary projection then
+   * runs only at scored positions and the runtime returns a log-prob and an argmax per position
+   * instead of logits. Needs `ort`. Default true; WebGPU models score on the device instead.
+   */
+  scoringHead?: boolean;
   /**
    * Threads per operator for onnxruntime-node (device 'cpu'). Default: one thread for models under
    * SINGLE_THREAD_BELOW_PARAMS parameters, the runtime's default (one per core) above.
@@ -61,14 +73,14 @@ export interface TransformersEngineConfig {
 
 /**
  * Below this many parameters the engine runs onnxruntime-node on one thread per operator. An op
- * of a model this small (the bundled ladder: 2K-800K parameters, 17-token vocabulary) is less work
- * than handing it to the runtime's thread pool and waiting for it; measured on the 2-core VM
- * (docs/benchmarks.md): CPU time per 100 items 28.5 -> 14.0 ms (arith-l2-d32) and 55 -> 37 ms
- * (arith-l4-d128), and wall time drops with it because no thread spins waiting for a core that
- * another job holds. Larger models (a GPT-2 vocabulary: 3M+ parameters) keep the default, where
- * several cores do shorten a forward pass on a quiet machine.
+ * of a model this small is less work than handing it to the runtime's thread pool and waiting
+ * for it. Measured on the 2-core VM with `npm run bench -- --threads 1|2` (docs/benchmarks.md,
+ * alternating runs on a quiet machine): up to arith-l3-d64 (153K) one thread is as fast or
+ * faster (arith-l1-d12: 13.2-13.5K items/s against 6.1-10.3K with two); from arith-l4-d96 (451K)
+ * two threads win (arith-l4-d96 6.2-6.6K -> 7.8-8.8K items/s, arith-l4-d128 4.9-5.2K -> 6.7-6.8K).
+ * The crossover lies between the two; larger models keep the runtime's default (one per core).
  */
-export const SINGLE_THREAD_BELOW_PARAMS = 2_000_000;
+export const SINGLE_THREAD_BELOW_PARAMS = 300_000;
 
 /**
  * Parameters of a GPT-2-style decoder from its config: token and position embeddings (tied
@@ -83,6 +95,54 @@ export function estimateParams(cfg: Record<string, unknown>): number | null {
   if (![d, layers, vocab].every((x) => Number.isFinite(x) && x > 0)) return null;
   const inner = Number(cfg.n_inner ?? cfg.intermediate_size ?? 4 * d);
   return vocab * d + (Number.isFinite(positions) ? positions * d : 0) + layers * (4 * d * d + 2 * d * inner + 9 * d + inner) + 2 * d;
+}
+
+/** What the scoring head needs of a runtime module: the class whose `create` transformers.js calls. */
+export interface OrtSessionModule {
+  InferenceSession: { create(model: Uint8Array | string, options?: object): Promise<unknown> };
+}
+
+type CreateSession = (model: Uint8Array | string, options?: object) => Promise<unknown>;
+const headLoads = { active: 0 };
+const ORIGINAL_CREATE = Symbol('emergence-lab original InferenceSession.create');
+
+/**
+ * While a load that wants the scoring head runs, sessions transformers.js creates get the head
+ * added to their graph (scoring-head.ts). The wrapper is installed once on the runtime's
+ * InferenceSession class and does nothing outside such loads; a graph it does not recognise, a
+ * model whose weights sit in external files next to a path, or a failed session with the head
+ * all fall back to the model as it is.
+ */
+export async function withScoringHead<T>(ort: OrtSessionModule, readModelFile: ((path: string) => Promise<Uint8Array>) | undefined, load: () => Promise<T>): Promise<T> {
+  const cls = ort.InferenceSession as OrtSessionModule['InferenceSession'] & { [ORIGINAL_CREATE]?: CreateSession };
+  if (!cls[ORIGINAL_CREATE]) {
+    const create = cls.create.bind(cls) as CreateSession;
+    cls[ORIGINAL_CREATE] = create;
+    cls.create = async (model: Uint8Array | string, options?: object) => {
+      if (headLoads.active === 0) return create(model, options);
+      let bytes: Uint8Array | null = null;
+      if (typeof model !== 'string') bytes = model;
+      else if (readModelFile) bytes = await readModelFile(model);
+      const head = bytes ? addScoringHead(bytes) : null;
+      // A model loaded by path finds its external weight files next to that path only.
+      if (!head?.bytes || (typeof model === 'string' && head.externalData)) return create(model, options);
+      try {
+        const session = (await create(head.bytes, options)) as { outputNames?: string[] };
+        // Reading a property also unmasks the worker's failed-create stand-in (it throws when touched).
+        if (!session.outputNames?.includes(HEAD_OUTPUT_LOGPROB)) throw new Error('the session lacks the head outputs');
+        return session;
+      } catch (err) {
+        console.warn(`The scoring head could not be added (${err instanceof Error ? err.message : String(err)}); scoring reads logits instead.`);
+        return create(model, options);
+      }
+    };
+  }
+  headLoads.active++;
+  try {
+    return await load();
+  } finally {
+    headLoads.active--;
+  }
 }
 
 // transformers.js's own fetch, restored for engines configured without one.
@@ -146,6 +206,37 @@ async function logitsToFloat32(t: TensorLike): Promise<Float32Array> {
   return cpu.data instanceof Float32Array ? cpu.data : Float32Array.from(cpu.data as ArrayLike<number>);
 }
 
+/**
+ * The head's inputs are required inputs of the graph (scoring-head.ts says why), and
+ * transformers.js's own forward and generate (the reference scorer's path) feed exactly the
+ * inputs the session lists and fetch every output. So transformers.js gets a view of the session
+ * without the head: its input names leave the head's out, a run without them gets one dummy
+ * position (the head is not computed unless fetched) and, when it names no outputs, fetches the
+ * model's own.
+ */
+function hideScoringHead(model: HfModel): void {
+  const sessions = (model as unknown as { sessions: Record<string, object> }).sessions;
+  const inner = sessions.model as { inputNames: string[]; outputNames: string[]; run(feeds: Record<string, unknown>, fetches?: unknown, options?: unknown): Promise<unknown> };
+  const headInputs = [HEAD_INPUT_INDEX, HEAD_INPUT_TARGET];
+  const headOutputs = [HEAD_OUTPUT_LOGPROB, HEAD_OUTPUT_ARGMAX];
+  const inputNames = inner.inputNames.filter((n) => !headInputs.includes(n));
+  const modelOutputs = inner.outputNames.filter((n) => !headOutputs.includes(n));
+  const dummy = () => (new Tensor('int64', new BigInt64Array(1), [1]) as unknown as { ort_tensor: unknown }).ort_tensor;
+  sessions.model = new Proxy(inner, {
+    get(target, prop) {
+      if (prop === 'inputNames') return inputNames;
+      if (prop === 'run') {
+        return (feeds: Record<string, unknown>, fetches?: unknown, options?: unknown) => {
+          if (HEAD_INPUT_INDEX in feeds) return target.run(feeds, fetches, options);
+          return target.run({ ...feeds, [HEAD_INPUT_INDEX]: dummy(), [HEAD_INPUT_TARGET]: dummy() }, fetches ?? modelOutputs, options);
+        };
+      }
+      const value = Reflect.get(target, prop, target) as unknown;
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
+}
+
 /** The present.* outputs of a step, renamed as the next step's past_key_values.* inputs. */
 class TransformersCache implements KvCache {
   constructor(
@@ -201,6 +292,19 @@ export class TransformersBackend implements ModelBackend {
     const lastDim = logitsMeta?.shape?.[2];
     this.logitsVocab = typeof lastDim === 'number' && lastDim > 0 ? lastDim : this.vocabSize;
     this.hasLogitsToKeep = this.session().inputNames.includes('num_logits_to_keep');
+    const outputs = (this.session() as unknown as { outputNames: string[] }).outputNames;
+    this.projectsScoredOnly =
+      this.session().inputNames.includes(HEAD_INPUT_INDEX) && outputs.includes(HEAD_OUTPUT_LOGPROB) && outputs.includes(HEAD_OUTPUT_ARGMAX);
+    if (this.projectsScoredOnly) hideScoringHead(model);
+  }
+
+  /** Whether the model's session has the scoring head (scoring-head.ts). */
+  readonly projectsScoredOnly: boolean;
+
+  /** The head's inputs for a step: its scored positions, or none (one dummy position, never fetched). */
+  private headFeeds(positions: Int32Array = new Int32Array(1), targets: Int32Array = new Int32Array(1)): Record<string, Tensor> {
+    if (!this.projectsScoredOnly) return {};
+    return { [HEAD_INPUT_INDEX]: int64From(positions, [positions.length]), [HEAD_INPUT_TARGET]: int64From(targets, [targets.length]) };
   }
 
   /** The scorer to release at dispose, also after a failure stopped its use. */
@@ -227,7 +331,7 @@ export class TransformersBackend implements ModelBackend {
    * built as transformers.js builds them: position ids = cumsum(mask) - 1 (1 on padding), empty
    * past tensors on the first call.
    */
-  private async runSession(input: StepInput, fetchLogits: boolean | { into: unknown }): Promise<Record<string, unknown>> {
+  private async runSession(input: StepInput, fetchLogits: boolean | { into: unknown } | 'head'): Promise<Record<string, unknown>> {
     const session = this.session() as unknown as {
       inputNames: string[];
       outputNames: string[];
@@ -240,6 +344,8 @@ export class TransformersBackend implements ModelBackend {
     const feeds: Record<string, Tensor> = {
       input_ids: int64From(input.ids, [rows, columns]),
       attention_mask: int64From(input.mask, [rows, total]),
+      // Argmax-only positions (target -1) are scored at token 0 (read back as 0 or NaN).
+      ...(fetchLogits === 'head' ? this.headFeeds(input.positions, input.targets.map((t) => Math.max(t, 0))) : this.headFeeds()),
     };
     for (const name of session.inputNames) {
       if (name in feeds) continue;
@@ -262,17 +368,20 @@ export class TransformersBackend implements ModelBackend {
           if (dims.length !== 4 || dims[1] === 0 || dims[3] === 0) throw new EngineError(`Cannot size the empty cache input ${name} from the graph (${JSON.stringify(meta?.shape)}).`);
           feeds[name] = meta?.type === 'float16' ? new Tensor('float16', new Uint16Array(0), dims) : new Tensor('float32', new Float32Array(0), dims);
         }
-      } else if (name === 'num_logits_to_keep') feeds[name] = new Tensor('int64', [input.lastOnly ? 1n : 0n], []);
+      } else if (name === 'num_logits_to_keep') feeds[name] = new Tensor('int64', [input.lastOnly && !this.projectsScoredOnly ? 1n : 0n], []);
       else if (name === 'use_cache_branch') feeds[name] = new Tensor('bool', [past !== null], [1]);
       else throw new EngineError(`The model's graph has an input the engine does not know how to fill: ${name}.`);
     }
     const ort = Object.fromEntries(Object.entries(feeds).map(([k, v]) => [k, (v as unknown as { ort_tensor: unknown }).ort_tensor]));
     // Logits written into a given GPU tensor: fetches as an object, the other outputs where the
     // session's preferred locations put them (null = let the runtime allocate).
+    const head = [HEAD_OUTPUT_LOGPROB, HEAD_OUTPUT_ARGMAX];
     const fetches =
       typeof fetchLogits === 'object'
-        ? Object.fromEntries(session.outputNames.map((n) => [n, n === 'logits' ? fetchLogits.into : null]))
-        : session.outputNames.filter((n) => fetchLogits || n !== 'logits');
+        ? Object.fromEntries(session.outputNames.filter((n) => !head.includes(n)).map((n) => [n, n === 'logits' ? fetchLogits.into : null]))
+        : fetchLogits === 'head'
+          ? session.outputNames.filter((n) => n !== 'logits')
+          : session.outputNames.filter((n) => (fetchLogits || n !== 'logits') && !head.includes(n));
     const out = await session.run(ort, fetches as string[]);
     const Wrap = Tensor as unknown as new (ortTensor: unknown) => Tensor;
     return Object.fromEntries(Object.entries(out).map(([k, v]) => [k, new Wrap(v)]));
@@ -290,6 +399,7 @@ export class TransformersBackend implements ModelBackend {
         this.scorer = null;
       }
     }
+    if (this.projectsScoredOnly && input.positions.length > 0) return this.stepWithHead(input);
     const { rows, columns } = input;
     const pastLength = input.past?.length ?? 0;
     const out = await this.runSession(input, input.positions.length > 0);
@@ -324,6 +434,34 @@ export class TransformersBackend implements ModelBackend {
       throw err;
     } finally {
       logits?.dispose?.();
+    }
+  }
+
+  /** One step through the scoring head: the runtime returns a log-prob and an argmax per scored position. */
+  private async stepWithHead(input: StepInput): Promise<StepScores> {
+    const out = await this.runSession(input, 'head');
+    const tensors: Record<string, Tensor> = {};
+    for (const [name, value] of Object.entries(out)) {
+      if (name.startsWith('present')) tensors[name.replace('present', 'past_key_values')] = value as Tensor;
+    }
+    const cache = new TransformersCache(tensors, input.rows, (input.past?.length ?? 0) + input.columns);
+    const lp = out[HEAD_OUTPUT_LOGPROB] as TensorLike;
+    const am = out[HEAD_OUTPUT_ARGMAX] as TensorLike;
+    try {
+      const K = input.positions.length;
+      if (lp.data.length !== K || am.data.length !== K) throw new EngineError(`The scoring head returned ${lp.data.length} scores for ${K} positions.`);
+      const logprobs = Float32Array.from(lp.data as Float32Array);
+      const argmax = Int32Array.from(am.data as BigInt64Array, Number);
+      input.targets.forEach((t, k) => {
+        if (t < 0) logprobs[k] = Number.isFinite(logprobs[k]) ? 0 : NaN;
+      });
+      return { logprobs, argmax, cache };
+    } catch (err) {
+      this.disposeCache(cache);
+      throw err;
+    } finally {
+      lp.dispose?.();
+      am.dispose?.();
     }
   }
 
@@ -529,13 +667,17 @@ export function createTransformersEngine(config: TransformersEngineConfig): Engi
           const threads = config.cpuThreads ?? (params !== null && params < SINGLE_THREAD_BELOW_PARAMS ? 1 : undefined);
           cpu = { config: modelConfig, session_options: threads ? { intraOpNumThreads: threads } : {} };
         }
-        model = await AutoModelForCausalLM.from_pretrained(ref.id, {
-          ...common,
-          device: ref.device,
-          dtype: ref.dtype,
-          ...(cpu ?? {}),
-          ...(chunks ? { use_external_data_format: chunks } : {}),
-        });
+        const loadModel = () =>
+          AutoModelForCausalLM.from_pretrained(ref.id, {
+            ...common,
+            device: ref.device,
+            dtype: ref.dtype,
+            ...(cpu ?? {}),
+            ...(chunks ? { use_external_data_format: chunks } : {}),
+          });
+        // CPU and WASM get the scoring head; WebGPU keeps its logits on the GPU (device-scoring.ts).
+        const head = config.scoringHead !== false && config.ort && ref.device !== 'webgpu';
+        model = head ? await withScoringHead(config.ort!, config.readModelFile, loadModel) : await loadModel();
       } catch (err) {
         throw new ModelLoadError(ref.id, `could not be loaded: ${describeLoadFailure(err, ref.id)}`, { cause: err });
       }
@@ -550,9 +692,10 @@ export function createTransformersEngine(config: TransformersEngineConfig): Engi
         );
       }
       let scorer: DeviceScorer | null = null;
-      if (ref.device === 'webgpu' && config.ort) {
+      // onnxruntime-web's module (the browser's) has the WebGPU env and GPU tensors the scorer needs.
+      if (ref.device === 'webgpu' && config.ort && 'env' in config.ort) {
         try {
-          scorer = await DeviceScorer.create(config.ort);
+          scorer = await DeviceScorer.create(config.ort as OrtWebModule);
         } catch (err) {
           // The engine still works, reading logits back to the CPU; say why it does.
           console.warn(`Scoring on the GPU is unavailable (${err instanceof Error ? err.message : String(err)}); logits will be read back to the CPU.`);
@@ -569,6 +712,7 @@ export function createTransformersEngine(config: TransformersEngineConfig): Engi
         eosTokenIds: backend.eosTokenIds,
         modelType: String(cfg.model_type ?? 'unknown'),
         scoresOnDevice: backend.scoresOnDevice,
+        scoringHead: backend.projectsScoredOnly,
       };
       return {
         info,

@@ -27,6 +27,12 @@ export interface ModelInfo {
    * read back. Absent or false: logits of scored calls come to the CPU.
    */
   scoresOnDevice?: boolean;
+  /**
+   * True when the model's graph carries the scoring head (CPU and WASM; scoring-head.ts): the
+   * vocabulary projection runs only at scored positions and the runtime returns log-probs and
+   * argmax ids, not logits.
+   */
+  scoringHead?: boolean;
 }
 
 export interface LoadProgress {

@@ -1,0 +1,176 @@
+/**
+ * The scoring head: nodes appended to a causal language model's ONNX graph so that one run
+ * returns, per scored position, log softmax(logits)[target] and the argmax, and the vocabulary
+ * projection (the LM head) runs only at those positions.
+ *
+ * Why: scoring needs the logits of a few positions per row (the target tokens), but the exported
+ * graph projects every position onto the vocabulary and hands rows x columns x vocab floats to
+ * JavaScript, which then takes a log-softmax over each picked row. With GPT-2's 50,257-token
+ * vocabulary that projection and that copy are most of a forward pass. The head gathers the
+ * hidden states of the scored positions first, runs a copy of the model's own LM head (same
+ * weights, same op) on them, and reduces inside the runtime.
+ *
+ * How: the graph is read without its weights (onnx-reader.ts); from the `logits` output it walks
+ * back through elementwise ops with constant operands (bias, cast, soft-capping) to the matmul
+ * whose first input is the hidden state ([batch, columns, hidden]). The patch, appended to the
+ * model's bytes (protobuf merges a repeated `graph` field, onnx-writer.ts encodeGraphPatch), adds:
+ *
+ *   hidden3  = Reshape(hidden, [1, -1, 0])             [1, batch*columns, hidden]
+ *   picked   = Gather(hidden3, index, axis=1)          [1, N, hidden]   index = row*columns + column
+ *   logits'  = the LM head chain on picked (+ Cast to float32 for fp16 graphs)   [1, N, vocab]
+ *   logprob  = GatherElements(LogSoftmax(logits'), target)   [1, N, 1]
+ *   argmax   = ArgMax(logits', axis=2)                 [1, N] (first index on ties, as logits.ts)
+ *
+ * The original outputs stay as they were; ONNX Runtime computes only what a run fetches, so a run
+ * that fetches the head's outputs and present.* never computes the full logits. Graphs the walk
+ * does not recognise are left alone (the engine then reads logits as before).
+ */
+import { rawFields, readGraphSummary, type GraphNode, type GraphSummary } from './onnx-reader.ts';
+import { DataType, encodeGraphPatch, Writer, int64Tensor, type Node } from './onnx-writer.ts';
+
+export const HEAD_INPUT_INDEX = 'emergence_score_index';
+export const HEAD_INPUT_TARGET = 'emergence_score_target';
+export const HEAD_OUTPUT_LOGPROB = 'emergence_score_logprob';
+export const HEAD_OUTPUT_ARGMAX = 'emergence_score_argmax';
+
+/** Ops allowed between the LM head's matmul and the logits output (elementwise, other operands constant). */
+const ELEMENTWISE = new Set(['Add', 'Sub', 'Mul', 'Div', 'Cast', 'Tanh']);
+/** The LM head itself: a matmul whose first input is the hidden state (rank 3). */
+const MATMULS = new Set(['MatMul', 'MatMulNBits']);
+
+export type ScoringHead = { bytes: Uint8Array; summary: string; externalData: boolean } | { bytes: null; reason: string };
+
+interface ChainLink {
+  node: GraphNode;
+  /** Which input carries the activation. */
+  input: number;
+}
+
+/** Whether `name` is computed from initializers and constants only (weights, not activations). */
+function constantTest(s: GraphSummary): (name: string) => boolean {
+  const producer = new Map<string, GraphNode>();
+  for (const n of s.nodes) for (const o of n.outputs) producer.set(o, n);
+  const memo = new Map<string, boolean>();
+  const inputs = new Set(s.inputs.filter((i) => !s.initializers.has(i)));
+  const test = (name: string, depth: number): boolean => {
+    if (name === '') return true; // an omitted optional input
+    const known = memo.get(name);
+    if (known !== undefined) return known;
+    let result: boolean;
+    if (inputs.has(name)) result = false;
+    else if (s.initializers.has(name)) result = true;
+    else {
+      const n = producer.get(name);
+      result = n !== undefined && depth < 64 && n.inputs.every((i) => test(i, depth + 1));
+    }
+    memo.set(name, result);
+    return result;
+  };
+  return (name) => test(name, 0);
+}
+
+/** The LM head chain from the hidden state to `logits`, or why there is none. */
+export function findLmHead(s: GraphSummary): { hidden: string; chain: ChainLink[] } | { reason: string } {
+  const producer = new Map<string, GraphNode>();
+  for (const n of s.nodes) for (const o of n.outputs) producer.set(o, n);
+  const isConstant = constantTest(s);
+  const chain: ChainLink[] = [];
+  let name = 'logits';
+  for (let depth = 0; depth < 8; depth++) {
+    const node = producer.get(name);
+    if (!node) return { reason: `nothing in the graph computes ${name}` };
+    if (node.outputs.length !== 1) return { reason: `${node.op} before the logits has ${node.outputs.length} outputs` };
+    if (MATMULS.has(node.op) && (node.domain === '' || node.domain === 'com.microsoft')) {
+      if (node.inputs.slice(1).some((i) => !isConstant(i))) return { reason: `the LM head's ${node.op} multiplies two activations` };
+      if (isConstant(node.inputs[0])) return { reason: `the LM head's ${node.op} has a constant first input` };
+      chain.unshift({ node, input: 0 });
+      return { hidden: node.inputs[0], chain };
+    }
+    if (!ELEMENTWISE.has(node.op) || node.domain !== '') return { reason: `${node.op} before the logits is not an op the head can copy` };
+    const moving = node.inputs.map((i, k) => (isConstant(i) ? -1 : k)).filter((k) => k >= 0);
+    if (moving.length !== 1) return { reason: `${node.op} before the logits combines ${moving.length} activations` };
+    chain.unshift({ node, input: moving[0] });
+    name = node.inputs[moving[0]];
+  }
+  return { reason: 'no matmul within 8 ops of the logits' };
+}
+
+/** A copy of a NodeProto with one input and its output renamed and a new node name; attributes kept byte for byte. */
+function copyNode(raw: Uint8Array, inputIndex: number, input: string, output: string, name: string): Uint8Array {
+  const w = new Writer();
+  let i = 0;
+  for (const f of rawFields(raw)) {
+    if (f.field === 1 && f.wire === 2) {
+      if (i++ === inputIndex) w.string(1, input);
+      else w.raw(f.bytes);
+    } else if (f.field === 2 && f.wire === 2) w.string(2, output);
+    else if (f.field === 3 && f.wire === 2) continue;
+    else w.raw(f.bytes);
+  }
+  w.string(3, name);
+  return w.finish();
+}
+
+/**
+ * The model's bytes with the scoring head appended, or the reason it was not added (the graph is
+ * then used as it is). `bytes` is not modified; the result is a new array.
+ */
+export function addScoringHead(bytes: Uint8Array): ScoringHead {
+  let s: GraphSummary;
+  try {
+    s = readGraphSummary(bytes);
+  } catch (err) {
+    return { bytes: null, reason: `the ONNX file could not be read (${err instanceof Error ? err.message : String(err)})` };
+  }
+  if (!s.outputs.includes('logits')) return { bytes: null, reason: 'the graph has no logits output' };
+  if (s.inputs.includes(HEAD_INPUT_INDEX)) return { bytes: null, reason: 'the graph already has a scoring head' };
+  // LogSoftmax over one axis, GatherElements and Unsqueeze with an axes input need opset 13.
+  if (s.opset < 13) return { bytes: null, reason: `opset ${s.opset} is older than 13` };
+  const logitsType = s.outputTypes.get('logits');
+  if (logitsType !== DataType.FLOAT && logitsType !== DataType.FLOAT16) return { bytes: null, reason: `logits of element type ${logitsType ?? 'unknown'}` };
+  const head = findLmHead(s);
+  if ('reason' in head) return { bytes: null, reason: head.reason };
+
+  const p = (x: string) => `emergence_score_${x}`;
+  const nodes: (Node | Uint8Array)[] = [
+    { op: 'Reshape', inputs: [head.hidden, p('shape')], outputs: [p('hidden')], name: p('reshape') },
+    { op: 'Gather', inputs: [p('hidden'), HEAD_INPUT_INDEX], outputs: [p('picked')], attrs: { axis: 1 }, name: p('gather') },
+  ];
+  let current = p('picked');
+  head.chain.forEach((link, k) => {
+    const out = p(`chain${k}`);
+    nodes.push(copyNode(link.node.raw, link.input, current, out, p(`chain${k}_node`)));
+    current = out;
+  });
+  if (logitsType === DataType.FLOAT16) {
+    // Reductions over the vocabulary in float32: a half-float sum loses precision.
+    nodes.push({ op: 'Cast', inputs: [current], outputs: [p('logits')], attrs: { to: DataType.FLOAT }, name: p('cast') });
+    current = p('logits');
+  }
+  nodes.push(
+    { op: 'LogSoftmax', inputs: [current], outputs: [p('logsoftmax')], attrs: { axis: -1 }, name: p('logsoftmax_node') },
+    { op: 'Unsqueeze', inputs: [HEAD_INPUT_TARGET, p('axes02')], outputs: [p('target3')], name: p('unsqueeze') },
+    { op: 'GatherElements', inputs: [p('logsoftmax'), p('target3')], outputs: [HEAD_OUTPUT_LOGPROB], attrs: { axis: 2 }, name: p('pick_target') },
+    { op: 'ArgMax', inputs: [current], outputs: [HEAD_OUTPUT_ARGMAX], attrs: { axis: 2, keepdims: 0 }, name: p('argmax_node') },
+  );
+  const patch = encodeGraphPatch({
+    nodes,
+    // The new inputs are required: an initializer of the same name would make them optional, but
+    // ONNX Runtime then lists them in no input names and onnxruntime-node drops them from a run's
+    // feeds (measured: the default was used). Callers that score nothing feed one position.
+    initializers: [int64Tensor(p('shape'), [3], [1, -1, 0]), int64Tensor(p('axes02'), [2], [0, 2])],
+    inputs: [
+      { name: HEAD_INPUT_INDEX, type: DataType.INT64, dims: [p('n')] },
+      { name: HEAD_INPUT_TARGET, type: DataType.INT64, dims: [p('n')] },
+    ],
+    outputs: [
+      { name: HEAD_OUTPUT_LOGPROB, type: DataType.FLOAT, dims: [1, p('n'), 1] },
+      { name: HEAD_OUTPUT_ARGMAX, type: DataType.INT64, dims: [1, p('n')] },
+    ],
+  });
+  const out = new Uint8Array(bytes.length + patch.length);
+  out.set(bytes, 0);
+  out.set(patch, bytes.length);
+  const ops = head.chain.map((l) => l.node.op).join(' -> ');
+  return { bytes: out, summary: `scoring head on ${ops} (${head.chain.length} op${head.chain.length === 1 ? '' : 's'} copied)`, externalData: s.externalData };
+}

@@ -1,0 +1,95 @@
+/**
+ * The scoring head (src/lib/engine/scoring-head.ts) run by ONNX Runtime: the appended nodes give,
+ * at the picked positions, the log-prob and argmax that logSoftmaxAt (float64, first index on
+ * ties) gives from the model's own logits, for a plain MatMul head and for a head with a bias,
+ * soft-capping and float16 logits (its attributes copied byte for byte); the original outputs are
+ * unchanged; and a runtime that refuses the patched graph gets the model as it is.
+ */
+import { readFile } from 'node:fs/promises';
+import * as ort from 'onnxruntime-node';
+import { describe, expect, it, vi } from 'vitest';
+import { argmaxCheckedAt, logSoftmaxAt } from '../../src/lib/engine/logits.ts';
+import { DataType, type Node } from '../../src/lib/engine/onnx-writer.ts';
+import { addScoringHead, HEAD_INPUT_INDEX, HEAD_INPUT_TARGET, HEAD_OUTPUT_ARGMAX, HEAD_OUTPUT_LOGPROB } from '../../src/lib/engine/scoring-head.ts';
+import { withScoringHead } from '../../src/lib/engine/transformers-backend.ts';
+import { fromHalf, tinyLm, TINY_V } from '../helpers/tiny-lm.ts';
+import { MODELS_DIR } from '../../src/cli/node-engine.ts';
+import { join } from 'node:path';
+
+const i64 = (values: number[], dims: number[]) => new ort.Tensor('int64', BigInt64Array.from(values, (v) => BigInt(v)), dims);
+
+const HEADS: [string, Node[], number][] = [
+  ['MatMul', [{ op: 'MatMul', inputs: ['hidden', 'w'], outputs: ['logits'] }], DataType.FLOAT],
+  [
+    'MatMul, bias, soft-capping, float16',
+    [
+      { op: 'MatMul', inputs: ['hidden', 'w'], outputs: ['mm'] },
+      { op: 'Add', inputs: ['bias', 'mm'], outputs: ['biased'] },
+      { op: 'Div', inputs: ['biased', 'cap'], outputs: ['scaled'] },
+      { op: 'Tanh', inputs: ['scaled'], outputs: ['t'] },
+      { op: 'Mul', inputs: ['t', 'cap'], outputs: ['capped'] },
+      { op: 'Cast', inputs: ['capped'], outputs: ['logits'], attrs: { to: DataType.FLOAT16 } },
+    ],
+    DataType.FLOAT16,
+  ],
+];
+
+describe.each(HEADS)('scoring head on %s', (_label, nodes, logitsType) => {
+  it('gives logSoftmaxAt\'s log-prob and argmax at each picked position; the logits output is unchanged', async () => {
+    const bytes = tinyLm(nodes, { logitsType });
+    const added = addScoringHead(bytes);
+    if (!added.bytes) throw new Error(added.reason);
+    const plain = await ort.InferenceSession.create(bytes);
+    const withHead = await ort.InferenceSession.create(added.bytes);
+    const [B, L] = [3, 5];
+    const ids = i64(Array.from({ length: B * L }, (_, i) => (i * 7) % TINY_V), [B, L]);
+    const { logits } = await plain.run({ input_ids: ids });
+    const values = logitsType === DataType.FLOAT16 ? Float32Array.from(logits.data as Uint16Array, fromHalf) : (logits.data as Float32Array);
+    // Picks in any order, repeats allowed; target -1 stands for an argmax-only position (scored at token 0).
+    const index = [0, 4, 7, 7, 14, 9, 2];
+    const target = [3, 0, 10, 5, 1, 7, 6];
+    const out = await withHead.run({ input_ids: ids, [HEAD_INPUT_INDEX]: i64(index, [index.length]), [HEAD_INPUT_TARGET]: i64(target, [target.length]) });
+    expect(out[HEAD_OUTPUT_LOGPROB].dims).toEqual([1, index.length, 1]);
+    expect(out[HEAD_OUTPUT_ARGMAX].dims).toEqual([1, index.length]);
+    index.forEach((p, k) => {
+      const want = logSoftmaxAt(values, p * TINY_V, TINY_V, target[k]);
+      expect(Math.abs((out[HEAD_OUTPUT_LOGPROB].data as Float32Array)[k] - want.logprob)).toBeLessThan(1e-5);
+      expect(Number((out[HEAD_OUTPUT_ARGMAX].data as BigInt64Array)[k])).toBe(argmaxCheckedAt(values, p * TINY_V, TINY_V).argmax);
+    });
+    // The model's own output, fetched from the patched session, is the original's.
+    const again = await withHead.run({ input_ids: ids, [HEAD_INPUT_INDEX]: i64([0], [1]), [HEAD_INPUT_TARGET]: i64([0], [1]) }, ['logits']);
+    expect(Array.from(again.logits.data as ArrayLike<number>)).toEqual(Array.from(logits.data as ArrayLike<number>));
+  });
+});
+
+describe('loading with the head', () => {
+  const path = join(MODELS_DIR, 'arith', 'arith-l1-d12', 'onnx', 'model.onnx');
+  const read = async (p: string) => new Uint8Array(await readFile(p));
+
+  it('a path is read and the session gets the head; outside a load, sessions are created as they are', async () => {
+    const module = { InferenceSession: { create: (m: Uint8Array | string, o?: object) => ort.InferenceSession.create(m as Uint8Array, o) } };
+    const session = (await withScoringHead(module, read, () => module.InferenceSession.create(path))) as ort.InferenceSession;
+    expect(session.inputNames).toContain(HEAD_INPUT_INDEX);
+    expect(session.outputNames).toEqual(expect.arrayContaining(['logits', HEAD_OUTPUT_LOGPROB, HEAD_OUTPUT_ARGMAX]));
+    const outside = (await module.InferenceSession.create(path)) as ort.InferenceSession;
+    expect(outside.inputNames).not.toContain(HEAD_INPUT_INDEX);
+  });
+
+  it('a runtime that refuses the patched graph gets the model as it is, with one warning', async () => {
+    const module = {
+      InferenceSession: {
+        create: (m: Uint8Array | string, o?: object) =>
+          typeof m !== 'string' ? Promise.reject(new Error('Load model failed: protobuf parsing failed')) : ort.InferenceSession.create(m, o),
+      },
+    };
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => undefined);
+    try {
+      const session = (await withScoringHead(module, read, () => module.InferenceSession.create(path))) as ort.InferenceSession;
+      expect(session.inputNames).not.toContain(HEAD_INPUT_INDEX);
+      expect(warn).toHaveBeenCalledTimes(1);
+      expect(String(warn.mock.calls[0][0])).toMatch(/scoring head could not be added \(Load model failed: protobuf parsing failed\)/);
+    } finally {
+      warn.mockRestore();
+    }
+  });
+});

@@ -1,0 +1,93 @@
+/**
+ * The scoring head's graph surgery without a runtime (scoring-head.ts, onnx-reader.ts): which
+ * graphs it recognises, what it appends, and the graphs it leaves alone with a reason. The head's
+ * numbers are checked against ONNX Runtime in tests/node/scoring-head.test.ts.
+ */
+import { describe, expect, it } from 'vitest';
+import { buildGpt2Onnx } from '../../../bench/random-model.ts';
+import { readGraphSummary } from '../../../src/lib/engine/onnx-reader.ts';
+import { DataType, encodeModel } from '../../../src/lib/engine/onnx-writer.ts';
+import { tinyLm as lm } from '../../helpers/tiny-lm.ts';
+import { addScoringHead, findLmHead, HEAD_INPUT_INDEX, HEAD_INPUT_TARGET, HEAD_OUTPUT_ARGMAX, HEAD_OUTPUT_LOGPROB } from '../../../src/lib/engine/scoring-head.ts';
+
+describe('onnx reader', () => {
+  it('reads nodes, inputs, outputs with their types, initializers and the opset, skipping weights', () => {
+    const s = readGraphSummary(lm([{ op: 'MatMul', inputs: ['hidden', 'w'], outputs: ['logits'] }], { opset: 14 }));
+    expect(s.opset).toBe(14);
+    expect(s.irVersion).toBe(8);
+    expect(s.nodes.map((n) => n.op)).toEqual(['Gather', 'MatMul']);
+    expect(s.nodes[1].inputs).toEqual(['hidden', 'w']);
+    expect(s.inputs).toEqual(['input_ids']);
+    expect(s.outputs).toEqual(['logits']);
+    expect(s.outputTypes.get('logits')).toBe(DataType.FLOAT);
+    expect([...s.initializers].sort()).toEqual(['bias', 'cap', 'emb', 'w']);
+    expect(s.externalData).toBe(false);
+  });
+
+  it('fails with a parse error on cut-off bytes', () => {
+    const bytes = lm([{ op: 'MatMul', inputs: ['hidden', 'w'], outputs: ['logits'] }]);
+    expect(() => readGraphSummary(bytes.subarray(0, bytes.length - 7))).toThrow();
+    expect(addScoringHead(bytes.subarray(0, 40))).toMatchObject({ bytes: null, reason: expect.stringMatching(/could not be read/) });
+  });
+});
+
+describe('finding the LM head', () => {
+  it('a plain MatMul (the random GPT-2 model: weights transposed by a node, not an initializer)', () => {
+    const head = findLmHead(readGraphSummary(buildGpt2Onnx({ vocab: 50, layers: 1, embd: 8, heads: 2, positions: 16 })));
+    expect(head).toMatchObject({ hidden: 'ln_f_out' });
+    expect('chain' in head && head.chain.map((l) => l.node.op)).toEqual(['MatMul']);
+  });
+
+  it('a bias, soft-capping (Gemma: cap * tanh(x / cap)) and a cast to float16 after the matmul', () => {
+    const bytes = lm(
+      [
+        { op: 'MatMul', inputs: ['hidden', 'w'], outputs: ['mm'] },
+        { op: 'Add', inputs: ['bias', 'mm'], outputs: ['biased'] },
+        { op: 'Div', inputs: ['biased', 'cap'], outputs: ['scaled'] },
+        { op: 'Tanh', inputs: ['scaled'], outputs: ['t'] },
+        { op: 'Mul', inputs: ['t', 'cap'], outputs: ['capped'] },
+        { op: 'Cast', inputs: ['capped'], outputs: ['logits'], attrs: { to: DataType.FLOAT16 } },
+      ],
+      { logitsType: DataType.FLOAT16 },
+    );
+    const head = findLmHead(readGraphSummary(bytes));
+    expect('chain' in head && head.chain.map((l) => `${l.node.op}:${l.input}`)).toEqual(['MatMul:0', 'Add:1', 'Div:0', 'Tanh:0', 'Mul:0', 'Cast:0']);
+    const added = addScoringHead(bytes);
+    expect(added.bytes && added.summary).toBe('scoring head on MatMul -> Add -> Div -> Tanh -> Mul -> Cast (6 ops copied)');
+  });
+
+  it('leaves alone graphs it cannot copy the head of, saying why', () => {
+    const cases: [Uint8Array, RegExp][] = [
+      [lm([{ op: 'Gather', inputs: ['w', 'input_ids'], outputs: ['logits'], attrs: { axis: 0 } }]), /Gather before the logits/],
+      [lm([{ op: 'MatMul', inputs: ['hidden', 'w'], outputs: ['mm'] }, { op: 'Add', inputs: ['mm', 'other'], outputs: ['logits'] }], { extraInputs: ['other'] }), /combines 2 activations/],
+      [lm([{ op: 'MatMul', inputs: ['hidden', 'hidden2'], outputs: ['logits'] }, { op: 'Identity', inputs: ['hidden'], outputs: ['hidden2'] }]), /multiplies two activations/],
+      [lm([{ op: 'MatMul', inputs: ['hidden', 'w'], outputs: ['logits'] }], { opset: 12 }), /opset 12 is older than 13/],
+      [lm([{ op: 'MatMul', inputs: ['hidden', 'w'], outputs: ['logits'] }], { logitsType: DataType.INT64 }), /element type 7/],
+      [encodeModel({ name: 'x', nodes: [{ op: 'Identity', inputs: ['a'], outputs: ['b'] }], initializers: [], inputs: [{ name: 'a', type: DataType.FLOAT, dims: [1] }], outputs: [{ name: 'b', type: DataType.FLOAT, dims: [1] }] }, 17), /no logits output/],
+    ];
+    for (const [bytes, reason] of cases) {
+      const r = addScoringHead(bytes);
+      expect(r.bytes).toBeNull();
+      expect(!r.bytes && r.reason).toMatch(reason);
+    }
+  });
+});
+
+describe('adding the head', () => {
+  it('appends to the original bytes; the merged graph has the head inputs, outputs and uniquely named nodes', () => {
+    const bytes = lm([{ op: 'MatMul', inputs: ['hidden', 'w'], outputs: ['logits'] }]);
+    const added = addScoringHead(bytes);
+    expect(added.bytes).not.toBeNull();
+    const out = added.bytes!;
+    expect(out.subarray(0, bytes.length)).toEqual(bytes);
+    const s = readGraphSummary(out);
+    expect(s.inputs).toEqual(['input_ids', HEAD_INPUT_INDEX, HEAD_INPUT_TARGET]);
+    expect(s.outputs).toEqual(['logits', HEAD_OUTPUT_LOGPROB, HEAD_OUTPUT_ARGMAX]);
+    expect(s.outputTypes.get(HEAD_OUTPUT_ARGMAX)).toBe(DataType.INT64);
+    // The copied MatMul reads the gathered rows and the model's own weight.
+    const copy = s.nodes.find((n) => n.op === 'MatMul' && n.inputs[0] !== 'hidden')!;
+    expect(copy.inputs).toEqual(['emergence_score_picked', 'w']);
+    // Applying it twice is refused: the graph already has a head.
+    expect(addScoringHead(out)).toMatchObject({ bytes: null, reason: 'the graph already has a scoring head' });
+  });
+});
