@@ -122,7 +122,12 @@ for (const m of models) {
   // A pause before each timed repetition lets the previous one's runtime threads go idle: without
   // it the baseline's thread pool (two threads, spinning after each run) and its leftover work ran
   // into the engine's measurement (arith-l1-d12: engine CPU per repetition 18.5 -> 6.4 ms with it).
-  const settle = () => new Promise((r) => setTimeout(r, 100));
+  // And a garbage collection (npm run bench passes --expose-gc): garbage one side left behind
+  // (the loop's arrays of 50,257 logits) is not collected inside the other side's measurement.
+  const settle = async () => {
+    (globalThis as { gc?: () => void }).gc?.();
+    await new Promise((r) => setTimeout(r, 100));
+  };
   for (let i = 0; i < reps; i++) {
     await settle();
     let t0 = performance.now();

@@ -2,7 +2,9 @@
  * npm run bench:memory — does the engine's memory budget hold? For random GPT-2-shaped models
  * with real vocabulary sizes (GPT-2 50,257; Qwen2.5 151,936), short and 8-shot prompts, and a
  * few budgets, a fresh process loads the model, scores the items, and reports its peak RSS above
- * the RSS it had with the model loaded and warmed up on one item. A benchmark, not a test.
+ * the RSS it had with the model loaded and warmed up on one item. Each case runs with the scoring
+ * head (scoring-head.ts: the engine's default in Node) and without it (logits read in JavaScript).
+ * A benchmark, not a test.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -11,14 +13,15 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
 
-const { values } = parseArgs({ options: { child: { type: 'string' }, dir: { type: 'string' }, vocab: { type: 'string' }, kshot: { type: 'string' }, budget: { type: 'string' } } });
+const { values } = parseArgs({ options: { child: { type: 'string' }, dir: { type: 'string' }, vocab: { type: 'string' }, kshot: { type: 'string' }, budget: { type: 'string' }, head: { type: 'string' } } });
 const MiB = 1024 * 1024;
 
 if (values.child) {
   const { createTransformersEngine } = await import('../src/lib/engine/transformers-backend.ts');
+  const { NODE_RUNTIME } = await import('../src/cli/node-engine.ts');
   const { generateArithmeticItems } = await import('../src/lib/tasks/arithmetic.ts');
   const items = generateArithmeticItems({ kind: 'arithmetic', operation: 'add', digits: [3, 4, 5], perVariant: 32, seed: 3, kShot: Number(values.kshot), template: 'qa' });
-  const engine = createTransformersEngine({ localModelPath: values.dir!, remoteHost: null });
+  const engine = createTransformersEngine({ localModelPath: values.dir!, remoteHost: null, ...(values.head === 'on' ? NODE_RUNTIME : {}) });
   const model = await engine.load({ id: values.child, source: 'bundled', revision: null, dtype: 'fp32', device: 'cpu' });
   const budget = Number(values.budget) * MiB;
   await model.score(items.slice(0, 1), { logitsBudgetBytes: budget });
@@ -35,17 +38,17 @@ if (values.child) {
 const { writeRandomModel } = await import('./random-model.ts');
 const dir = mkdtempSync(join(tmpdir(), 'emergence-mem-'));
 try {
-  console.log('| vocabulary | prompt | budget | peak RSS above the loaded model | within budget | items/s |');
-  console.log('|---|---|---|---|---|---|');
+  console.log('| vocabulary | prompt | budget | scoring head | peak RSS above the loaded model | within budget | items/s |');
+  console.log('|---|---|---|---|---|---|---|');
   for (const vocab of [50257, 151936]) {
     const id = `rand/v${vocab}`;
     writeRandomModel(join(dir, id), { vocab, layers: 2, embd: 64, heads: 1, positions: 1024 });
-    for (const [kshot, budget] of [[0, 128], [8, 128], [8, 32]]) {
-      const r = spawnSync(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--child', id, '--dir', dir, '--vocab', String(vocab), '--kshot', String(kshot), '--budget', String(budget)], { encoding: 'utf8' });
+    for (const [kshot, budget, head] of [[0, 128, 'on'], [0, 128, 'off'], [8, 128, 'on'], [8, 128, 'off'], [8, 32, 'on'], [8, 32, 'off']] as const) {
+      const r = spawnSync(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--child', id, '--dir', dir, '--vocab', String(vocab), '--kshot', String(kshot), '--budget', String(budget), '--head', head], { encoding: 'utf8' });
       const line = r.stdout.split('\n').find((l) => l.startsWith('{'));
       if (!line) throw new Error(`child failed: ${r.stderr.slice(-2000)}`);
       const m = JSON.parse(line) as { above: number; ms: number; items: number };
-      console.log(`| ${vocab.toLocaleString('en-US')} | ${kshot === 0 ? 'zero-shot' : `${kshot}-shot`} | ${budget} MiB | ${m.above.toFixed(0)} MiB | ${m.above <= budget ? 'yes' : '**no**'} | ${(m.items / (m.ms / 1000)).toFixed(0)} |`);
+      console.log(`| ${vocab.toLocaleString('en-US')} | ${kshot === 0 ? 'zero-shot' : `${kshot}-shot`} | ${budget} MiB | ${head} | ${m.above.toFixed(0)} MiB | ${m.above <= budget ? 'yes' : '**no**'} | ${(m.items / (m.ms / 1000)).toFixed(0)} |`);
     }
   }
 } finally {

@@ -2,15 +2,16 @@
  * The scoring head (src/lib/engine/scoring-head.ts) run by ONNX Runtime: the appended nodes give,
  * at the picked positions, the log-prob and argmax that logSoftmaxAt (float64, first index on
  * ties) gives from the model's own logits, for a plain MatMul head and for a head with a bias,
- * soft-capping and float16 logits (its attributes copied byte for byte); the original outputs are
- * unchanged; and a runtime that refuses the patched graph gets the model as it is.
+ * soft-capping and float16 logits (its attributes copied byte for byte); the model's own logits
+ * cover no column unless asked for, and then are the original's; and a runtime that refuses the
+ * patched graph gets the model as it is.
  */
 import { readFile } from 'node:fs/promises';
 import * as ort from 'onnxruntime-node';
 import { describe, expect, it, vi } from 'vitest';
 import { argmaxCheckedAt, logSoftmaxAt } from '../../src/lib/engine/logits.ts';
 import { DataType, type Node } from '../../src/lib/engine/onnx-writer.ts';
-import { addScoringHead, HEAD_INPUT_INDEX, HEAD_INPUT_TARGET, HEAD_OUTPUT_ARGMAX, HEAD_OUTPUT_LOGPROB } from '../../src/lib/engine/scoring-head.ts';
+import { addScoringHead, HEAD_INPUT_INDEX, HEAD_INPUT_LOGITS_FROM, HEAD_INPUT_TARGET, HEAD_OUTPUT_ARGMAX, HEAD_OUTPUT_LOGPROB } from '../../src/lib/engine/scoring-head.ts';
 import { withScoringHead } from '../../src/lib/engine/transformers-backend.ts';
 import { fromHalf, tinyLm, TINY_V } from '../helpers/tiny-lm.ts';
 import { MODELS_DIR } from '../../src/cli/node-engine.ts';
@@ -48,7 +49,10 @@ describe.each(HEADS)('scoring head on %s', (_label, nodes, logitsType) => {
     // Picks in any order, repeats allowed; target -1 stands for an argmax-only position (scored at token 0).
     const index = [0, 4, 7, 7, 14, 9, 2];
     const target = [3, 0, 10, 5, 1, 7, 6];
-    const out = await withHead.run({ input_ids: ids, [HEAD_INPUT_INDEX]: i64(index, [index.length]), [HEAD_INPUT_TARGET]: i64(target, [target.length]) });
+    const none = i64([2 ** 62], [1]);
+    const out = await withHead.run({ input_ids: ids, [HEAD_INPUT_INDEX]: i64(index, [index.length]), [HEAD_INPUT_TARGET]: i64(target, [target.length]), [HEAD_INPUT_LOGITS_FROM]: none });
+    // The model's own LM head ran on no column.
+    expect(out.logits.dims).toEqual([B, 0, TINY_V]);
     expect(out[HEAD_OUTPUT_LOGPROB].dims).toEqual([1, index.length, 1]);
     expect(out[HEAD_OUTPUT_ARGMAX].dims).toEqual([1, index.length]);
     index.forEach((p, k) => {
@@ -56,8 +60,8 @@ describe.each(HEADS)('scoring head on %s', (_label, nodes, logitsType) => {
       expect(Math.abs((out[HEAD_OUTPUT_LOGPROB].data as Float32Array)[k] - want.logprob)).toBeLessThan(1e-5);
       expect(Number((out[HEAD_OUTPUT_ARGMAX].data as BigInt64Array)[k])).toBe(argmaxCheckedAt(values, p * TINY_V, TINY_V).argmax);
     });
-    // The model's own output, fetched from the patched session, is the original's.
-    const again = await withHead.run({ input_ids: ids, [HEAD_INPUT_INDEX]: i64([0], [1]), [HEAD_INPUT_TARGET]: i64([0], [1]) }, ['logits']);
+    // With logits_from 0 the model's own output is the original's.
+    const again = await withHead.run({ input_ids: ids, [HEAD_INPUT_INDEX]: i64([0], [1]), [HEAD_INPUT_TARGET]: i64([0], [1]), [HEAD_INPUT_LOGITS_FROM]: i64([0], [1]) }, ['logits']);
     expect(Array.from(again.logits.data as ArrayLike<number>)).toEqual(Array.from(logits.data as ArrayLike<number>));
   });
 });

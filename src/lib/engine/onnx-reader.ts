@@ -8,11 +8,21 @@
 
 export interface GraphNode {
   op: string;
+  name: string;
   domain: string;
   inputs: string[];
   outputs: string[];
   /** The NodeProto's own bytes (a view into the model), for copying it with attributes intact. */
   raw: Uint8Array;
+  /** Where its field sits in the model's bytes: from its key to the end of its body. */
+  span: { start: number; end: number };
+}
+
+/** Byte offsets in the model of a length-delimited field: its key, its body's start and end. */
+export interface FieldSpan {
+  keyStart: number;
+  bodyStart: number;
+  end: number;
 }
 
 export interface GraphSummary {
@@ -27,6 +37,8 @@ export interface GraphSummary {
   initializers: Set<string>;
   /** Whether any initializer keeps its data in an external file (model.onnx_data). */
   externalData: boolean;
+  /** Where ModelProto.graph sits in the bytes (null when the graph is split over several fields). */
+  graphSpan: FieldSpan | null;
 }
 
 export class OnnxParseError extends Error {}
@@ -55,9 +67,10 @@ class Reader {
     }
   }
 
-  /** Calls `visit(field, wire, sub)` per field; `sub` reads a length-delimited field's body. */
-  fields(visit: (field: number, wire: number, sub: () => Reader) => void): void {
+  /** Calls `visit(field, wire, sub, keyStart)` per field; `sub` reads a length-delimited field's body. */
+  fields(visit: (field: number, wire: number, sub: () => Reader, keyStart: number) => void): void {
     while (this.pos < this.end) {
+      const keyStart = this.pos;
       const key = this.varint();
       const field = Math.floor(key / 8);
       const wire = key & 7;
@@ -72,10 +85,15 @@ class Reader {
       else if (wire === 1) this.pos += 8;
       else throw new OnnxParseError(`unsupported wire type ${wire}`);
       if (this.pos > this.end) throw new OnnxParseError('truncated field');
-      visit(field, wire, () => {
-        if (!sub) throw new OnnxParseError(`field ${field} is not length-delimited`);
-        return sub;
-      });
+      visit(
+        field,
+        wire,
+        () => {
+          if (!sub) throw new OnnxParseError(`field ${field} is not length-delimited`);
+          return sub;
+        },
+        keyStart,
+      );
     }
   }
 
@@ -87,11 +105,12 @@ class Reader {
   }
 }
 
-function readNode(r: Reader): GraphNode {
-  const node: GraphNode = { op: '', domain: '', inputs: [], outputs: [], raw: r.buf.subarray(r.pos, r.end) };
+function readNode(r: Reader, keyStart: number): GraphNode {
+  const node: GraphNode = { op: '', name: '', domain: '', inputs: [], outputs: [], raw: r.buf.subarray(r.pos, r.end), span: { start: keyStart, end: r.end } };
   r.fields((field, _wire, sub) => {
     if (field === 1) node.inputs.push(sub().string());
     else if (field === 2) node.outputs.push(sub().string());
+    else if (field === 3) node.name = sub().string();
     else if (field === 4) node.op = sub().string();
     else if (field === 7) node.domain = sub().string();
   });
@@ -138,10 +157,10 @@ function readInitializer(r: Reader): { name: string; external: boolean } {
 }
 
 export function readGraphSummary(bytes: Uint8Array): GraphSummary {
-  const summary: GraphSummary = { irVersion: 0, opset: 0, nodes: [], inputs: [], outputs: [], outputTypes: new Map(), initializers: new Set(), externalData: false };
-  let sawGraph = false;
+  const summary: GraphSummary = { irVersion: 0, opset: 0, nodes: [], inputs: [], outputs: [], outputTypes: new Map(), initializers: new Set(), externalData: false, graphSpan: null };
+  let graphFields = 0;
   const model = new Reader(bytes);
-  model.fields((field, wire, sub) => {
+  model.fields((field, wire, sub, keyStart) => {
     if (field === 1 && wire === 0) summary.irVersion = model.varintValue;
     else if (field === 8) {
       const r = sub();
@@ -153,10 +172,11 @@ export function readGraphSummary(bytes: Uint8Array): GraphSummary {
       });
       if (domain === '' || domain === 'ai.onnx') summary.opset = Math.max(summary.opset, version);
     } else if (field === 7) {
-      sawGraph = true;
+      graphFields++;
       const g = sub();
-      g.fields((f, _w, s) => {
-        if (f === 1) summary.nodes.push(readNode(s()));
+      summary.graphSpan = { keyStart, bodyStart: g.pos, end: g.end };
+      g.fields((f, _w, s, nodeStart) => {
+        if (f === 1) summary.nodes.push(readNode(s(), nodeStart));
         else if (f === 5) {
           const init = readInitializer(s());
           summary.initializers.add(init.name);
@@ -170,7 +190,8 @@ export function readGraphSummary(bytes: Uint8Array): GraphSummary {
       });
     }
   });
-  if (!sawGraph) throw new OnnxParseError('no graph in the model');
+  if (graphFields === 0) throw new OnnxParseError('no graph in the model');
+  if (graphFields > 1) summary.graphSpan = null;
   return summary;
 }
 

@@ -21,15 +21,24 @@
  *   logprob  = GatherElements(LogSoftmax(logits'), target)   [1, N, 1]
  *   argmax   = ArgMax(logits', axis=2)                 [1, N] (first index on ties, as logits.ts)
  *
- * The original outputs stay as they were; ONNX Runtime computes only what a run fetches, so a run
- * that fetches the head's outputs and present.* never computes the full logits. Graphs the walk
- * does not recognise are left alone (the engine then reads logits as before).
+ * ONNX Runtime runs every node of the graph whatever a run fetches (measured: a 29 x 237 call of
+ * a GPT-2-vocabulary model fetching only present.* peaked 1.4 GB above its start, the size of the
+ * unfetched logits), so the model's own LM head is rewired too: its matmul, the one node of the
+ * original graph that changes (re-encoded in place), reads
+ *
+ *   lm_in    = Slice(hidden, [logits_from], [INT64_MAX], axes=[1])
+ *
+ * `logits_from` = [0] gives the model's logits as before (transformers.js's forward and generate);
+ * the engine's scored calls pass a huge value and the logits output is [batch, 0, vocab]. Graphs
+ * the walk does not recognise are left alone (the engine then reads logits as before).
  */
 import { rawFields, readGraphSummary, type GraphNode, type GraphSummary } from './onnx-reader.ts';
 import { DataType, encodeGraphPatch, Writer, int64Tensor, type Node } from './onnx-writer.ts';
 
 export const HEAD_INPUT_INDEX = 'emergence_score_index';
 export const HEAD_INPUT_TARGET = 'emergence_score_target';
+/** Where the model's own logits start along the columns: [0] for all of them, a huge value for none. */
+export const HEAD_INPUT_LOGITS_FROM = 'emergence_score_logits_from';
 export const HEAD_OUTPUT_LOGPROB = 'emergence_score_logprob';
 export const HEAD_OUTPUT_ARGMAX = 'emergence_score_argmax';
 
@@ -95,20 +104,42 @@ export function findLmHead(s: GraphSummary): { hidden: string; chain: ChainLink[
   return { reason: 'no matmul within 8 ops of the logits' };
 }
 
-/** A copy of a NodeProto with one input and its output renamed and a new node name; attributes kept byte for byte. */
-function copyNode(raw: Uint8Array, inputIndex: number, input: string, output: string, name: string): Uint8Array {
+/**
+ * A NodeProto with input `inputIndex` renamed and, when given, its (single) output and its name;
+ * every other field (op, domain, attributes) kept byte for byte.
+ */
+function copyNode(raw: Uint8Array, inputIndex: number, input: string, rename?: { output: string; name: string }): Uint8Array {
   const w = new Writer();
   let i = 0;
   for (const f of rawFields(raw)) {
     if (f.field === 1 && f.wire === 2) {
       if (i++ === inputIndex) w.string(1, input);
       else w.raw(f.bytes);
-    } else if (f.field === 2 && f.wire === 2) w.string(2, output);
-    else if (f.field === 3 && f.wire === 2) continue;
+    } else if (rename && f.field === 2 && f.wire === 2) w.string(2, rename.output);
+    else if (rename && f.field === 3 && f.wire === 2) continue;
     else w.raw(f.bytes);
   }
-  w.string(3, name);
+  if (rename) w.string(3, rename.name);
   return w.finish();
+}
+
+/** The model's bytes with one NodeProto of its graph replaced (the lengths that enclose it re-encoded). */
+function replaceNode(bytes: Uint8Array, s: GraphSummary, node: GraphNode, body: Uint8Array): Uint8Array {
+  const g = s.graphSpan!;
+  const nodeField = new Writer();
+  nodeField.bytes(1, body);
+  const graphBody = new Writer();
+  graphBody.raw(bytes.subarray(g.bodyStart, node.span.start));
+  graphBody.raw(nodeField.finish());
+  graphBody.raw(bytes.subarray(node.span.end, g.end));
+  const graphField = new Writer();
+  graphField.bytes(7, graphBody.finish());
+  const field = graphField.finish();
+  const out = new Uint8Array(g.keyStart + field.length + (bytes.length - g.end));
+  out.set(bytes.subarray(0, g.keyStart), 0);
+  out.set(field, g.keyStart);
+  out.set(bytes.subarray(g.end), g.keyStart + field.length);
+  return out;
 }
 
 /**
@@ -130,6 +161,7 @@ export function addScoringHead(bytes: Uint8Array): ScoringHead {
   if (logitsType !== DataType.FLOAT && logitsType !== DataType.FLOAT16) return { bytes: null, reason: `logits of element type ${logitsType ?? 'unknown'}` };
   const head = findLmHead(s);
   if ('reason' in head) return { bytes: null, reason: head.reason };
+  if (!s.graphSpan) return { bytes: null, reason: 'the graph is split over several fields' };
 
   const p = (x: string) => `emergence_score_${x}`;
   const nodes: (Node | Uint8Array)[] = [
@@ -139,7 +171,7 @@ export function addScoringHead(bytes: Uint8Array): ScoringHead {
   let current = p('picked');
   head.chain.forEach((link, k) => {
     const out = p(`chain${k}`);
-    nodes.push(copyNode(link.node.raw, link.input, current, out, p(`chain${k}_node`)));
+    nodes.push(copyNode(link.node.raw, link.input, current, { output: out, name: p(`chain${k}_node`) }));
     current = out;
   });
   if (logitsType === DataType.FLOAT16) {
@@ -153,24 +185,37 @@ export function addScoringHead(bytes: Uint8Array): ScoringHead {
     { op: 'GatherElements', inputs: [p('logsoftmax'), p('target3')], outputs: [HEAD_OUTPUT_LOGPROB], attrs: { axis: 2 }, name: p('pick_target') },
     { op: 'ArgMax', inputs: [current], outputs: [HEAD_OUTPUT_ARGMAX], attrs: { axis: 2, keepdims: 0 }, name: p('argmax_node') },
   );
+  // The model's own LM head: ONNX Runtime runs every node of a graph whatever a run fetches, so
+  // the logits output would still be computed for every position. Its matmul now reads
+  // hidden[:, from:, :] (Slice clamps), with `from` an input: 0 gives the model's logits as
+  // before (transformers.js's forward and generate), a huge value gives [batch, 0, vocab].
+  nodes.push({ op: 'Slice', inputs: [head.hidden, HEAD_INPUT_LOGITS_FROM, p('int64_max'), p('axis1')], outputs: [p('lm_in')], name: p('logits_slice') });
+  const root = head.chain[0].node;
   const patch = encodeGraphPatch({
     nodes,
     // The new inputs are required: an initializer of the same name would make them optional, but
     // ONNX Runtime then lists them in no input names and onnxruntime-node drops them from a run's
     // feeds (measured: the default was used). Callers that score nothing feed one position.
-    initializers: [int64Tensor(p('shape'), [3], [1, -1, 0]), int64Tensor(p('axes02'), [2], [0, 2])],
+    initializers: [
+      int64Tensor(p('shape'), [3], [1, -1, 0]),
+      int64Tensor(p('axes02'), [2], [0, 2]),
+      { name: p('int64_max'), dims: [1], type: DataType.INT64, raw: new Uint8Array(BigInt64Array.of(2n ** 63n - 1n).buffer) },
+      int64Tensor(p('axis1'), [1], [1]),
+    ],
     inputs: [
       { name: HEAD_INPUT_INDEX, type: DataType.INT64, dims: [p('n')] },
       { name: HEAD_INPUT_TARGET, type: DataType.INT64, dims: [p('n')] },
+      { name: HEAD_INPUT_LOGITS_FROM, type: DataType.INT64, dims: [1] },
     ],
     outputs: [
       { name: HEAD_OUTPUT_LOGPROB, type: DataType.FLOAT, dims: [1, p('n'), 1] },
       { name: HEAD_OUTPUT_ARGMAX, type: DataType.INT64, dims: [1, p('n')] },
     ],
   });
-  const out = new Uint8Array(bytes.length + patch.length);
-  out.set(bytes, 0);
-  out.set(patch, bytes.length);
+  const model = replaceNode(bytes, s, root, copyNode(root.raw, head.chain[0].input, p('lm_in')));
+  const out = new Uint8Array(model.length + patch.length);
+  out.set(model, 0);
+  out.set(patch, model.length);
   const ops = head.chain.map((l) => l.node.op).join(' -> ');
   return { bytes: out, summary: `scoring head on ${ops} (${head.chain.length} op${head.chain.length === 1 ? '' : 's'} copied)`, externalData: s.externalData };
 }

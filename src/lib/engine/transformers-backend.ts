@@ -11,7 +11,7 @@ import { CancelledError, EngineError, ModelLoadError } from './errors.ts';
 import { scoreChoiceItems } from './choices.ts';
 import { scoreItems } from './scoring.ts';
 import { DeviceScorer, type LogitsType, type OrtTensor, type OrtWebModule } from './device-scoring.ts';
-import { addScoringHead, HEAD_INPUT_INDEX, HEAD_INPUT_TARGET, HEAD_OUTPUT_ARGMAX, HEAD_OUTPUT_LOGPROB } from './scoring-head.ts';
+import { addScoringHead, HEAD_INPUT_INDEX, HEAD_INPUT_LOGITS_FROM, HEAD_INPUT_TARGET, HEAD_OUTPUT_ARGMAX, HEAD_OUTPUT_LOGPROB } from './scoring-head.ts';
 import type { Engine, LoadOptions, LoadedModel, ModelInfo } from './types.ts';
 
 export interface TransformersEngineConfig {
@@ -217,7 +217,7 @@ async function logitsToFloat32(t: TensorLike): Promise<Float32Array> {
 function hideScoringHead(model: HfModel): void {
   const sessions = (model as unknown as { sessions: Record<string, object> }).sessions;
   const inner = sessions.model as { inputNames: string[]; outputNames: string[]; run(feeds: Record<string, unknown>, fetches?: unknown, options?: unknown): Promise<unknown> };
-  const headInputs = [HEAD_INPUT_INDEX, HEAD_INPUT_TARGET];
+  const headInputs = [HEAD_INPUT_INDEX, HEAD_INPUT_TARGET, HEAD_INPUT_LOGITS_FROM];
   const headOutputs = [HEAD_OUTPUT_LOGPROB, HEAD_OUTPUT_ARGMAX];
   const inputNames = inner.inputNames.filter((n) => !headInputs.includes(n));
   const modelOutputs = inner.outputNames.filter((n) => !headOutputs.includes(n));
@@ -228,7 +228,8 @@ function hideScoringHead(model: HfModel): void {
       if (prop === 'run') {
         return (feeds: Record<string, unknown>, fetches?: unknown, options?: unknown) => {
           if (HEAD_INPUT_INDEX in feeds) return target.run(feeds, fetches, options);
-          return target.run({ ...feeds, [HEAD_INPUT_INDEX]: dummy(), [HEAD_INPUT_TARGET]: dummy() }, fetches ?? modelOutputs, options);
+          // logits_from 0 (the dummy's value): the model's logits at every column, as without the head.
+          return target.run({ ...feeds, [HEAD_INPUT_INDEX]: dummy(), [HEAD_INPUT_TARGET]: dummy(), [HEAD_INPUT_LOGITS_FROM]: dummy() }, fetches ?? modelOutputs, options);
         };
       }
       const value = Reflect.get(target, prop, target) as unknown;
@@ -301,10 +302,18 @@ export class TransformersBackend implements ModelBackend {
   /** Whether the model's session has the scoring head (scoring-head.ts). */
   readonly projectsScoredOnly: boolean;
 
-  /** The head's inputs for a step: its scored positions, or none (one dummy position, never fetched). */
-  private headFeeds(positions: Int32Array = new Int32Array(1), targets: Int32Array = new Int32Array(1)): Record<string, Tensor> {
+  /**
+   * The head's inputs for a step: its scored positions, or none (one dummy position, not read);
+   * the model's own logits only when the step reads them (else they cover no column: the head
+   * rewires the model's LM head, scoring-head.ts).
+   */
+  private headFeeds(positions: Int32Array, targets: Int32Array, modelLogits: boolean): Record<string, Tensor> {
     if (!this.projectsScoredOnly) return {};
-    return { [HEAD_INPUT_INDEX]: int64From(positions, [positions.length]), [HEAD_INPUT_TARGET]: int64From(targets, [targets.length]) };
+    return {
+      [HEAD_INPUT_INDEX]: int64From(positions.length ? positions : [0], [Math.max(1, positions.length)]),
+      [HEAD_INPUT_TARGET]: int64From(targets.length ? targets : [0], [Math.max(1, targets.length)]),
+      [HEAD_INPUT_LOGITS_FROM]: int64From([modelLogits ? 0 : 2 ** 62], [1]),
+    };
   }
 
   /** The scorer to release at dispose, also after a failure stopped its use. */
@@ -345,7 +354,9 @@ export class TransformersBackend implements ModelBackend {
       input_ids: int64From(input.ids, [rows, columns]),
       attention_mask: int64From(input.mask, [rows, total]),
       // Argmax-only positions (target -1) are scored at token 0 (read back as 0 or NaN).
-      ...(fetchLogits === 'head' ? this.headFeeds(input.positions, input.targets.map((t) => Math.max(t, 0))) : this.headFeeds()),
+      ...(fetchLogits === 'head'
+        ? this.headFeeds(input.positions, input.targets.map((t) => Math.max(t, 0)), false)
+        : this.headFeeds(new Int32Array(0), new Int32Array(0), fetchLogits !== false)),
     };
     for (const name of session.inputNames) {
       if (name in feeds) continue;

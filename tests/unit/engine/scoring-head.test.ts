@@ -8,7 +8,7 @@ import { buildGpt2Onnx } from '../../../bench/random-model.ts';
 import { readGraphSummary } from '../../../src/lib/engine/onnx-reader.ts';
 import { DataType, encodeModel } from '../../../src/lib/engine/onnx-writer.ts';
 import { tinyLm as lm } from '../../helpers/tiny-lm.ts';
-import { addScoringHead, findLmHead, HEAD_INPUT_INDEX, HEAD_INPUT_TARGET, HEAD_OUTPUT_ARGMAX, HEAD_OUTPUT_LOGPROB } from '../../../src/lib/engine/scoring-head.ts';
+import { addScoringHead, findLmHead, HEAD_INPUT_INDEX, HEAD_INPUT_LOGITS_FROM, HEAD_INPUT_TARGET, HEAD_OUTPUT_ARGMAX, HEAD_OUTPUT_LOGPROB } from '../../../src/lib/engine/scoring-head.ts';
 
 describe('onnx reader', () => {
   it('reads nodes, inputs, outputs with their types, initializers and the opset, skipping weights', () => {
@@ -74,18 +74,30 @@ describe('finding the LM head', () => {
 });
 
 describe('adding the head', () => {
-  it('appends to the original bytes; the merged graph has the head inputs, outputs and uniquely named nodes', () => {
-    const bytes = lm([{ op: 'MatMul', inputs: ['hidden', 'w'], outputs: ['logits'] }]);
+  it('keeps the graph but for the LM head matmul\'s input; the merged graph has the head inputs, outputs and uniquely named nodes', () => {
+    const bytes = lm([
+      { op: 'MatMul', inputs: ['hidden', 'w'], outputs: ['mm'] },
+      { op: 'Add', inputs: ['mm', 'bias'], outputs: ['logits'] },
+    ]);
     const added = addScoringHead(bytes);
     expect(added.bytes).not.toBeNull();
     const out = added.bytes!;
-    expect(out.subarray(0, bytes.length)).toEqual(bytes);
+    const before = readGraphSummary(bytes);
     const s = readGraphSummary(out);
-    expect(s.inputs).toEqual(['input_ids', HEAD_INPUT_INDEX, HEAD_INPUT_TARGET]);
+    // The original nodes in their order, the matmul now reading the sliced hidden state; weights untouched.
+    expect(s.nodes.slice(0, before.nodes.length).map((n) => [n.op, n.inputs, n.outputs])).toEqual([
+      ['Gather', ['emb', 'input_ids'], ['hidden']],
+      ['MatMul', ['emergence_score_lm_in', 'w'], ['mm']],
+      ['Add', ['mm', 'bias'], ['logits']],
+    ]);
+    expect([...before.initializers].every((name) => s.initializers.has(name))).toBe(true);
+    expect(s.inputs).toEqual(['input_ids', HEAD_INPUT_INDEX, HEAD_INPUT_TARGET, HEAD_INPUT_LOGITS_FROM]);
     expect(s.outputs).toEqual(['logits', HEAD_OUTPUT_LOGPROB, HEAD_OUTPUT_ARGMAX]);
+    expect(s.nodes.find((n) => n.op === 'Slice')!.inputs.slice(0, 2)).toEqual(['hidden', HEAD_INPUT_LOGITS_FROM]);
+    expect(new Set(s.nodes.map((n) => n.name)).size).toBe(s.nodes.length);
     expect(s.outputTypes.get(HEAD_OUTPUT_ARGMAX)).toBe(DataType.INT64);
     // The copied MatMul reads the gathered rows and the model's own weight.
-    const copy = s.nodes.find((n) => n.op === 'MatMul' && n.inputs[0] !== 'hidden')!;
+    const copy = s.nodes.find((n) => n.op === 'MatMul' && n.inputs[0] === 'emergence_score_picked')!;
     expect(copy.inputs).toEqual(['emergence_score_picked', 'w']);
     // Applying it twice is refused: the graph already has a head.
     expect(addScoringHead(out)).toMatchObject({ bytes: null, reason: 'the graph already has a scoring head' });
