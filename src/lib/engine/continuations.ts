@@ -140,11 +140,12 @@ export async function scoreContinuations(backend: ModelBackend, groups: Continua
       cache = groupCache ? await backend.selectRows(groupCache, rows.slice(r0, r0 + n).map((x) => x.group)) : null;
       // Scored columns per row: the continuation and the column before it.
       const width = columnsPerCall(n, N, memory, T + 1);
-      // Whole rows with a large vocabulary: the columns before the first scored one run in calls
-      // of their own, which fetch no logits, and ONNX Runtime then skips the vocabulary matmul
-      // there (measured: a 32 x 20 call of a 2 x 64 model with GPT-2's vocabulary takes 23 ms CPU
-      // without the logits output, 90 ms with it). With a small vocabulary (the bundled ladder's
-      // 17) those logits cost less than the extra call, so the columns stay in one call.
+      // Whole rows with a large vocabulary and no scoring head: the columns before the first
+      // scored one run in calls of their own, which fetch no logits, so the runtime does not copy
+      // them out (it still computes them: ONNX Runtime runs every node; measured: a 32 x 20 call of
+      // a 2 x 64 model with GPT-2's vocabulary takes 23 ms CPU without the logits output, 90 ms
+      // with it). With a small vocabulary (the bundled ladder's 17) those logits cost less than
+      // the extra call, so the columns stay in one call.
       // A backend with a scoring head computes no logits there anyway.
       const skipTo = !shared && !memory.scoredOnly && n * firstNeeded * memory.vocab >= SEPARATE_PREFIX_LOGITS ? firstNeeded : 0;
       for (let from = Lp, to = 0; from < N; from = to) {

@@ -249,7 +249,17 @@ class TransformersCache implements KvCache {
 
 function int64From(values: ArrayLike<number>, dims: number[]): Tensor {
   const data = new BigInt64Array(values.length);
-  for (let i = 0; i < values.length; i++) data[i] = BigInt(values[i]);
+  // Ids, masks and positions fit in 32 bits: written as two's-complement word pairs (little
+  // endian, as typed arrays are on every platform ONNX Runtime runs on) instead of one BigInt per
+  // element, which was a measurable share of a small model's step.
+  const words = new Int32Array(data.buffer);
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    if (v === (v | 0)) {
+      words[2 * i] = v;
+      words[2 * i + 1] = v < 0 ? -1 : 0;
+    } else data[i] = BigInt(v);
+  }
   return new Tensor('int64', data, dims);
 }
 
