@@ -51,7 +51,15 @@ export async function expectChartsToMatch(page: Page, spec: ExperimentSpec, mode
           const row = mine.filter((r) => r.model === m.id && r.variant === v && r.metric === metric);
           expect(row, `${panel.id} ${m.id} ${v} ${metric}`).toHaveLength(1);
           const agg = m.aggregates.variants.find((x) => x.variant === v)!.metrics[metric];
-          expect([row[0].mean, row[0].lo, row[0].hi, row[0].n]).toEqual([agg.mean, agg.lo, agg.hi, agg.n]);
+          // Within 1e-12, not bit for bit: when the test recomputes aggregates in Node (a resolution's
+          // first k items), Chromium's Math.exp/log/pow differ from Node's in the last bit for ~10%
+          // of inputs (measured 2026-11-30: exp 19,578 of 200,000 values, log 8,199; sqrt none).
+          expect(row[0].n).toBe(agg.n);
+          [row[0].mean, row[0].lo, row[0].hi].forEach((x, i) => {
+            const want = [agg.mean, agg.lo, agg.hi][i];
+            if (x === null || want === null || !Number.isFinite(want)) expect(x).toEqual(want);
+            else expect(Math.abs(x - want), `${panel.id} ${m.id} ${v} ${metric}`).toBeLessThanOrEqual(1e-12 * Math.max(1, Math.abs(want)));
+          });
         }
       }
     }

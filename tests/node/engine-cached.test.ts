@@ -11,7 +11,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AutoModelForCausalLM, AutoTokenizer } from '@huggingface/transformers';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { writeRandomModel } from '../../bench/random-model.ts';
 import { ladderModelId, modelsByScale } from '../../src/lib/catalog/ladder.ts';
 import type { ModelBackend } from '../../src/lib/engine/backend.ts';
@@ -20,6 +20,7 @@ import { NumericError } from '../../src/lib/engine/errors.ts';
 import { scoreChoiceItems } from '../../src/lib/engine/choices.ts';
 import { scoreItemsFullSequence } from '../../src/lib/engine/reference.ts';
 import { scoreItems } from '../../src/lib/engine/scoring.ts';
+import { HEAD_OUTPUT_LOGPROB } from '../../src/lib/engine/scoring-head.ts';
 import { configureTransformers, TransformersBackend, withScoringHead } from '../../src/lib/engine/transformers-backend.ts';
 import type { RawItemResult } from '../../src/lib/engine/types.ts';
 import { generateArithmeticItems } from '../../src/lib/tasks/arithmetic.ts';
@@ -110,6 +111,35 @@ describe.each([['with the scoring head', true] as const, ['reading logits', fals
     // Room for 2 rows x 3 columns: contexts and targets are split over several calls.
     const budget = callBytes(2, 3, 40, memory);
     expectSame(await scoreItems(backend, some, { maxBatchSize: 8, logitsBudgetBytes: budget }), reference);
+  }, 60_000);
+
+  // Only where there is a head to fail (defined, not skipped, for the other variant).
+  if (head) it('a runtime that fails the head\'s nodes falls back to the model\'s logits, with one warning and the same results', async () => {
+    const some = items.slice(0, 10);
+    const reference = await scoreItems(backend, some, { maxBatchSize: 4 });
+    const fresh = await openBackend(dir, 'rand/gpt2-vocab', true);
+    const sessions = (fresh as unknown as { model: { sessions: Record<string, { run: (feeds: unknown, fetches?: unknown) => Promise<unknown> }> } }).model.sessions;
+    const inner = sessions.model;
+    sessions.model = new Proxy(inner, {
+      get(target, prop) {
+        if (prop === 'run') {
+          return (feeds: unknown, fetches?: unknown) =>
+            Array.isArray(fetches) && fetches.includes(HEAD_OUTPUT_LOGPROB) ? Promise.reject(new Error('no kernel for ArgMax(13) on this provider')) : target.run(feeds, fetches);
+        }
+        const value = Reflect.get(target, prop, target) as unknown;
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    });
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => undefined);
+    try {
+      expectSame(await scoreItems(fresh, some, { maxBatchSize: 4 }), reference);
+      expect(warn).toHaveBeenCalledTimes(1);
+      expect(String(warn.mock.calls[0][0])).toMatch(/scoring head failed \(no kernel for ArgMax\(13\) on this provider\); reading the model's logits instead/);
+      expect(fresh.projectsScoredOnly).toBe(false);
+    } finally {
+      warn.mockRestore();
+      await fresh.dispose();
+    }
   }, 60_000);
 
   it('a NaN from the runtime is a NumericError, for generation and choice items', async () => {

@@ -2,7 +2,9 @@
  * The scoring head (src/lib/engine/scoring-head.ts) run by ONNX Runtime: the appended nodes give,
  * at the picked positions, the log-prob and argmax that logSoftmaxAt (float64, first index on
  * ties) gives from the model's own logits, for a plain MatMul head and for a head with a bias,
- * soft-capping and float16 logits (its attributes copied byte for byte); the model's own logits
+ * soft-capping and float16 logits (its attributes copied byte for byte), with ONNX's LogSoftmax
+ * and with the log-softmax written out for WebGPU (opsets 17 and 18: reduction axes move from
+ * attribute to input); the model's own logits
  * cover no column unless asked for, and then are the original's; and a runtime that refuses the
  * patched graph gets the model as it is.
  */
@@ -35,10 +37,14 @@ const HEADS: [string, Node[], number][] = [
   ],
 ];
 
-describe.each(HEADS)('scoring head on %s', (_label, nodes, logitsType) => {
+const CASES = HEADS.flatMap(([label, nodes, type]) =>
+  (['kernel', 'ops'] as const).flatMap((logSoftmax) => [17, 18].map((opset) => [label, logSoftmax, opset, nodes, type] as const)),
+);
+
+describe.each(CASES)('scoring head on %s, log-softmax %s, opset %i', (_label, logSoftmax, opset, nodes, logitsType) => {
   it('gives logSoftmaxAt\'s log-prob and argmax at each picked position; the logits output is unchanged', async () => {
-    const bytes = tinyLm(nodes, { logitsType });
-    const added = addScoringHead(bytes);
+    const bytes = tinyLm(nodes, { logitsType, opset });
+    const added = addScoringHead(bytes, { logSoftmax });
     if (!added.bytes) throw new Error(added.reason);
     const plain = await ort.InferenceSession.create(bytes);
     const withHead = await ort.InferenceSession.create(added.bytes);

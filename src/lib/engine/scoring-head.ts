@@ -146,7 +146,15 @@ function replaceNode(bytes: Uint8Array, s: GraphSummary, node: GraphNode, body: 
  * The model's bytes with the scoring head appended, or the reason it was not added (the graph is
  * then used as it is). `bytes` is not modified; the result is a new array.
  */
-export function addScoringHead(bytes: Uint8Array): ScoringHead {
+export interface ScoringHeadOptions {
+  /**
+   * 'kernel': ONNX's LogSoftmax (one fused pass on CPU and WASM). 'ops': max, subtract, exp, sum,
+   * log written out, for runtimes without a LogSoftmax kernel (onnxruntime-web's WebGPU).
+   */
+  logSoftmax: 'kernel' | 'ops';
+}
+
+export function addScoringHead(bytes: Uint8Array, options: ScoringHeadOptions = { logSoftmax: 'kernel' }): ScoringHead {
   let s: GraphSummary;
   try {
     s = readGraphSummary(bytes);
@@ -179,12 +187,28 @@ export function addScoringHead(bytes: Uint8Array): ScoringHead {
     nodes.push({ op: 'Cast', inputs: [current], outputs: [p('logits')], attrs: { to: DataType.FLOAT }, name: p('cast') });
     current = p('logits');
   }
-  nodes.push(
-    { op: 'LogSoftmax', inputs: [current], outputs: [p('logsoftmax')], attrs: { axis: -1 }, name: p('logsoftmax_node') },
-    { op: 'Unsqueeze', inputs: [HEAD_INPUT_TARGET, p('axes02')], outputs: [p('target3')], name: p('unsqueeze') },
-    { op: 'GatherElements', inputs: [p('logsoftmax'), p('target3')], outputs: [HEAD_OUTPUT_LOGPROB], attrs: { axis: 2 }, name: p('pick_target') },
-    { op: 'ArgMax', inputs: [current], outputs: [HEAD_OUTPUT_ARGMAX], attrs: { axis: 2, keepdims: 0 }, name: p('argmax_node') },
-  );
+  nodes.push({ op: 'Unsqueeze', inputs: [HEAD_INPUT_TARGET, p('axes02')], outputs: [p('target3')], name: p('unsqueeze') });
+  if (options.logSoftmax === 'kernel') {
+    nodes.push(
+      { op: 'LogSoftmax', inputs: [current], outputs: [p('logsoftmax')], attrs: { axis: -1 }, name: p('logsoftmax_node') },
+      { op: 'GatherElements', inputs: [p('logsoftmax'), p('target3')], outputs: [HEAD_OUTPUT_LOGPROB], attrs: { axis: 2 }, name: p('pick_target') },
+    );
+  } else {
+    // Written out (as device-graphs.ts does): onnxruntime-web's WebGPU provider has no LogSoftmax
+    // kernel and would copy [N, vocab] to the CPU for it. ReduceMax takes its axes as an input
+    // from opset 18 on, ReduceSum from 13 on.
+    const maxAxes: Pick<Node, 'inputs' | 'attrs'> = s.opset >= 18 ? { inputs: [current, p('axis2')], attrs: { keepdims: 1 } } : { inputs: [current], attrs: { axes: [2], keepdims: 1 } };
+    nodes.push(
+      { op: 'ReduceMax', ...maxAxes, outputs: [p('max')], name: p('max_node') },
+      { op: 'Sub', inputs: [current, p('max')], outputs: [p('shifted')], name: p('shift') },
+      { op: 'Exp', inputs: [p('shifted')], outputs: [p('exp')], name: p('exp_node') },
+      { op: 'ReduceSum', inputs: [p('exp'), p('axis2')], outputs: [p('sum')], attrs: { keepdims: 1 }, name: p('sum_node') },
+      { op: 'Log', inputs: [p('sum')], outputs: [p('logsum')], name: p('log_node') },
+      { op: 'GatherElements', inputs: [p('shifted'), p('target3')], outputs: [p('shifted_target')], attrs: { axis: 2 }, name: p('pick_target') },
+      { op: 'Sub', inputs: [p('shifted_target'), p('logsum')], outputs: [HEAD_OUTPUT_LOGPROB], name: p('logprob_node') },
+    );
+  }
+  nodes.push({ op: 'ArgMax', inputs: [current], outputs: [HEAD_OUTPUT_ARGMAX], attrs: { axis: 2, keepdims: 0 }, name: p('argmax_node') });
   // The model's own LM head: ONNX Runtime runs every node of a graph whatever a run fetches, so
   // the logits output would still be computed for every position. Its matmul now reads
   // hidden[:, from:, :] (Slice clamps), with `from` an input: 0 gives the model's logits as
@@ -201,6 +225,7 @@ export function addScoringHead(bytes: Uint8Array): ScoringHead {
       int64Tensor(p('axes02'), [2], [0, 2]),
       { name: p('int64_max'), dims: [1], type: DataType.INT64, raw: new Uint8Array(BigInt64Array.of(2n ** 63n - 1n).buffer) },
       int64Tensor(p('axis1'), [1], [1]),
+      int64Tensor(p('axis2'), [1], [2]),
     ],
     inputs: [
       { name: HEAD_INPUT_INDEX, type: DataType.INT64, dims: [p('n')] },

@@ -11,7 +11,7 @@ import { CancelledError, EngineError, ModelLoadError } from './errors.ts';
 import { scoreChoiceItems } from './choices.ts';
 import { scoreItems } from './scoring.ts';
 import { DeviceScorer, type LogitsType, type OrtTensor, type OrtWebModule } from './device-scoring.ts';
-import { addScoringHead, HEAD_INPUT_INDEX, HEAD_INPUT_LOGITS_FROM, HEAD_INPUT_TARGET, HEAD_OUTPUT_ARGMAX, HEAD_OUTPUT_LOGPROB } from './scoring-head.ts';
+import { addScoringHead, type ScoringHeadOptions, HEAD_INPUT_INDEX, HEAD_INPUT_LOGITS_FROM, HEAD_INPUT_TARGET, HEAD_OUTPUT_ARGMAX, HEAD_OUTPUT_LOGPROB } from './scoring-head.ts';
 import type { Engine, LoadOptions, LoadedModel, ModelInfo } from './types.ts';
 
 export interface TransformersEngineConfig {
@@ -59,9 +59,9 @@ export interface TransformersEngineConfig {
    */
   readModelFile?: (path: string) => Promise<Uint8Array>;
   /**
-   * Add the scoring head (scoring-head.ts) to CPU and WASM models: the vocabulary projection then
+   * Add the scoring head (scoring-head.ts) to each model's graph: the vocabulary projection then
    * runs only at scored positions and the runtime returns a log-prob and an argmax per position
-   * instead of logits. Needs `ort`. Default true; WebGPU models score on the device instead.
+   * instead of logits (on WebGPU too, with the log-softmax written out). Needs `ort`. Default true.
    */
   scoringHead?: boolean;
   /**
@@ -103,7 +103,7 @@ export interface OrtSessionModule {
 }
 
 type CreateSession = (model: Uint8Array | string, options?: object) => Promise<unknown>;
-const headLoads = { active: 0 };
+const headLoads: { active: number; options: ScoringHeadOptions } = { active: 0, options: { logSoftmax: 'kernel' } };
 const ORIGINAL_CREATE = Symbol('emergence-lab original InferenceSession.create');
 
 /**
@@ -113,7 +113,12 @@ const ORIGINAL_CREATE = Symbol('emergence-lab original InferenceSession.create')
  * model whose weights sit in external files next to a path, or a failed session with the head
  * all fall back to the model as it is.
  */
-export async function withScoringHead<T>(ort: OrtSessionModule, readModelFile: ((path: string) => Promise<Uint8Array>) | undefined, load: () => Promise<T>): Promise<T> {
+export async function withScoringHead<T>(
+  ort: OrtSessionModule,
+  readModelFile: ((path: string) => Promise<Uint8Array>) | undefined,
+  load: () => Promise<T>,
+  options: ScoringHeadOptions = { logSoftmax: 'kernel' },
+): Promise<T> {
   const cls = ort.InferenceSession as OrtSessionModule['InferenceSession'] & { [ORIGINAL_CREATE]?: CreateSession };
   if (!cls[ORIGINAL_CREATE]) {
     const create = cls.create.bind(cls) as CreateSession;
@@ -123,7 +128,7 @@ export async function withScoringHead<T>(ort: OrtSessionModule, readModelFile: (
       let bytes: Uint8Array | null = null;
       if (typeof model !== 'string') bytes = model;
       else if (readModelFile) bytes = await readModelFile(model);
-      const head = bytes ? addScoringHead(bytes) : null;
+      const head = bytes ? addScoringHead(bytes, headLoads.options) : null;
       // A model loaded by path finds its external weight files next to that path only.
       if (!head?.bytes || (typeof model === 'string' && head.externalData)) return create(model, options);
       try {
@@ -137,11 +142,14 @@ export async function withScoringHead<T>(ort: OrtSessionModule, readModelFile: (
       }
     };
   }
+  const previous = headLoads.options;
   headLoads.active++;
+  headLoads.options = options;
   try {
     return await load();
   } finally {
     headLoads.active--;
+    headLoads.options = previous;
   }
 }
 
@@ -304,13 +312,20 @@ export class TransformersBackend implements ModelBackend {
     this.logitsVocab = typeof lastDim === 'number' && lastDim > 0 ? lastDim : this.vocabSize;
     this.hasLogitsToKeep = this.session().inputNames.includes('num_logits_to_keep');
     const outputs = (this.session() as unknown as { outputNames: string[] }).outputNames;
-    this.projectsScoredOnly =
-      this.session().inputNames.includes(HEAD_INPUT_INDEX) && outputs.includes(HEAD_OUTPUT_LOGPROB) && outputs.includes(HEAD_OUTPUT_ARGMAX);
-    if (this.projectsScoredOnly) hideScoringHead(model);
+    this.hasHead = this.session().inputNames.includes(HEAD_INPUT_INDEX) && outputs.includes(HEAD_OUTPUT_LOGPROB) && outputs.includes(HEAD_OUTPUT_ARGMAX);
+    if (this.hasHead) hideScoringHead(model);
   }
 
-  /** Whether the model's session has the scoring head (scoring-head.ts). */
-  readonly projectsScoredOnly: boolean;
+  /** Whether the model's graph has the scoring head (scoring-head.ts); its inputs are then required. */
+  private readonly hasHead: boolean;
+
+  /** Cleared when a step through the head fails other than out of memory (the logits path takes over). */
+  private headWorks = true;
+
+  /** Whether steps score through the scoring head. */
+  get projectsScoredOnly(): boolean {
+    return this.hasHead && this.headWorks;
+  }
 
   /**
    * The head's inputs for a step: its scored positions, or none (one dummy position, not read);
@@ -318,7 +333,7 @@ export class TransformersBackend implements ModelBackend {
    * rewires the model's LM head, scoring-head.ts).
    */
   private headFeeds(positions: Int32Array, targets: Int32Array, modelLogits: boolean): Record<string, Tensor> {
-    if (!this.projectsScoredOnly) return {};
+    if (!this.hasHead) return {};
     return {
       [HEAD_INPUT_INDEX]: int64From(positions.length ? positions : [0], [Math.max(1, positions.length)]),
       [HEAD_INPUT_TARGET]: int64From(targets.length ? targets : [0], [Math.max(1, targets.length)]),
@@ -389,7 +404,7 @@ export class TransformersBackend implements ModelBackend {
           if (dims.length !== 4 || dims[1] === 0 || dims[3] === 0) throw new EngineError(`Cannot size the empty cache input ${name} from the graph (${JSON.stringify(meta?.shape)}).`);
           feeds[name] = meta?.type === 'float16' ? new Tensor('float16', new Uint16Array(0), dims) : new Tensor('float32', new Float32Array(0), dims);
         }
-      } else if (name === 'num_logits_to_keep') feeds[name] = new Tensor('int64', [input.lastOnly && !this.projectsScoredOnly ? 1n : 0n], []);
+      } else if (name === 'num_logits_to_keep') feeds[name] = new Tensor('int64', [input.lastOnly && !this.hasHead ? 1n : 0n], []);
       else if (name === 'use_cache_branch') feeds[name] = new Tensor('bool', [past !== null], [1]);
       else throw new EngineError(`The model's graph has an input the engine does not know how to fill: ${name}.`);
     }
@@ -409,6 +424,18 @@ export class TransformersBackend implements ModelBackend {
   }
 
   async step(input: StepInput): Promise<StepScores> {
+    if (this.projectsScoredOnly && input.positions.length > 0) {
+      try {
+        return await this.stepWithHead(input);
+      } catch (err) {
+        // As for the device scorer below: out of memory is the planner's; anything else means this
+        // runtime cannot run the head's nodes (e.g. a provider without a kernel for them). Say so
+        // once and read the model's own logits from now on.
+        if (isOutOfMemory(err)) throw err;
+        console.warn(`Scoring through the scoring head failed (${err instanceof Error ? err.message : String(err)}); reading the model's logits instead.`);
+        this.headWorks = false;
+      }
+    }
     if (this.scorer && input.positions.length > 0) {
       try {
         return await this.stepOnDevice(input, this.scorer);
@@ -420,7 +447,6 @@ export class TransformersBackend implements ModelBackend {
         this.scorer = null;
       }
     }
-    if (this.projectsScoredOnly && input.positions.length > 0) return this.stepWithHead(input);
     const { rows, columns } = input;
     const pastLength = input.past?.length ?? 0;
     const out = await this.runSession(input, input.positions.length > 0);
@@ -696,9 +722,9 @@ export function createTransformersEngine(config: TransformersEngineConfig): Engi
             ...(cpu ?? {}),
             ...(chunks ? { use_external_data_format: chunks } : {}),
           });
-        // CPU and WASM get the scoring head; WebGPU keeps its logits on the GPU (device-scoring.ts).
-        const head = config.scoringHead !== false && config.ort && ref.device !== 'webgpu';
-        model = head ? await withScoringHead(config.ort!, config.readModelFile, loadModel) : await loadModel();
+        // WebGPU's provider has no LogSoftmax kernel: its head writes the log-softmax out.
+        const head = config.scoringHead !== false && config.ort;
+        model = head ? await withScoringHead(config.ort!, config.readModelFile, loadModel, { logSoftmax: ref.device === 'webgpu' ? 'ops' : 'kernel' }) : await loadModel();
       } catch (err) {
         throw new ModelLoadError(ref.id, `could not be loaded: ${describeLoadFailure(err, ref.id)}`, { cause: err });
       }

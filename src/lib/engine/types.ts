@@ -28,9 +28,9 @@ export interface ModelInfo {
    */
   scoresOnDevice?: boolean;
   /**
-   * True when the model's graph carries the scoring head (CPU and WASM; scoring-head.ts): the
-   * vocabulary projection runs only at scored positions and the runtime returns log-probs and
-   * argmax ids, not logits.
+   * True when the model's graph carries the scoring head (scoring-head.ts): the vocabulary
+   * projection runs only at scored positions and the runtime returns log-probs and argmax ids,
+   * not logits.
    */
   scoringHead?: boolean;
 }
