@@ -5,9 +5,11 @@
  * app uses in the browser, through transformers.js) with its WebGPU execution provider, on Dawn
  * from the `webgpu` npm package (Vulkan). It scores a GPT-2-small-shaped model with random
  * weights (built at run time, bench/random-model.ts) on batches of random token rows with the
- * engine's cached scorer (on WebGPU with the logits reduced on the GPU), prints tokens/s, then, where PyTorch with CUDA is installed, runs the
- * same batches through a PyTorch fp32 forward + log-softmax gather (bench/gpu_torch.py) and
- * prints its tokens/s and the ratio. Unattended, a few minutes at most.
+ * engine's cached scorer and its scoring head (the LM head only at scored positions, log-softmax
+ * and argmax on the GPU; `--head off` scores the full logits, reduced on the GPU), prints
+ * tokens/s, then, where PyTorch with CUDA is installed, runs the same batches through a PyTorch
+ * fp32 forward + log-softmax gather (bench/gpu_torch.py) and prints its tokens/s and the ratio.
+ * Unattended, a few minutes at most.
  *
  * Needs: `npm install -D webgpu@0.6.2` (not a project dependency), the Vulkan loader
  * (libvulkan1) and the NVIDIA ICD (set VK_DRIVER_FILES to it if Dawn finds no adapter).
@@ -30,6 +32,8 @@ const { values } = parseArgs({
     reps: { type: 'string', default: '3' },
     ep: { type: 'string', default: 'webgpu' },
     python: { type: 'string', default: 'python3' },
+    // The engine's scoring head (scoring-head.ts; the app's default): 'off' scores the model's full logits.
+    head: { type: 'string', default: 'on' },
   },
 });
 const [layers, embd] = values.shape!.split('x').map(Number);
@@ -80,17 +84,18 @@ const ortWeb = (await import('onnxruntime-web/webgpu')) as unknown as Record<str
   env: { wasm: { numThreads?: number } };
 };
 ortWeb.env.wasm.numThreads = 1;
-(globalThis as Record<symbol, unknown>)[Symbol.for('onnxruntime')] = {
+const injected = {
   ...ortWeb,
   // transformers.js hands Node a file path; onnxruntime-web wants the bytes.
   InferenceSession: { create: async (model: Uint8Array | string, options?: object) => ortWeb.InferenceSession.create(typeof model === 'string' ? readFileSync(model) : model, options) },
 };
+(globalThis as Record<symbol, unknown>)[Symbol.for('onnxruntime')] = injected;
 const { AutoModelForCausalLM, AutoTokenizer } = await import('@huggingface/transformers');
 // transformers.js points onnxruntime-web at a CDN for its WASM; Node loads the package's own files.
 const { createRequire } = await import('node:module');
 const ortDist = dirname(createRequire(import.meta.url).resolve('onnxruntime-web/webgpu'));
 (ortWeb.env.wasm as { wasmPaths?: unknown }).wasmPaths = pathToFileURL(ortDist).href + '/';
-const { configureTransformers, TransformersBackend } = await import('../src/lib/engine/transformers-backend.ts');
+const { configureTransformers, TransformersBackend, withScoringHead } = await import('../src/lib/engine/transformers-backend.ts');
 const { scoreContinuations } = await import('../src/lib/engine/continuations.ts');
 const { DeviceScorer } = await import('../src/lib/engine/device-scoring.ts');
 type OrtWebModule = import('../src/lib/engine/device-scoring.ts').OrtWebModule;
@@ -106,19 +111,30 @@ try {
   configureTransformers({ localModelPath: dir, remoteHost: null });
   t = performance.now();
   const presents = Object.fromEntries(Array.from({ length: layers }, (_, i) => [`present.${i}.key`, `present.${i}.value`]).flat().map((n) => [n, 'gpu-buffer']));
-  const model = await AutoModelForCausalLM.from_pretrained('rand/gpt2', {
-    local_files_only: true,
-    dtype: 'fp32',
-    // transformers.js lists no devices for an injected runtime: 'auto' passes the provider set
-    // here through, and present.* stay on the GPU as transformers.js arranges for WebGPU.
-    device: 'auto',
-    session_options: ep === 'webgpu' ? { executionProviders: ['webgpu'], preferredOutputLocation: presents } : { executionProviders: ['wasm'] },
-  } as Parameters<typeof AutoModelForCausalLM.from_pretrained>[1]);
+  // The tokenizer first, as the engine loads them. (Under Node, onnxruntime-web's WebGPU bundle
+  // stalls timers for ~26 s after a session runs, measured with and without the head: a
+  // setTimeout(100) took 26-27 s; whatever awaits one then waits, e.g. a tokenizer loaded after it.)
   const tokenizer = await AutoTokenizer.from_pretrained('rand/gpt2', { local_files_only: true });
+  const load = () =>
+    AutoModelForCausalLM.from_pretrained('rand/gpt2', {
+      local_files_only: true,
+      dtype: 'fp32',
+      // transformers.js lists no devices for an injected runtime: 'auto' passes the provider set
+      // here through, and present.* stay on the GPU as transformers.js arranges for WebGPU.
+      device: 'auto',
+      session_options: ep === 'webgpu' ? { executionProviders: ['webgpu'], preferredOutputLocation: presents } : { executionProviders: ['wasm'] },
+    } as Parameters<typeof AutoModelForCausalLM.from_pretrained>[1]);
+  // As the engine loads models (transformers-backend.ts): the scoring head added to the graph.
+  const model = values.head === 'on' ? await withScoringHead(injected, async (p) => new Uint8Array(readFileSync(p)), load, { logSoftmax: ep === 'webgpu' ? 'ops' : 'kernel' }) : await load();
   // On WebGPU the engine scores where the logits are (device-scoring.ts): only log-probs and argmax ids come back.
   const scorer = ep === 'webgpu' ? await DeviceScorer.create(ortWeb as unknown as OrtWebModule) : null;
   const backend = new TransformersBackend(model, tokenizer, scorer);
-  console.log(`loaded on onnxruntime-web ${ep} in ${((performance.now() - t) / 1000).toFixed(1)} s; scoring ${backend.scoresOnDevice ? 'on the GPU (logits stay there)' : 'on the CPU (logits read back)'}`);
+  const how = backend.projectsScoredOnly
+    ? 'through the scoring head (LM head at scored positions only; log-probs and argmax ids come back)'
+    : backend.scoresOnDevice
+      ? 'on the GPU (full logits, reduced there)'
+      : 'on the CPU (logits read back)';
+  console.log(`loaded on onnxruntime-web ${ep} in ${((performance.now() - t) / 1000).toFixed(1)} s; scoring ${how}`);
 
   // Token batches: B batches of R rows, C context + T target tokens each (seeded, the same for PyTorch).
   let seed = 7;
