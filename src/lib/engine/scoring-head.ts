@@ -123,22 +123,28 @@ function copyNode(raw: Uint8Array, inputIndex: number, input: string, rename?: {
   return w.finish();
 }
 
-/** The model's bytes with one NodeProto of its graph replaced (the lengths that enclose it re-encoded). */
-function replaceNode(bytes: Uint8Array, s: GraphSummary, node: GraphNode, body: Uint8Array): Uint8Array {
+/**
+ * The model's bytes with one NodeProto of its graph replaced (the graph field's length re-encoded)
+ * and `patch` appended, written into one new array: a model of N bytes costs N more at load, not
+ * a copy per step (the weights are most of the graph field and are copied once).
+ */
+function replaceNodeAndAppend(bytes: Uint8Array, s: GraphSummary, node: GraphNode, body: Uint8Array, patch: Uint8Array): Uint8Array {
   const g = s.graphSpan!;
   const nodeField = new Writer();
   nodeField.bytes(1, body);
-  const graphBody = new Writer();
-  graphBody.raw(bytes.subarray(g.bodyStart, node.span.start));
-  graphBody.raw(nodeField.finish());
-  graphBody.raw(bytes.subarray(node.span.end, g.end));
-  const graphField = new Writer();
-  graphField.bytes(7, graphBody.finish());
-  const field = graphField.finish();
-  const out = new Uint8Array(g.keyStart + field.length + (bytes.length - g.end));
-  out.set(bytes.subarray(0, g.keyStart), 0);
-  out.set(field, g.keyStart);
-  out.set(bytes.subarray(g.end), g.keyStart + field.length);
+  const newNode = nodeField.finish();
+  const graphLength = node.span.start - g.bodyStart + newNode.length + (g.end - node.span.end);
+  const key = new Writer();
+  key.tag(7, 2);
+  key.varint(graphLength);
+  const graphKey = key.finish();
+  const parts = [bytes.subarray(0, g.keyStart), graphKey, bytes.subarray(g.bodyStart, node.span.start), newNode, bytes.subarray(node.span.end, g.end), bytes.subarray(g.end), patch];
+  const out = new Uint8Array(parts.reduce((n, part) => n + part.length, 0));
+  let at = 0;
+  for (const part of parts) {
+    out.set(part, at);
+    at += part.length;
+  }
   return out;
 }
 
@@ -237,10 +243,7 @@ export function addScoringHead(bytes: Uint8Array, options: ScoringHeadOptions = 
       { name: HEAD_OUTPUT_ARGMAX, type: DataType.INT64, dims: [1, p('n')] },
     ],
   });
-  const model = replaceNode(bytes, s, root, copyNode(root.raw, head.chain[0].input, p('lm_in')));
-  const out = new Uint8Array(model.length + patch.length);
-  out.set(model, 0);
-  out.set(patch, model.length);
+  const out = replaceNodeAndAppend(bytes, s, root, copyNode(root.raw, head.chain[0].input, p('lm_in')), patch);
   const ops = head.chain.map((l) => l.node.op).join(' -> ');
   return { bytes: out, summary: `scoring head on ${ops} (${head.chain.length} op${head.chain.length === 1 ? '' : 's'} copied)`, externalData: s.externalData };
 }
