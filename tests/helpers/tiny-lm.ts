@@ -7,6 +7,16 @@ import { DataType, encodeModel, floatTensor, type Node } from '../../src/lib/eng
 export const TINY_V = 11;
 export const TINY_D = 4;
 
+/** An LM head with a bias, soft-capping (Gemma: cap * tanh(x / cap)) and float16 logits. */
+export const SOFTCAPPED_FP16_HEAD: Node[] = [
+  { op: 'MatMul', inputs: ['hidden', 'w'], outputs: ['mm'] },
+  { op: 'Add', inputs: ['bias', 'mm'], outputs: ['biased'] },
+  { op: 'Div', inputs: ['biased', 'cap'], outputs: ['scaled'] },
+  { op: 'Tanh', inputs: ['scaled'], outputs: ['t'] },
+  { op: 'Mul', inputs: ['t', 'cap'], outputs: ['capped'] },
+  { op: 'Cast', inputs: ['capped'], outputs: ['logits'], attrs: { to: DataType.FLOAT16 } },
+];
+
 export function tinyLm(head: Node[], opts: { opset?: number; logitsType?: number; extraInputs?: string[] } = {}): Uint8Array {
   const V = TINY_V;
   const D = TINY_D;

@@ -15,7 +15,7 @@ import { argmaxCheckedAt, logSoftmaxAt } from '../../src/lib/engine/logits.ts';
 import { DataType, type Node } from '../../src/lib/engine/onnx-writer.ts';
 import { addScoringHead, HEAD_INPUT_INDEX, HEAD_INPUT_LOGITS_FROM, HEAD_INPUT_TARGET, HEAD_OUTPUT_ARGMAX, HEAD_OUTPUT_LOGPROB } from '../../src/lib/engine/scoring-head.ts';
 import { withScoringHead } from '../../src/lib/engine/transformers-backend.ts';
-import { fromHalf, tinyLm, TINY_V } from '../helpers/tiny-lm.ts';
+import { fromHalf, SOFTCAPPED_FP16_HEAD, tinyLm, TINY_V } from '../helpers/tiny-lm.ts';
 import { MODELS_DIR } from '../../src/cli/node-engine.ts';
 import { join } from 'node:path';
 
@@ -25,14 +25,7 @@ const HEADS: [string, Node[], number][] = [
   ['MatMul', [{ op: 'MatMul', inputs: ['hidden', 'w'], outputs: ['logits'] }], DataType.FLOAT],
   [
     'MatMul, bias, soft-capping, float16',
-    [
-      { op: 'MatMul', inputs: ['hidden', 'w'], outputs: ['mm'] },
-      { op: 'Add', inputs: ['bias', 'mm'], outputs: ['biased'] },
-      { op: 'Div', inputs: ['biased', 'cap'], outputs: ['scaled'] },
-      { op: 'Tanh', inputs: ['scaled'], outputs: ['t'] },
-      { op: 'Mul', inputs: ['t', 'cap'], outputs: ['capped'] },
-      { op: 'Cast', inputs: ['capped'], outputs: ['logits'], attrs: { to: DataType.FLOAT16 } },
-    ],
+    SOFTCAPPED_FP16_HEAD,
     DataType.FLOAT16,
   ],
 ];

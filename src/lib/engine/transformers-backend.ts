@@ -255,6 +255,25 @@ class TransformersCache implements KvCache {
   ) {}
 }
 
+/** A step's present.* outputs as the cache its next step reads (renamed past_key_values.*). */
+function cacheOf(out: Record<string, unknown>, rows: number, length: number): TransformersCache {
+  const tensors: Record<string, Tensor> = {};
+  for (const [name, value] of Object.entries(out)) {
+    if (name.startsWith('present')) tensors[name.replace('present', 'past_key_values')] = value as Tensor;
+  }
+  return new TransformersCache(tensors, rows, length);
+}
+
+/**
+ * Argmax-only positions (target -1) were scored at token 0 on the device or in the head: their
+ * log-prob becomes 0 when finite and NaN when not (the contract of StepInput.targets).
+ */
+function markArgmaxOnly(logprobs: Float32Array, targets: Int32Array): void {
+  targets.forEach((t, k) => {
+    if (t < 0) logprobs[k] = Number.isFinite(logprobs[k]) ? 0 : NaN;
+  });
+}
+
 function int64From(values: ArrayLike<number>, dims: number[]): Tensor {
   const data = new BigInt64Array(values.length);
   // Ids, masks and positions fit in 32 bits: written as two's-complement word pairs (little
@@ -450,12 +469,8 @@ export class TransformersBackend implements ModelBackend {
     const { rows, columns } = input;
     const pastLength = input.past?.length ?? 0;
     const out = await this.runSession(input, input.positions.length > 0);
-    const tensors: Record<string, Tensor> = {};
-    for (const [name, value] of Object.entries(out)) {
-      if (name.startsWith('present')) tensors[name.replace('present', 'past_key_values')] = value as Tensor;
-    }
     const logits = out.logits as TensorLike | undefined;
-    const cache = new TransformersCache(tensors, rows, pastLength + columns);
+    const cache = cacheOf(out, rows, pastLength + columns);
     try {
       const K = input.positions.length;
       if (K === 0 || !logits) return { logprobs: new Float32Array(0), argmax: new Int32Array(0), cache };
@@ -487,11 +502,7 @@ export class TransformersBackend implements ModelBackend {
   /** One step through the scoring head: the runtime returns a log-prob and an argmax per scored position. */
   private async stepWithHead(input: StepInput): Promise<StepScores> {
     const out = await this.runSession(input, 'head');
-    const tensors: Record<string, Tensor> = {};
-    for (const [name, value] of Object.entries(out)) {
-      if (name.startsWith('present')) tensors[name.replace('present', 'past_key_values')] = value as Tensor;
-    }
-    const cache = new TransformersCache(tensors, input.rows, (input.past?.length ?? 0) + input.columns);
+    const cache = cacheOf(out, input.rows, (input.past?.length ?? 0) + input.columns);
     const lp = out[HEAD_OUTPUT_LOGPROB] as TensorLike;
     const am = out[HEAD_OUTPUT_ARGMAX] as TensorLike;
     try {
@@ -499,9 +510,7 @@ export class TransformersBackend implements ModelBackend {
       if (lp.data.length !== K || am.data.length !== K) throw new EngineError(`The scoring head returned ${lp.data.length} scores for ${K} positions.`);
       const logprobs = Float32Array.from(lp.data as Float32Array);
       const argmax = Int32Array.from(am.data as BigInt64Array, Number);
-      input.targets.forEach((t, k) => {
-        if (t < 0) logprobs[k] = Number.isFinite(logprobs[k]) ? 0 : NaN;
-      });
+      markArgmaxOnly(logprobs, input.targets);
       return { logprobs, argmax, cache };
     } catch (err) {
       this.disposeCache(cache);
@@ -521,11 +530,7 @@ export class TransformersBackend implements ModelBackend {
     const kept = input.lastOnly && this.hasLogitsToKeep ? 1 : columns;
     const logits = scorer.logitsOutput([rows, kept, this.logitsVocab], this.logitsType);
     const out = await this.runSession(input, { into: logits });
-    const tensors: Record<string, Tensor> = {};
-    for (const [name, value] of Object.entries(out)) {
-      if (name.startsWith('present')) tensors[name.replace('present', 'past_key_values')] = value as Tensor;
-    }
-    const cache = new TransformersCache(tensors, rows, (input.past?.length ?? 0) + columns);
+    const cache = cacheOf(out, rows, (input.past?.length ?? 0) + columns);
     try {
       const K = input.positions.length;
       const rowColumn = new Int32Array(2 * K);
@@ -536,9 +541,7 @@ export class TransformersBackend implements ModelBackend {
       }
       // Argmax-only positions (target -1) are scored at token 0; their log-prob only says whether the logits are finite.
       const { logprobs, argmax } = await scorer.score(logits, rowColumn, input.targets.map((t) => Math.max(t, 0)), this.logitsType);
-      input.targets.forEach((t, k) => {
-        if (t < 0) logprobs[k] = Number.isFinite(logprobs[k]) ? 0 : NaN;
-      });
+      markArgmaxOnly(logprobs, input.targets);
       return { logprobs, argmax, cache };
     } catch (err) {
       this.disposeCache(cache);

@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { buildGpt2Onnx } from '../../../bench/random-model.ts';
 import { readGraphSummary } from '../../../src/lib/engine/onnx-reader.ts';
 import { DataType, encodeModel } from '../../../src/lib/engine/onnx-writer.ts';
-import { tinyLm as lm } from '../../helpers/tiny-lm.ts';
+import { SOFTCAPPED_FP16_HEAD, tinyLm as lm } from '../../helpers/tiny-lm.ts';
 import { addScoringHead, findLmHead, HEAD_INPUT_INDEX, HEAD_INPUT_LOGITS_FROM, HEAD_INPUT_TARGET, HEAD_OUTPUT_ARGMAX, HEAD_OUTPUT_LOGPROB } from '../../../src/lib/engine/scoring-head.ts';
 
 describe('onnx reader', () => {
@@ -39,17 +39,7 @@ describe('finding the LM head', () => {
   });
 
   it('a bias, soft-capping (Gemma: cap * tanh(x / cap)) and a cast to float16 after the matmul', () => {
-    const bytes = lm(
-      [
-        { op: 'MatMul', inputs: ['hidden', 'w'], outputs: ['mm'] },
-        { op: 'Add', inputs: ['bias', 'mm'], outputs: ['biased'] },
-        { op: 'Div', inputs: ['biased', 'cap'], outputs: ['scaled'] },
-        { op: 'Tanh', inputs: ['scaled'], outputs: ['t'] },
-        { op: 'Mul', inputs: ['t', 'cap'], outputs: ['capped'] },
-        { op: 'Cast', inputs: ['capped'], outputs: ['logits'], attrs: { to: DataType.FLOAT16 } },
-      ],
-      { logitsType: DataType.FLOAT16 },
-    );
+    const bytes = lm(SOFTCAPPED_FP16_HEAD, { logitsType: DataType.FLOAT16 });
     const head = findLmHead(readGraphSummary(bytes));
     expect('chain' in head && head.chain.map((l) => `${l.node.op}:${l.input}`)).toEqual(['MatMul:0', 'Add:1', 'Div:0', 'Tanh:0', 'Mul:0', 'Cast:0']);
     const added = addScoringHead(bytes);
