@@ -20,7 +20,7 @@ import { NumericError } from '../../src/lib/engine/errors.ts';
 import { scoreChoiceItems } from '../../src/lib/engine/choices.ts';
 import { scoreItemsFullSequence } from '../../src/lib/engine/reference.ts';
 import { scoreItems } from '../../src/lib/engine/scoring.ts';
-import { HEAD_OUTPUT_LOGPROB } from '../../src/lib/engine/scoring-head.ts';
+import { HEAD_INPUT_LOGITS_FROM, HEAD_OUTPUT_LOGPROB } from '../../src/lib/engine/scoring-head.ts';
 import { configureTransformers, TransformersBackend, withScoringHead } from '../../src/lib/engine/transformers-backend.ts';
 import type { RawItemResult } from '../../src/lib/engine/types.ts';
 import { generateArithmeticItems } from '../../src/lib/tasks/arithmetic.ts';
@@ -113,32 +113,45 @@ describe.each([['with the scoring head', true] as const, ['reading logits', fals
     expectSame(await scoreItems(backend, some, { maxBatchSize: 8, logitsBudgetBytes: budget }), reference);
   }, 60_000);
 
-  // Only where there is a head to fail (defined, not skipped, for the other variant).
-  if (head) it('a runtime that fails the head\'s nodes falls back to the model\'s logits, with one warning and the same results', async () => {
-    const some = items.slice(0, 10);
-    const reference = await scoreItems(backend, some, { maxBatchSize: 4 });
+  /** A backend whose runtime fails every run that `fails` picks, as a provider without a kernel would. */
+  async function failing(fails: (feeds: Record<string, { data: ArrayLike<bigint> }>, fetches: unknown) => boolean, message: string): Promise<TransformersBackend> {
     const fresh = await openBackend(dir, 'rand/gpt2-vocab', true);
     const sessions = (fresh as unknown as { model: { sessions: Record<string, { run: (feeds: unknown, fetches?: unknown) => Promise<unknown> }> } }).model.sessions;
-    const inner = sessions.model;
-    sessions.model = new Proxy(inner, {
+    sessions.model = new Proxy(sessions.model, {
       get(target, prop) {
-        if (prop === 'run') {
-          return (feeds: unknown, fetches?: unknown) =>
-            Array.isArray(fetches) && fetches.includes(HEAD_OUTPUT_LOGPROB) ? Promise.reject(new Error('no kernel for ArgMax(13) on this provider')) : target.run(feeds, fetches);
-        }
+        if (prop === 'run') return (feeds: Record<string, { data: ArrayLike<bigint> }>, fetches?: unknown) => (fails(feeds, fetches) ? Promise.reject(new Error(message)) : target.run(feeds, fetches));
         const value = Reflect.get(target, prop, target) as unknown;
         return typeof value === 'function' ? value.bind(target) : value;
       },
     });
+    return fresh;
+  }
+
+  // Only where there is a head to fail (defined, not skipped, for the other variant).
+  if (head) it('a runtime that fails the head\'s nodes, or the model\'s LM head on no column, falls back with one warning and the same results', async () => {
+    const some = items.slice(0, 10);
+    const reference = await scoreItems(backend, some, { maxBatchSize: 4 });
+    const choices = [{ itemId: 'c', prompt: 'Question: what is 12 plus 34? Answer:', choices: [' 46', ' 47', ' 146'] }];
+    const referenceChoices = await scoreChoiceItems(backend, choices);
     const warn = vi.spyOn(console, 'warn').mockImplementation(() => undefined);
     try {
-      expectSame(await scoreItems(fresh, some, { maxBatchSize: 4 }), reference);
+      // A step through the head fails.
+      const noKernel = await failing((_feeds, fetches) => Array.isArray(fetches) && fetches.includes(HEAD_OUTPUT_LOGPROB), 'no kernel for ArgMax(13) on this provider');
+      expectSame(await scoreItems(noKernel, some, { maxBatchSize: 4 }), reference);
       expect(warn).toHaveBeenCalledTimes(1);
       expect(String(warn.mock.calls[0][0])).toMatch(/scoring head failed \(no kernel for ArgMax\(13\) on this provider\); reading the model's logits instead/);
-      expect(fresh.projectsScoredOnly).toBe(false);
+      expect(noKernel.projectsScoredOnly).toBe(false);
+      await noKernel.dispose();
+      // Any run with the model's LM head on no column fails (the choices' prompt prefill comes first).
+      warn.mockClear();
+      const noEmpty = await failing((feeds) => Number(feeds[HEAD_INPUT_LOGITS_FROM].data[0]) > 0, 'MatMulNBits: empty input');
+      const got = await scoreChoiceItems(noEmpty, choices);
+      got[0].choiceLogprobs.forEach((lp, c) => expect(Math.abs(lp - referenceChoices[0].choiceLogprobs[c])).toBeLessThan(1e-5));
+      expect(warn).toHaveBeenCalledTimes(1);
+      expect(String(warn.mock.calls[0][0])).toMatch(/scoring head in the graph failed \(MatMulNBits: empty input\); running the model as exported instead/);
+      await noEmpty.dispose();
     } finally {
       warn.mockRestore();
-      await fresh.dispose();
     }
   }, 60_000);
 

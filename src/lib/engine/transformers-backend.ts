@@ -356,7 +356,8 @@ export class TransformersBackend implements ModelBackend {
     return {
       [HEAD_INPUT_INDEX]: int64From(positions.length ? positions : [0], [Math.max(1, positions.length)]),
       [HEAD_INPUT_TARGET]: int64From(targets.length ? targets : [0], [Math.max(1, targets.length)]),
-      [HEAD_INPUT_LOGITS_FROM]: int64From([modelLogits ? 0 : 2 ** 62], [1]),
+      // After a failure through the head, the model's own LM head runs as exported (every column).
+      [HEAD_INPUT_LOGITS_FROM]: int64From([modelLogits || !this.headWorks ? 0 : 2 ** 62], [1]),
     };
   }
 
@@ -442,6 +443,23 @@ export class TransformersBackend implements ModelBackend {
     return Object.fromEntries(Object.entries(out).map(([k, v]) => [k, new Wrap(v)]));
   }
 
+  /**
+   * runSession for calls outside the head (no scored positions, or the head given up): with the
+   * head in the graph such a call still runs the rewired LM head on no column, which a provider
+   * might refuse (an empty matmul). Then the head is given up as in step() and the call is run
+   * again with the model's LM head on every column, as exported.
+   */
+  private async runGuarded(input: StepInput, fetchLogits: boolean | { into: unknown }): Promise<Record<string, unknown>> {
+    try {
+      return await this.runSession(input, fetchLogits);
+    } catch (err) {
+      if (!this.hasHead || !this.headWorks || isOutOfMemory(err)) throw err;
+      console.warn(`A step with the scoring head in the graph failed (${err instanceof Error ? err.message : String(err)}); running the model as exported instead.`);
+      this.headWorks = false;
+      return this.runSession(input, fetchLogits);
+    }
+  }
+
   async step(input: StepInput): Promise<StepScores> {
     if (this.projectsScoredOnly && input.positions.length > 0) {
       try {
@@ -468,7 +486,7 @@ export class TransformersBackend implements ModelBackend {
     }
     const { rows, columns } = input;
     const pastLength = input.past?.length ?? 0;
-    const out = await this.runSession(input, input.positions.length > 0);
+    const out = await this.runGuarded(input, input.positions.length > 0);
     const logits = out.logits as TensorLike | undefined;
     const cache = cacheOf(out, rows, pastLength + columns);
     try {
@@ -529,7 +547,7 @@ export class TransformersBackend implements ModelBackend {
     const { rows, columns } = input;
     const kept = input.lastOnly && this.hasLogitsToKeep ? 1 : columns;
     const logits = scorer.logitsOutput([rows, kept, this.logitsVocab], this.logitsType);
-    const out = await this.runSession(input, { into: logits });
+    const out = await this.runGuarded(input, { into: logits });
     const cache = cacheOf(out, rows, (input.past?.length ?? 0) + columns);
     try {
       const K = input.positions.length;
