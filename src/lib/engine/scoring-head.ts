@@ -13,13 +13,19 @@
  * How: the graph is read without its weights (onnx-reader.ts); from the `logits` output it walks
  * back through elementwise ops with constant operands (bias, cast, soft-capping) to the matmul
  * whose first input is the hidden state ([batch, columns, hidden]). The patch, appended to the
- * model's bytes (protobuf merges a repeated `graph` field, onnx-writer.ts encodeGraphPatch), adds:
+ * model's bytes as a second `graph` field (protobuf merges it into the first; onnx-writer.ts
+ * encodeGraphPatch), adds:
  *
  *   hidden3  = Reshape(hidden, [1, -1, 0])             [1, batch*columns, hidden]
  *   picked   = Gather(hidden3, index, axis=1)          [1, N, hidden]   index = row*columns + column
  *   logits'  = the LM head chain on picked (+ Cast to float32 for fp16 graphs)   [1, N, vocab]
- *   logprob  = GatherElements(LogSoftmax(logits'), target)   [1, N, 1]
+ *   logprob  = GatherElements(LogSoftmax(logits'), target)   [1, N, 1]  (LogSoftmax written out as
+ *              max, subtract, exp, sum, log with logSoftmax: 'ops', for WebGPU)
  *   argmax   = ArgMax(logits', axis=2)                 [1, N] (first index on ties, as logits.ts)
+ *
+ * A hidden state that is not [batch, columns, hidden] (an LM head on flattened rows) makes the
+ * first run fail; the engine then gives the head up and runs the model as exported
+ * (transformers-backend.ts: step, runGuarded).
  *
  * ONNX Runtime runs every node of the graph whatever a run fetches (measured: a 29 x 237 call of
  * a GPT-2-vocabulary model fetching only present.* peaked 1.4 GB above its start, the size of the

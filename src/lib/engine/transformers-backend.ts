@@ -103,7 +103,8 @@ export interface OrtSessionModule {
 }
 
 type CreateSession = (model: Uint8Array | string, options?: object) => Promise<unknown>;
-const headLoads: { active: number; options: ScoringHeadOptions } = { active: 0, options: { logSoftmax: 'kernel' } };
+/** The loads that want the head now, and the current one's options and file reader (loads run one at a time). */
+const headLoads: { active: number; options: ScoringHeadOptions; readModelFile?: (path: string) => Promise<Uint8Array> } = { active: 0, options: { logSoftmax: 'kernel' } };
 const ORIGINAL_CREATE = Symbol('emergence-lab original InferenceSession.create');
 
 /**
@@ -127,7 +128,7 @@ export async function withScoringHead<T>(
       if (headLoads.active === 0) return create(model, options);
       let bytes: Uint8Array | null = null;
       if (typeof model !== 'string') bytes = model;
-      else if (readModelFile) bytes = await readModelFile(model);
+      else if (headLoads.readModelFile) bytes = await headLoads.readModelFile(model);
       const head = bytes ? addScoringHead(bytes, headLoads.options) : null;
       // A model loaded by path finds its external weight files next to that path only.
       if (!head?.bytes || (typeof model === 'string' && head.externalData)) return create(model, options);
@@ -142,14 +143,15 @@ export async function withScoringHead<T>(
       }
     };
   }
-  const previous = headLoads.options;
+  const previous = { options: headLoads.options, readModelFile: headLoads.readModelFile };
   headLoads.active++;
   headLoads.options = options;
+  headLoads.readModelFile = readModelFile;
   try {
     return await load();
   } finally {
     headLoads.active--;
-    headLoads.options = previous;
+    Object.assign(headLoads, previous);
   }
 }
 
