@@ -14,7 +14,7 @@ import { describe, expect, it, vi } from 'vitest';
 import { argmaxCheckedAt, logSoftmaxAt } from '../../src/lib/engine/logits.ts';
 import { DataType, type Node } from '../../src/lib/engine/onnx-writer.ts';
 import { addScoringHead, HEAD_INPUT_INDEX, HEAD_INPUT_LOGITS_FROM, HEAD_INPUT_TARGET, HEAD_OUTPUT_ARGMAX, HEAD_OUTPUT_LOGPROB } from '../../src/lib/engine/scoring-head.ts';
-import { withScoringHead } from '../../src/lib/engine/transformers-backend.ts';
+import { withScoringHead } from '../../src/lib/engine/head-session.ts';
 import { fromHalf, SOFTCAPPED_FP16_HEAD, tinyLm, TINY_V } from '../helpers/tiny-lm.ts';
 import { MODELS_DIR } from '../../src/cli/node-engine.ts';
 import { join } from 'node:path';
