@@ -71,6 +71,8 @@ function constantTest(s: GraphSummary): (name: string) => boolean {
     if (name === '') return true; // an omitted optional input
     const known = memo.get(name);
     if (known !== undefined) return known;
+    // Not constant while being decided: a cycle (a malformed graph) ends at once, not at the depth limit.
+    memo.set(name, false);
     let result: boolean;
     if (inputs.has(name)) result = false;
     else if (s.initializers.has(name)) result = true;

@@ -3,6 +3,7 @@
  * graphs it recognises, what it appends, and the graphs it leaves alone with a reason. The head's
  * numbers are checked against ONNX Runtime in tests/node/scoring-head.test.ts.
  */
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { buildGpt2Onnx } from '../../../bench/random-model.ts';
 import { readGraphSummary } from '../../../src/lib/engine/onnx-reader.ts';
@@ -28,6 +29,34 @@ describe('onnx reader', () => {
     const bytes = lm([{ op: 'MatMul', inputs: ['hidden', 'w'], outputs: ['logits'] }]);
     expect(() => readGraphSummary(bytes.subarray(0, bytes.length - 7))).toThrow();
     expect(addScoringHead(bytes.subarray(0, 40))).toMatchObject({ bytes: null, reason: expect.stringMatching(/could not be read/) });
+  });
+});
+
+describe('untrusted model bytes', () => {
+  it('cut, flipped or spliced bytes give a head or a reason, never an exception or a hang', () => {
+    const bytes = lm([
+      { op: 'MatMul', inputs: ['hidden', 'w'], outputs: ['mm'] },
+      { op: 'Add', inputs: ['mm', 'bias'], outputs: ['logits'] },
+    ]);
+    fc.assert(
+      fc.property(fc.array(fc.tuple(fc.nat(bytes.length - 1), fc.integer({ min: 0, max: 255 })), { maxLength: 8 }), fc.nat(bytes.length), (flips, cut) => {
+        const mutated = bytes.slice(0, Math.max(1, cut));
+        for (const [at, value] of flips) if (at < mutated.length) mutated[at] = value;
+        const r = addScoringHead(mutated);
+        expect(r.bytes instanceof Uint8Array || typeof (r as { reason?: unknown }).reason === 'string').toBe(true);
+      }),
+      { numRuns: 500, seed: 14 },
+    );
+  });
+
+  it('a graph whose nodes feed each other in cycles is refused, and the walk ends', () => {
+    const bytes = lm([
+      { op: 'MatMul', inputs: ['hidden', 'loop_a'], outputs: ['logits'] },
+      { op: 'Add', inputs: ['loop_b', 'loop_c'], outputs: ['loop_a'] },
+      { op: 'Add', inputs: ['loop_c', 'loop_a'], outputs: ['loop_b'] },
+      { op: 'Add', inputs: ['loop_a', 'loop_b'], outputs: ['loop_c'] },
+    ]);
+    expect(addScoringHead(bytes)).toMatchObject({ bytes: null, reason: expect.stringMatching(/multiplies two activations/) });
   });
 });
 
