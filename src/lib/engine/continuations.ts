@@ -23,6 +23,12 @@ export const SEPARATE_PREFIX_LOGITS = 1 << 20;
 export interface ContinuationGroup {
   contextIds: number[];
   continuations: number[][];
+  /**
+   * Whether the argmax after the last continuation token is wanted (nextArgmax; default true).
+   * Without it a whole row does not run its last token: a target ending in an end token needs no
+   * prediction after it (~7% of the positions of the ladder's items).
+   */
+  scoreAfter?: boolean;
 }
 
 export interface ContinuationScore {
@@ -55,7 +61,11 @@ export async function scoreContinuations(backend: ModelBackend, groups: Continua
   const T = Math.max(...groups.flatMap((g) => g.continuations.map((c) => c.length)));
   // Shared prefix: Lp prefill columns (left-padded), then 1 + T scored columns. Whole rows: no prefill block.
   const Lp = shared ? Math.max(...groups.map((g) => g.contextIds.length - 1)) : 0;
-  const N = shared ? Lp + 1 + T : Math.max(...rows.map((r) => groups[r.group].contextIds.length + groups[r.group].continuations[r.continuation].length));
+  /** Scored columns after a row's continuation: 1 (nextArgmax) or, for whole rows that do not want it, 0. */
+  const after = (r: number) => (shared || groups[rows[r].group].scoreAfter !== false ? 1 : 0);
+  /** Tokens a whole row runs: its context, its continuation, less the last token where nothing is scored after it. */
+  const runLength = (r: number) => groups[rows[r].group].contextIds.length + groups[rows[r].group].continuations[rows[r].continuation].length - 1 + after(r);
+  const N = shared ? Lp + 1 + T : Math.max(...rows.map((_, r) => runLength(r)));
   /** Absolute column of row r's scored column 0 (its last context token). */
   const scoredStart = (r: number) => (shared ? Lp : groups[rows[r].group].contextIds.length - 1);
 
@@ -63,7 +73,7 @@ export async function scoreContinuations(backend: ModelBackend, groups: Continua
   const mask = new Uint8Array(R * N);
   rows.forEach(({ group, continuation }, r) => {
     const ctx = groups[group].contextIds;
-    const seq = [...ctx, ...groups[group].continuations[continuation]];
+    const seq = [...ctx, ...groups[group].continuations[continuation]].slice(0, shared ? undefined : runLength(r));
     const first = scoredStart(r) - (ctx.length - 1);
     seq.forEach((t, j) => {
       ids[r * N + first + j] = t;
@@ -81,7 +91,7 @@ export async function scoreContinuations(backend: ModelBackend, groups: Continua
       const { group, continuation } = rows[firstRow + i];
       const cont = groups[group].continuations[continuation];
       const start = scoredStart(firstRow + i);
-      for (let col = Math.max(from, start); col < Math.min(to, start + cont.length + 1); col++) {
+      for (let col = Math.max(from, start); col < Math.min(to, start + cont.length + after(firstRow + i)); col++) {
         const j = col - start;
         positions.push(i * (to - from) + col - from);
         // After the continuation only the argmax matters (-1: the backend still checks for NaN).
