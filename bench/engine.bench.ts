@@ -1,5 +1,5 @@
 /**
- * npm run bench [-- --models arith-l1-d12,gpt2-vocab --n 40 --reps 7 --batch 32 --threads 1]
+ * npm run bench [-- --models arith-l1-d12,gpt2-vocab --n 40 --reps 7 --batch 32 --threads 1 --verbose]
  *
  * The engine against the naive loop transformers.js's docs suggest, per model: for each item a
  * text-generation pipeline call for the output plus one forward pass for the target log-probs.
@@ -34,6 +34,9 @@ const { values } = parseArgs({
     random: { type: 'string', default: '2x64' },
     // Engine threads per operator (default: the engine's own rule, SINGLE_THREAD_BELOW_PARAMS).
     threads: { type: 'string' },
+    // Each repetition's milliseconds and the process's heap and RSS, per model: to see how much of
+    // a median is the machine (a 2-core VM's repetitions of one engine vary by 2-3x under load).
+    verbose: { type: 'boolean', default: false },
   },
 });
 const reps = Number(values.reps);
@@ -139,6 +142,10 @@ for (const m of models) {
     await baseline.run(items);
     cpu.baseline += cpuMs(process.cpuUsage(c0));
     baselineMs.push(performance.now() - t0);
+  }
+  if (values.verbose) {
+    const mem = process.memoryUsage();
+    console.log(`${m.label}: engine ms ${engineMs.map((x) => x.toFixed(1)).join(' ')} | baseline ms ${baselineMs.map((x) => x.toFixed(0)).join(' ')} | heap ${(mem.heapUsed / 2 ** 20).toFixed(0)} MiB, RSS ${(mem.rss / 2 ** 20).toFixed(0)} MiB`);
   }
   const e = median(engineMs);
   const b = median(baselineMs);

@@ -20,6 +20,7 @@ import { NumericError } from '../../src/lib/engine/errors.ts';
 import { scoreChoiceItems } from '../../src/lib/engine/choices.ts';
 import { scoreItemsFullSequence } from '../../src/lib/engine/reference.ts';
 import { scoreItems } from '../../src/lib/engine/scoring.ts';
+import { encodePair } from '../../src/lib/engine/tokenize.ts';
 import { HEAD_INPUT_LOGITS_FROM, HEAD_OUTPUT_LOGPROB } from '../../src/lib/engine/scoring-head.ts';
 import { withScoringHead } from '../../src/lib/engine/head-session.ts';
 import { configureTransformers, TransformersBackend } from '../../src/lib/engine/transformers-backend.ts';
@@ -87,6 +88,37 @@ describe.each(withAndWithoutHead(modelsByScale(ladder).map((m) => ladderModelId(
     expectSame(await scoreItems(backend, all, { maxBatchSize: 16 }), reference);
     // A budget too small for a whole row: every row is split into one-column calls.
     expectSame(await scoreItems(backend, all, { logitsBudgetBytes: 1 }), reference);
+  });
+});
+
+describe('teacher-forced calls', () => {
+  let backend: TransformersBackend;
+  beforeAll(async () => {
+    backend = await openBackend(MODELS_DIR, ladderModelId(ladder, modelsByScale(ladder)[0]), true);
+  });
+  afterAll(() => backend?.dispose());
+
+  /** Rows x columns of each call that starts without a cache (the teacher-forced pass of a batch). */
+  async function firstCalls(batch: GenerationItem[]): Promise<{ rows: number; columns: number }[]> {
+    const calls: { rows: number; columns: number }[] = [];
+    const spy = Object.assign(Object.create(backend) as ModelBackend, {
+      step: (input: Parameters<ModelBackend['step']>[0]) => {
+        if (input.past === null) calls.push({ rows: input.rows, columns: input.columns });
+        return backend.step(input);
+      },
+    });
+    await scoreItems(spy, batch, { maxBatchSize: batch.length });
+    return calls;
+  }
+
+  it('do not run a target\'s end token (nothing is scored after it), and do run the last token of a target without one', async () => {
+    const batch = items.filter((i) => i.endToken).slice(0, 8);
+    expect(batch).toHaveLength(8);
+    const longest = Math.max(...batch.map((i) => encodePair((t) => backend.encode(t), i.prompt, i.target)).map((p) => p.contextIds.length + p.continuationIds.length));
+    // Context, target and end token, less the end token itself (it ran before: longest + 1).
+    expect(await firstCalls(batch)).toEqual([{ rows: 8, columns: longest }]);
+    // Without an end token the argmax after the target is needed (greedy's next token): its last token runs.
+    expect(await firstCalls(batch.map((i) => ({ ...i, endToken: false })))).toEqual([{ rows: 8, columns: longest }]);
   });
 });
 
