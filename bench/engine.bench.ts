@@ -1,5 +1,5 @@
 /**
- * npm run bench [-- --models arith-l1-d12,gpt2-vocab --n 40 --reps 7 --batch 32 --threads 1 --verbose]
+ * npm run bench [-- --models arith-l1-d12,gpt2-vocab --n 40 --reps 7 --batch 32 --threads 1 --spin --verbose]
  *
  * The engine against the naive loop transformers.js's docs suggest, per model: for each item a
  * text-generation pipeline call for the output plus one forward pass for the target log-probs.
@@ -34,6 +34,8 @@ const { values } = parseArgs({
     random: { type: 'string', default: '2x64' },
     // Engine threads per operator (default: the engine's own rule, SINGLE_THREAD_BELOW_PARAMS).
     threads: { type: 'string' },
+    // Operator threads spin between operators (ONNX Runtime's default; the engine's is to sleep, CPU_THREADS_SPIN).
+    spin: { type: 'boolean', default: false },
     // Each repetition's milliseconds and the process's heap and RSS, per model: to see how much of
     // a median is the machine (a 2-core VM's repetitions of one engine vary by 2-3x under load).
     verbose: { type: 'boolean', default: false },
@@ -104,7 +106,7 @@ const rows: { label: string; params: string; engine: number; baseline: number; r
 
 console.log(`${items.length} items (add, 1-5 digits, seed 7), batch ${values.batch}, ${reps} alternating repetitions after a warm-up, onnxruntime-node CPU fp32`);
 for (const m of models) {
-  const engine = createTransformersEngine({ localModelPath: m.modelsDir, remoteHost: null, ...NODE_RUNTIME, ...(values.threads ? { cpuThreads: Number(values.threads) } : {}) });
+  const engine = createTransformersEngine({ localModelPath: m.modelsDir, remoteHost: null, ...NODE_RUNTIME, ...(values.threads ? { cpuThreads: Number(values.threads) } : {}), ...(values.spin ? { cpuSpinning: true } : {}) });
   const model = await engine.load({ id: m.id, source: 'bundled', revision: null, dtype: 'fp32', device: 'cpu' });
   const baseline = await makeBaseline(m);
   const runEngine = () => model.score(items, { maxBatchSize: Number(values.batch) });

@@ -71,6 +71,11 @@ export interface TransformersEngineConfig {
    * SINGLE_THREAD_BELOW_PARAMS parameters, the runtime's default (one per core) above.
    */
   cpuThreads?: number;
+  /**
+   * Let onnxruntime-node's operator threads spin between operators instead of sleeping (the
+   * runtime's own default). Default false: see CPU_THREADS_SPIN.
+   */
+  cpuSpinning?: boolean;
 }
 
 /**
@@ -83,6 +88,18 @@ export interface TransformersEngineConfig {
  * The crossover lies between the two; larger models keep the runtime's default (one per core).
  */
 export const SINGLE_THREAD_BELOW_PARAMS = 300_000;
+
+/**
+ * Whether operator threads spin while they wait (ONNX Runtime's default) where a model runs on
+ * more than one. They do not: an operator waits for its slowest thread, and a spinning thread
+ * keeps its core from whatever else wants it, so when anything else runs on the machine (another
+ * process, the JS engine's own garbage collector) a step waits on a descheduled thread. Measured
+ * on the 2-core VM, arith-l4-d128, 200 items, medians of 60 (docs/benchmarks.md): quiet, spinning
+ * 25.6-28.5 ms, sleeping 30.7-32.8, one thread 35.8-38.7; with one busy process beside it,
+ * spinning 63-70 ms, sleeping 39-51, one thread 32-36. In four alternating full `npm run bench`
+ * runs the two 4-layer rungs measured 6.4x-8.4x the naive loop with spinning, 7.1x-10.6x without.
+ */
+export const CPU_THREADS_SPIN = false;
 
 /**
  * Parameters of a GPT-2-style decoder from its config: token and position embeddings (tied
@@ -642,12 +659,20 @@ export function createTransformersEngine(config: TransformersEngineConfig): Engi
         tokenizer = await AutoTokenizer.from_pretrained(ref.id, common);
         const chunks = ref.source === 'hub' ? (config.externalDataChunks?.(ref) ?? null) : null;
         // onnxruntime-node only (device 'cpu'): threads per operator by model size (see SINGLE_THREAD_BELOW_PARAMS).
-        let cpu: { config: Awaited<ReturnType<typeof AutoConfig.from_pretrained>>; session_options: { intraOpNumThreads?: number } } | null = null;
+        let cpu: { config: Awaited<ReturnType<typeof AutoConfig.from_pretrained>>; session_options: { intraOpNumThreads?: number; extra?: Record<string, unknown> } } | null = null;
         if (ref.device === 'cpu') {
           const modelConfig = await AutoConfig.from_pretrained(ref.id, common);
           const params = estimateParams(modelConfig as unknown as Record<string, unknown>);
           const threads = config.cpuThreads ?? (params !== null && params < SINGLE_THREAD_BELOW_PARAMS ? 1 : undefined);
-          cpu = { config: modelConfig, session_options: threads ? { intraOpNumThreads: threads } : {} };
+          const spin = config.cpuSpinning ?? CPU_THREADS_SPIN;
+          cpu = {
+            config: modelConfig,
+            session_options: {
+              ...(threads ? { intraOpNumThreads: threads } : {}),
+              // onnxruntime-node's session config entry session.intra_op.allow_spinning.
+              ...(threads !== 1 && !spin ? { extra: { session: { intra_op: { allow_spinning: '0' } } } } : {}),
+            },
+          };
         }
         const loadModel = () =>
           AutoModelForCausalLM.from_pretrained(ref.id, {
