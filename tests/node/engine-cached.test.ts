@@ -188,6 +188,27 @@ describe.each([['with the scoring head', true] as const, ['reading logits', fals
     }
   }, 60_000);
 
+  // A failure that is not the head's (the model fails the step without it too) must not turn it off.
+  if (head) it('a step that fails with and without the head throws that error, with no warning, and keeps the head', async () => {
+    const some = items.slice(0, 6);
+    const reference = await scoreItems(backend, some, { maxBatchSize: 6 });
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => undefined);
+    try {
+      let failures = 2; // the step through the head, then the same step without it
+      const flaky = await failing(() => failures-- > 0, 'indices element out of data bounds');
+      await expect(scoreItems(flaky, some, { maxBatchSize: 6 })).rejects.toThrow(/indices element out of data bounds/);
+      expect(failures).toBe(0);
+      expect(warn).not.toHaveBeenCalled();
+      expect(flaky.projectsScoredOnly).toBe(true);
+      // The next run goes through the head and equals the reference.
+      expectSame(await scoreItems(flaky, some, { maxBatchSize: 6 }), reference);
+      expect(flaky.projectsScoredOnly).toBe(true);
+      await flaky.dispose();
+    } finally {
+      warn.mockRestore();
+    }
+  }, 60_000);
+
   it('a NaN from the runtime is a NumericError, for generation and choice items', async () => {
     const broken: ModelBackend = Object.assign(Object.create(backend) as ModelBackend, {
       step: async (input: Parameters<ModelBackend['step']>[0]) => {

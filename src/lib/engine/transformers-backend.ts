@@ -205,6 +205,10 @@ function markArgmaxOnly(logprobs: Float32Array, targets: Int32Array): void {
   });
 }
 
+function errorText(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
 function int64From(values: ArrayLike<number>, dims: number[]): Tensor {
   const data = new BigInt64Array(values.length);
   // Ids, masks and positions fit in 32 bits: written as two's-complement word pairs (little
@@ -377,17 +381,31 @@ export class TransformersBackend implements ModelBackend {
   /**
    * runSession for calls outside the head (no scored positions, or the head given up): with the
    * head in the graph such a call still runs the rewired LM head on no column, which a provider
-   * might refuse (an empty matmul). Then the head is given up as in step() and the call is run
-   * again with the model's LM head on every column, as exported.
+   * might refuse (an empty matmul). Then the call is run again with the model's LM head on every
+   * column, as exported, and if that works the head is given up as in step().
    */
   private async runGuarded(input: StepInput, fetchLogits: boolean | { into: unknown }): Promise<Record<string, unknown>> {
     try {
       return await this.runSession(input, fetchLogits);
     } catch (err) {
       if (!this.hasHead || !this.headWorks || isOutOfMemory(err)) throw err;
-      console.warn(`A step with the scoring head in the graph failed (${err instanceof Error ? err.message : String(err)}); running the model as exported instead.`);
-      this.headWorks = false;
-      return this.runSession(input, fetchLogits);
+      const out = await this.withoutHead(() => this.runSession(input, fetchLogits));
+      console.warn(`A step with the scoring head in the graph failed (${errorText(err)}); running the model as exported instead.`);
+      return out;
+    }
+  }
+
+  /**
+   * `run` with the head given up; when it fails too, the failure was not the head's (a bad input,
+   * a model that cannot run this step at all), so the head is kept and that error thrown.
+   */
+  private async withoutHead<T>(run: () => Promise<T>): Promise<T> {
+    this.headWorks = false;
+    try {
+      return await run();
+    } catch (err) {
+      this.headWorks = true;
+      throw err;
     }
   }
 
@@ -396,14 +414,21 @@ export class TransformersBackend implements ModelBackend {
       try {
         return await this.stepWithHead(input);
       } catch (err) {
-        // As for the device scorer below: out of memory is the planner's; anything else means this
-        // runtime cannot run the head's nodes (e.g. a provider without a kernel for them). Say so
-        // once and read the model's own logits from now on.
+        // As for the device scorer below: out of memory is the planner's; anything else that the
+        // model without the head does not also fail means this runtime cannot run the head's nodes
+        // (e.g. a provider without a kernel for them). Say so once and read the model's own logits
+        // from now on.
         if (isOutOfMemory(err)) throw err;
-        console.warn(`Scoring through the scoring head failed (${err instanceof Error ? err.message : String(err)}); reading the model's logits instead.`);
-        this.headWorks = false;
+        const out = await this.withoutHead(() => this.stepReadingLogits(input));
+        console.warn(`Scoring through the scoring head failed (${errorText(err)}); reading the model's logits instead.`);
+        return out;
       }
     }
+    return this.stepReadingLogits(input);
+  }
+
+  /** A step without the head: on the GPU's scorer where there is one, else logits read in JavaScript. */
+  private async stepReadingLogits(input: StepInput): Promise<StepScores> {
     if (this.scorer && input.positions.length > 0) {
       try {
         return await this.stepOnDevice(input, this.scorer);
@@ -411,7 +436,7 @@ export class TransformersBackend implements ModelBackend {
         // Out of memory is the planner's to handle (it retries with a smaller budget); anything
         // else means this runtime cannot score on the device: say so once, score on the CPU.
         if (isOutOfMemory(err)) throw err;
-        console.warn(`Scoring on the GPU failed (${err instanceof Error ? err.message : String(err)}); reading logits back to the CPU instead.`);
+        console.warn(`Scoring on the GPU failed (${errorText(err)}); reading logits back to the CPU instead.`);
         this.scorer = null;
       }
     }
@@ -516,7 +541,7 @@ export class TransformersBackend implements ModelBackend {
             throw err;
           }
           // As in step(): say so once and take the CPU round trip from now on.
-          console.warn(`Selecting cache rows on the GPU failed (${err instanceof Error ? err.message : String(err)}); copying them through the CPU instead.`);
+          console.warn(`Selecting cache rows on the GPU failed (${errorText(err)}); copying them through the CPU instead.`);
           this.gatherOnDevice = false;
         }
       }
@@ -630,7 +655,7 @@ function describeLoadFailure(err: unknown, modelId: string): string {
   // Hub errors already name the model and say what to do.
   const hub = findHubError(err);
   if (hub) return hub.message.startsWith(`${modelId}: `) ? hub.message.slice(modelId.length + 2) : hub.message;
-  const msg = err instanceof Error ? err.message : String(err);
+  const msg = errorText(err);
   if (isOutOfMemory(err)) return `the GPU ran out of memory (${msg}). Try a smaller model or a 4-bit dtype (q4/q4f16).`;
   if (/could not locate file|404|not found|ENOENT/i.test(msg)) return `a model file is missing (${msg}). Check that the folder or repository has config.json, tokenizer.json, tokenizer_config.json and onnx/model*.onnx for the chosen dtype.`;
   if (/unsupported model type|Unknown model class/i.test(msg)) return `its architecture is not supported by transformers.js (${msg}).`;
@@ -705,7 +730,7 @@ export function createTransformersEngine(config: TransformersEngineConfig): Engi
           scorer = await DeviceScorer.create(config.ort as OrtWebModule);
         } catch (err) {
           // The engine still works, reading logits back to the CPU; say why it does.
-          console.warn(`Scoring on the GPU is unavailable (${err instanceof Error ? err.message : String(err)}); logits will be read back to the CPU.`);
+          console.warn(`Scoring on the GPU is unavailable (${errorText(err)}); logits will be read back to the CPU.`);
         }
       }
       const backend = new TransformersBackend(model, tokenizer, scorer);
