@@ -12,6 +12,7 @@ import { CancelledError, EngineError, ModelLoadError } from './errors.ts';
 import { scoreChoiceItems } from './choices.ts';
 import { scoreItems } from './scoring.ts';
 import { DeviceScorer, type LogitsType, type OrtTensor, type OrtWebModule } from './device-scoring.ts';
+import { errorText } from '../error-text.ts';
 import { hideScoringHead, withScoringHead, type OrtSessionModule } from './head-session.ts';
 import { HEAD_INPUT_INDEX, HEAD_INPUT_LOGITS_FROM, HEAD_INPUT_TARGET, HEAD_OUTPUT_ARGMAX, HEAD_OUTPUT_LOGPROB } from './scoring-head.ts';
 import type { Engine, LoadOptions, LoadedModel, ModelInfo } from './types.ts';
@@ -205,10 +206,6 @@ function markArgmaxOnly(logprobs: Float32Array, targets: Int32Array): void {
   });
 }
 
-function errorText(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}
-
 function int64From(values: ArrayLike<number>, dims: number[]): Tensor {
   const data = new BigInt64Array(values.length);
   // Ids, masks and positions fit in 32 bits: written as two's-complement word pairs (little
@@ -273,7 +270,10 @@ export class TransformersBackend implements ModelBackend {
   /** Whether the model's graph has the scoring head (scoring-head.ts); its inputs are then required. */
   private readonly hasHead: boolean;
 
-  /** Cleared when a step through the head fails other than out of memory (the logits path takes over). */
+  /**
+   * Cleared when a step through the head fails other than out of memory and the same step works
+   * without it (the logits path takes over from then on); see withoutHead.
+   */
   private headWorks = true;
 
   /** Whether steps score through the scoring head. */
