@@ -1,5 +1,5 @@
 /**
- * npm run bench [-- --models arith-l1-d12,gpt2-vocab --n 40 --reps 7 --batch 32 --threads 1 --spin --verbose]
+ * npm run bench [-- --models arith-l1-d12,gpt2-vocab --n 40 --reps 7 --batch 64 --threads 1 --sleep --verbose]
  *
  * The engine against the naive loop transformers.js's docs suggest, per model: for each item a
  * text-generation pipeline call for the output plus one forward pass for the target log-probs.
@@ -18,7 +18,7 @@ import { AutoTokenizer, pipeline, Tensor } from '@huggingface/transformers';
 import { ladderModelId, modelsByScale } from '../src/lib/catalog/ladder.ts';
 import { loadLadder, MODELS_DIR, NODE_RUNTIME } from '../src/cli/node-engine.ts';
 import { configureTransformers, createTransformersEngine } from '../src/lib/engine/transformers-backend.ts';
-import type { RawItemResult } from '../src/lib/engine/types.ts';
+import { DEFAULT_MAX_BATCH, type RawItemResult } from '../src/lib/engine/types.ts';
 import { generateArithmeticItems } from '../src/lib/tasks/arithmetic.ts';
 import type { GenerationItem } from '../src/lib/tasks/types.ts';
 import { writeRandomModel } from './random-model.ts';
@@ -29,13 +29,14 @@ const { values } = parseArgs({
     // 200 items per model (40 per digit count), as many as the lab's default experiment scores per model.
     n: { type: 'string', default: '40' },
     reps: { type: 'string', default: '7' },
-    batch: { type: 'string', default: '32' },
+    // Rows per call at most (default: the engine's, DEFAULT_MAX_BATCH).
+    batch: { type: 'string' },
     // Random model: layers x width (GPT-2 small is 12x768; vocabulary always GPT-2's 50,257).
     random: { type: 'string', default: '2x64' },
     // Engine threads per operator (default: the engine's own rule, SINGLE_THREAD_BELOW_PARAMS).
     threads: { type: 'string' },
-    // Operator threads spin between operators (ONNX Runtime's default; the engine's is to sleep, CPU_THREADS_SPIN).
-    spin: { type: 'boolean', default: false },
+    // Operator threads sleep between operators instead of spinning within a call (the engine's default, CPU_THREADS_SPIN).
+    sleep: { type: 'boolean', default: false },
     // Each repetition's milliseconds and the process's heap and RSS, per model: to see how much of
     // a median is the machine (a 2-core VM's repetitions of one engine vary by 2-3x under load).
     verbose: { type: 'boolean', default: false },
@@ -104,12 +105,12 @@ async function makeBaseline(m: BenchModel) {
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const rows: { label: string; params: string; engine: number; baseline: number; ratio: number; bestRatio: number; cpuRatio: number; generated: number; agree: number }[] = [];
 
-console.log(`${items.length} items (add, 1-5 digits, seed 7), batch ${values.batch}, ${reps} alternating repetitions after a warm-up, onnxruntime-node CPU fp32`);
+console.log(`${items.length} items (add, 1-5 digits, seed 7), batch ${values.batch ?? DEFAULT_MAX_BATCH}, ${reps} alternating repetitions after a warm-up, onnxruntime-node CPU fp32`);
 for (const m of models) {
-  const engine = createTransformersEngine({ localModelPath: m.modelsDir, remoteHost: null, ...NODE_RUNTIME, ...(values.threads ? { cpuThreads: Number(values.threads) } : {}), ...(values.spin ? { cpuSpinning: true } : {}) });
+  const engine = createTransformersEngine({ localModelPath: m.modelsDir, remoteHost: null, ...NODE_RUNTIME, ...(values.threads ? { cpuThreads: Number(values.threads) } : {}), ...(values.sleep ? { cpuSpinning: false } : {}) });
   const model = await engine.load({ id: m.id, source: 'bundled', revision: null, dtype: 'fp32', device: 'cpu' });
   const baseline = await makeBaseline(m);
-  const runEngine = () => model.score(items, { maxBatchSize: Number(values.batch) });
+  const runEngine = () => model.score(items, values.batch ? { maxBatchSize: Number(values.batch) } : {});
 
   // Warm-up, and the check that both give the same answers.
   const engineResults: RawItemResult[] = await runEngine();

@@ -17,6 +17,7 @@ import type { ImportedTaskData } from '../lib/tasks/imported/data.ts';
 import { parseTaskFile } from '../lib/tasks/imported/parse.ts';
 import { taskRequestTypes } from '../lib/tasks/registry.ts';
 import type { TaskSpec } from '../lib/tasks/schema.ts';
+import { DEFAULT_MAX_BATCH } from '../lib/engine/types.ts';
 
 function defaultDigits(ladder: LadderManifest): number[] {
   const [lo, hi] = ladder.digits;
@@ -25,7 +26,7 @@ function defaultDigits(ladder: LadderManifest): number[] {
 
 const USAGE = `usage: npm run eval -- [--ladder arith] [--task add|sub|mul|add-choice | --task-file task.json|task.jsonl]
                     [--digits 1-5 | 1,3,5] [--n 40] [--seed 7] [--choices 4] [--template arith-plain|qa|math-expr]
-                    [--kshot 0] [--models id,id] [--batch 32] [--memory-budget-mb 128] [--out run.json] [--cutoff 2]
+                    [--kshot 0] [--models id,id] [--batch 64] [--memory-budget-mb 128] [--out run.json] [--cutoff 2]
   --cutoff K          "was the jump predictable?": fit on models 0..K (default: the one before the largest exact-match step)
   --task add-choice   addition as multiple choice (the true sum among --choices typical wrong sums)
   --task-file PATH    a BIG-bench JSON task or a JSONL file of {input, target} / {input, target_scores};
@@ -51,7 +52,7 @@ function intArg(name: string, text: string | undefined, fallback: number): numbe
 /** --batch and --memory-budget-mb as engine options (the budget bounds logits and key/value cache per forward). */
 function scoreOptions(batch: string | undefined, budgetMb: string | undefined): { maxBatchSize?: number; logitsBudgetBytes?: number } | undefined {
   const options: { maxBatchSize?: number; logitsBudgetBytes?: number } = {};
-  if (batch !== undefined) options.maxBatchSize = intArg('batch', batch, 32);
+  if (batch !== undefined) options.maxBatchSize = intArg('batch', batch, DEFAULT_MAX_BATCH);
   if (budgetMb !== undefined) {
     const mb = intArg('memory-budget-mb', budgetMb, 128);
     if (mb < 1) throw new Error(`--memory-budget-mb must be at least 1, got ${mb}.`);

@@ -73,8 +73,8 @@ export interface TransformersEngineConfig {
    */
   cpuThreads?: number;
   /**
-   * Let onnxruntime-node's operator threads spin between operators instead of sleeping (the
-   * runtime's own default). Default false: see CPU_THREADS_SPIN.
+   * Let onnxruntime-node's operator threads spin between the operators of a call (the runtime's
+   * own default) rather than sleep. Default true: see CPU_THREADS_SPIN.
    */
   cpuSpinning?: boolean;
 }
@@ -91,16 +91,19 @@ export interface TransformersEngineConfig {
 export const SINGLE_THREAD_BELOW_PARAMS = 300_000;
 
 /**
- * Whether operator threads spin while they wait (ONNX Runtime's default) where a model runs on
- * more than one. They do not: an operator waits for its slowest thread, and a spinning thread
- * keeps its core from whatever else wants it, so when anything else runs on the machine (another
- * process, the JS engine's own garbage collector) a step waits on a descheduled thread. Measured
- * on the 2-core VM, arith-l4-d128, 200 items, medians of 60 (docs/benchmarks.md): quiet, spinning
- * 25.6-28.5 ms, sleeping 30.7-32.8, one thread 35.8-38.7; with one busy process beside it,
- * spinning 63-70 ms, sleeping 39-51, one thread 32-36. In four alternating full `npm run bench`
- * runs the two 4-layer rungs measured 6.4x-8.4x the naive loop with spinning, 7.1x-10.6x without.
+ * Whether operator threads spin between operators (ONNX Runtime's default) where a model runs on
+ * more than one. They do, within a call, and stop spinning when it ends
+ * (`session.force_spinning_stop`): a sleeping thread must be woken for every operator that runs
+ * in parallel, which on a 2-core VM costs more than the operator (arith-l4-d128, 200 items, quiet
+ * minutes, alternating `npm run bench` runs: spinning 10.7x-11.7x the naive loop, sleeping
+ * 8.8x-9.3x), and an idle pool then keeps no core busy between calls, when JavaScript, the garbage
+ * collector or other processes run. The trade-off, measured (docs/benchmarks.md): when the machine
+ * is busy an operator waits for its slowest thread, and a descheduled spinning thread costs more
+ * than a sleeping one (with one busy process beside it: spinning 54-59 ms, sleeping 41, one
+ * thread 36; in noisy minutes the 4-layer rungs measured 6.7x-6.9x spinning against 7.2x-7.4x
+ * sleeping). `cpuSpinning: false` makes them sleep.
  */
-export const CPU_THREADS_SPIN = false;
+export const CPU_THREADS_SPIN = true;
 
 /**
  * Parameters of a GPT-2-style decoder from its config: token and position embeddings (tied
@@ -694,8 +697,8 @@ export function createTransformersEngine(config: TransformersEngineConfig): Engi
             config: modelConfig,
             session_options: {
               ...(threads ? { intraOpNumThreads: threads } : {}),
-              // onnxruntime-node's session config entry session.intra_op.allow_spinning.
-              ...(threads !== 1 && !spin ? { extra: { session: { intra_op: { allow_spinning: '0' } } } } : {}),
+              // onnxruntime-node's session config entries session.intra_op.allow_spinning and session.force_spinning_stop.
+              ...(threads !== 1 ? { extra: { session: spin ? { force_spinning_stop: '1' } : { intra_op: { allow_spinning: '0' } } } } : {}),
             },
           };
         }

@@ -117,5 +117,10 @@ export interface Engine {
 }
 
 export const DEFAULT_GREEDY_MARGIN = 4;
-export const DEFAULT_MAX_BATCH = 32;
+/**
+ * Rows per call at most. 64: with length-aware cuts (planRowBatches) items of one length share a
+ * call; on onnxruntime-node CPU 200 arithmetic items ran 5-10% faster than with 32 (fewer calls,
+ * less padding), on every rung measured.
+ */
+export const DEFAULT_MAX_BATCH = 64;
 export const DEFAULT_LOGITS_BUDGET_BYTES = 128 * 1024 * 1024;
