@@ -16,7 +16,7 @@ import { writeRandomModel } from '../../bench/random-model.ts';
 import { ladderModelId, modelsByScale } from '../../src/lib/catalog/ladder.ts';
 import type { ModelBackend } from '../../src/lib/engine/backend.ts';
 import { callBytes } from '../../src/lib/engine/batching.ts';
-import { NumericError } from '../../src/lib/engine/errors.ts';
+import { CancelledError, NumericError } from '../../src/lib/engine/errors.ts';
 import { scoreChoiceItems } from '../../src/lib/engine/choices.ts';
 import { scoreItemsFullSequence } from '../../src/lib/engine/reference.ts';
 import { scoreItems } from '../../src/lib/engine/scoring.ts';
@@ -88,6 +88,89 @@ describe.each(withAndWithoutHead(modelsByScale(ladder).map((m) => ladderModelId(
     expectSame(await scoreItems(backend, all, { maxBatchSize: 16 }), reference);
     // A budget too small for a whole row: every row is split into one-column calls.
     expectSame(await scoreItems(backend, all, { logitsBudgetBytes: 1 }), reference);
+  });
+});
+
+describe('greedy decoding for several batches at once', () => {
+  let backend: TransformersBackend;
+  const all = [...items, ...noEnd];
+  let reference: RawItemResult[];
+  beforeAll(async () => {
+    // A rung that gets a few of these items wrong (9 of 75): a batch leaves a row or two to decode.
+    backend = await openBackend(MODELS_DIR, ladderModelId(ladder, modelsByScale(ladder)[7]), true);
+    reference = await scoreItemsFullSequence(backend, all, { maxBatchSize: 16 });
+  });
+  afterAll(() => backend?.dispose());
+
+  /** The backend with every step's rows recorded, split into teacher-forced and decoding calls. */
+  function recording(inner: ModelBackend, overrides: Partial<ModelBackend> = {}) {
+    const calls = { forced: [] as number[], decoding: [] as number[] };
+    const spy = Object.assign(Object.create(inner) as ModelBackend, {
+      step: (input: Parameters<ModelBackend['step']>[0]) => {
+        (input.past === null ? calls.forced : calls.decoding).push(input.rows);
+        return inner.step(input);
+      },
+      ...overrides,
+    });
+    return { spy, calls };
+  }
+
+  it('joins the rows of several batches into each decoding call, within the row cap, with the same results', async () => {
+    expect(reference.filter((r) => r.generated).length).toBeGreaterThan(5);
+    const joined = recording(backend);
+    const pooled = await scoreItems(joined.spy, all, { maxBatchSize: 16 });
+    expectSame(pooled, reference);
+    // Caches that cannot be joined (as on the GPU): each batch decodes alone, as before.
+    const alone = recording(backend, { joinCaches: undefined });
+    expect(await scoreItems(alone.spy, all, { maxBatchSize: 16 })).toEqual(pooled);
+    expect(Math.max(...joined.calls.forced, ...joined.calls.decoding)).toBeLessThanOrEqual(16);
+    expect(joined.calls.forced).toEqual(alone.calls.forced);
+    // Rows of several batches in one decoding call: fewer calls, wider ones.
+    expect(joined.calls.decoding.length).toBeLessThan(alone.calls.decoding.length);
+    expect(Math.max(...joined.calls.decoding)).toBeGreaterThan(Math.max(...alone.calls.decoding));
+  });
+
+  it('reports every item once, complete, and decodes in halves after an out-of-memory error', async () => {
+    const reported: RawItemResult[] = [];
+    let progress = 0;
+    const seen: number[] = [];
+    // Decoding calls of more than one row fail (teacher forcing does not): the rows joined from
+    // several batches are decoded in halves, down to one at a time.
+    const decodingOom = Object.assign(Object.create(backend) as ModelBackend, {
+      step: (input: Parameters<ModelBackend['step']>[0]) => {
+        if (input.past !== null) seen.push(input.rows);
+        if (input.past !== null && input.rows > 1) return Promise.reject(new Error('Failed to allocate memory for requested buffer of size 805306368'));
+        return backend.step(input);
+      },
+    });
+    const results = await scoreItems(decodingOom, all, { maxBatchSize: 16, onBatch: (b) => void reported.push(...b), onProgress: (p) => (progress = p.itemsDone) });
+    expectSame(results, reference);
+    expect(Math.max(...seen)).toBeGreaterThan(1);
+    expect(seen.filter((rows) => rows === 1).length).toBeGreaterThanOrEqual(reference.filter((r) => r.generated).length);
+    expect(reported.map((r) => r.itemId).sort()).toEqual(all.map((i) => i.id).sort());
+    expect(progress).toBe(all.length);
+    // An item is reported once its output is known: with the output it ends with.
+    for (const r of reported) expect(r.outputTokenIds).toEqual(results.find((x) => x.itemId === r.itemId)!.outputTokenIds);
+  });
+
+  it('finishes the items waiting for decoding when cancelled between batches', async () => {
+    const controller = new AbortController();
+    const reported: RawItemResult[] = [];
+    // The first batch (the longest items) leaves rows to decode; they wait in the pool when the
+    // batch's other items are reported, and the cancel comes then.
+    const run = scoreItems(backend, all, {
+      maxBatchSize: 16,
+      signal: controller.signal,
+      onBatch: (b) => {
+        reported.push(...b);
+        controller.abort();
+      },
+    });
+    await expect(run).rejects.toBeInstanceOf(CancelledError);
+    expect(reported.length).toBeLessThan(all.length);
+    expect(reported.some((r) => r.generated)).toBe(true);
+    const byId = new Map(reference.map((r) => [r.itemId, r]));
+    for (const r of reported) expect(r.outputTokenIds, r.itemId).toEqual(byId.get(r.itemId)!.outputTokenIds);
   });
 });
 

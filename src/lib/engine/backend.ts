@@ -74,6 +74,13 @@ export interface ModelBackend {
   step(input: StepInput): Promise<StepScores>;
   /** A cache whose row i is row `rows[i]` of `cache` (repeats allowed); `cache` stays valid. */
   selectRows(cache: KvCache, rows: number[]): Promise<KvCache>;
+  /**
+   * One cache holding the rows of every given cache in order, each right-padded with zeros to
+   * `length` columns (the caller masks those columns out); the given caches stay valid. Null
+   * where this runtime cannot join them without a round trip (caches on the GPU): the caller then
+   * uses them one at a time. Optional: without it caches are never joined.
+   */
+  joinCaches?(caches: KvCache[], length: number): Promise<KvCache | null>;
   disposeCache(cache: KvCache): void;
   /** Greedy continuation of each prompt: exactly maxNewTokens new ids per row (trimmed by the caller). */
   generateGreedy(prompts: number[][], maxNewTokens: number): Promise<number[][]>;

@@ -561,6 +561,40 @@ export class TransformersBackend implements ModelBackend {
     return new TransformersCache(tensors, rows.length, src.length);
   }
 
+  async joinCaches(caches: KvCache[], length: number): Promise<KvCache | null> {
+    const srcs = caches as TransformersCache[];
+    const names = Object.keys(srcs[0].tensors);
+    // Tensors are [rows, heads, columns, head size] (as the empty cache is built in runSession).
+    const joinable = srcs.every(
+      (c) =>
+        c.length <= length &&
+        Object.keys(c.tensors).length === names.length &&
+        names.every((n) => {
+          const t = c.tensors[n];
+          const ort = (t as unknown as { ort_tensor: OrtTensor }).ort_tensor;
+          return t !== undefined && ort.location === 'cpu' && t.dims.length === 4 && t.dims[2] === c.length && t.dims[1] === srcs[0].tensors[n].dims[1] && t.dims[3] === srcs[0].tensors[n].dims[3];
+        }),
+    );
+    if (!joinable) return null;
+    const rows = srcs.reduce((s, c) => s + c.rows, 0);
+    const tensors: Record<string, Tensor> = {};
+    for (const name of names) {
+      const [, heads, , size] = srcs[0].tensors[name].dims;
+      const first = srcs[0].tensors[name].data as Float32Array;
+      const Ctor = (first as unknown as { constructor: new (n: number) => Float32Array }).constructor;
+      const out = new Ctor(rows * heads * length * size);
+      let row0 = 0;
+      for (const c of srcs) {
+        const data = c.tensors[name].data as Float32Array;
+        const block = c.length * size;
+        for (let rh = 0; rh < c.rows * heads; rh++) out.set(data.subarray(rh * block, (rh + 1) * block), (row0 * heads + rh) * length * size);
+        row0 += c.rows;
+      }
+      tensors[name] = new Tensor(srcs[0].tensors[name].type as 'float32', out, [rows, heads, length, size]);
+    }
+    return new TransformersCache(tensors, rows, length);
+  }
+
   disposeCache(cache: KvCache): void {
     for (const t of Object.values((cache as TransformersCache).tensors)) t.dispose();
   }
