@@ -346,11 +346,13 @@ export async function scoreItems(backend: ModelBackend, items: GenerationItem[],
   // A row needs its context, its target and up to `cap` generated tokens of cache.
   const plan = (entries: Prepared[], m: MemoryModel) =>
     planRowBatches(entries, () => 1, (p) => p.contextIds.length + p.cap, (p) => 1 + p.targetIds.length, m);
+  // Results first, then progress: a page that shows N items done has been handed their results
+  // (a report can hold a pool's worth of items, so progress first could run far ahead of them).
   const report = async (finished: Prepared[]) => {
     if (finished.length === 0) return;
     done += finished.length;
-    options.onProgress?.({ modelId, itemsDone: done, itemsTotal: items.length, tokensProcessed: tokens, elapsedMs: Date.now() - t0 });
     await options.onBatch?.(finished.map((p) => results[p.index]));
+    options.onProgress?.({ modelId, itemsDone: done, itemsTotal: items.length, tokensProcessed: tokens, elapsedMs: Date.now() - t0 });
   };
   // Rows waiting for greedy decoding, from one or more batches (decodeGroups); their items are
   // reported when decoded.
