@@ -1,5 +1,5 @@
 /**
- * npm run bench [-- --models arith-l1-d12,gpt2-vocab --n 40 --reps 7 --warmup 3 --batch 64 --threads 1 --sleep --verbose]
+ * npm run bench [-- --models arith-l1-d12,gpt2-vocab --n 40 --reps 7 --warmup 3 --batch 32 --threads 1 --sleep --verbose]
  *
  * The engine against the naive loop transformers.js's docs suggest, per model: for each item a
  * text-generation pipeline call for the output plus one forward pass for the target log-probs.

@@ -26,7 +26,7 @@ function defaultDigits(ladder: LadderManifest): number[] {
 
 const USAGE = `usage: npm run eval -- [--ladder arith] [--task add|sub|mul|add-choice | --task-file task.json|task.jsonl]
                     [--digits 1-5 | 1,3,5] [--n 40] [--seed 7] [--choices 4] [--template arith-plain|qa|math-expr]
-                    [--kshot 0] [--models id,id] [--batch 64] [--memory-budget-mb 128] [--out run.json] [--cutoff 2]
+                    [--kshot 0] [--models id,id] [--batch 32] [--memory-budget-mb 128] [--out run.json] [--cutoff 2]
   --cutoff K          "was the jump predictable?": fit on models 0..K (default: the one before the largest exact-match step)
   --task add-choice   addition as multiple choice (the true sum among --choices typical wrong sums)
   --task-file PATH    a BIG-bench JSON task or a JSONL file of {input, target} / {input, target_scores};

@@ -115,13 +115,13 @@ interface DecodeGroup {
  * Greedy continuation of rows `todo`, from the cache of their teacher-forced pass (target columns
  * from the first miss on are masked out of it; row i of `cache` is todo[i]'s). Speculative
  * decoding with the teacher-forced argmaxes as the draft: each call runs, after the last greedy
- * token, the tokens the model predicted at the same output positions given the target's prefix; every draft
- * token that equals the argmax before it is accepted, and the first argmax that differs is the
- * next greedy token, so outputs are exactly greedy's. A model that gets one digit wrong and the
- * rest right then needs one call instead of one per token (there the draft is the target), and
- * one whose later predictions do not hinge on the wrong digit too (the target as the draft, used
- * before, fails there: arith-l2-d56 6 -> 3 greedy calls per 200 items, arith-l2-d36 8 -> 7);
- * rows whose draft fails at once stop drafting.
+ * token, the tokens the model predicted at the same output positions given the target's prefix;
+ * every draft token that equals the argmax before it is accepted, and the first argmax that
+ * differs is the next greedy token, so outputs are exactly greedy's. A model that gets one digit
+ * wrong and the rest right then needs one call instead of one per token (there the draft is the
+ * target), and one whose later predictions do not hinge on the wrong digit too (the target as
+ * the draft, used before, fails there: arith-l2-d56 6 -> 3 greedy calls per 200 items,
+ * arith-l2-d36 8 -> 7); rows whose draft fails at once stop drafting.
  */
 async function continueGreedy(backend: ModelBackend, cache: KvCache, masks: Uint8Array[], todo: Pending[]): Promise<void> {
   const G = todo.length;
@@ -321,11 +321,10 @@ async function decodeWithinMemory(backend: ModelBackend, g: DecodeGroup): Promis
     if (!isOutOfMemory(err) || g.todo.length === 1) throw err;
     g.todo.forEach((t, i) => Object.assign(t, { ids: [...start[i].ids], drafting: start[i].drafting }));
     const half = g.todo.length >> 1;
-    for (const part of [g.todo.slice(0, half), g.todo.slice(half)]) {
-      const rows = part.map((t) => g.todo.indexOf(t));
-      const cache = await backend.selectRows(g.cache, rows);
+    for (const [from, to] of [[0, half], [half, g.todo.length]]) {
+      const cache = await backend.selectRows(g.cache, Array.from({ length: to - from }, (_, i) => from + i));
       try {
-        await decodeWithinMemory(backend, { cache, masks: rows.map((r) => g.masks[r]), todo: part });
+        await decodeWithinMemory(backend, { cache, masks: g.masks.slice(from, to), todo: g.todo.slice(from, to) });
       } finally {
         backend.disposeCache(cache);
       }
@@ -357,6 +356,9 @@ export async function scoreItems(backend: ModelBackend, items: GenerationItem[],
   // Rows waiting for greedy decoding, from one or more batches (decodeGroups); their items are
   // reported when decoded.
   let pool: DecodeGroup[] = [];
+  const rowsOf = (groups: DecodeGroup[]) => groups.reduce((s, g) => s + g.todo.length, 0);
+  /** Columns of cache the longest row of these groups can reach while decoding. */
+  const longest = (groups: DecodeGroup[]) => Math.max(...groups.map((g) => g.cache.length + Math.max(...g.todo.map((t) => t.p.cap))));
   const flush = async () => {
     const groups = pool;
     pool = [];
@@ -373,8 +375,6 @@ export async function scoreItems(backend: ModelBackend, items: GenerationItem[],
         tokens += scored.tokens;
         // Decode once the pool holds a batch of rows, or before it would hold more (or its cache
         // would pass the budget); at once where caches cannot be joined.
-        const rowsOf = (groups: DecodeGroup[]) => groups.reduce((s, g) => s + g.todo.length, 0);
-        const longest = (groups: DecodeGroup[]) => Math.max(...groups.map((g) => g.cache.length + Math.max(...g.todo.map((t) => t.p.cap))));
         if (scored.group) {
           const next = [...pool, scored.group];
           if (pool.length > 0 && (rowsOf(next) > m.maxRows || callBytes(rowsOf(next), 1, longest(next), m) > m.budgetBytes)) {

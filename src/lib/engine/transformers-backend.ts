@@ -571,8 +571,9 @@ export class TransformersBackend implements ModelBackend {
         Object.keys(c.tensors).length === names.length &&
         names.every((n) => {
           const t = c.tensors[n];
-          const ort = (t as unknown as { ort_tensor: OrtTensor }).ort_tensor;
-          return t !== undefined && ort.location === 'cpu' && t.dims.length === 4 && t.dims[2] === c.length && t.dims[1] === srcs[0].tensors[n].dims[1] && t.dims[3] === srcs[0].tensors[n].dims[3];
+          const like = srcs[0].tensors[n];
+          if (t === undefined || (t as unknown as { ort_tensor: OrtTensor }).ort_tensor.location !== 'cpu') return false;
+          return t.type === like.type && t.dims.length === 4 && t.dims[2] === c.length && t.dims[1] === like.dims[1] && t.dims[3] === like.dims[3];
         }),
     );
     if (!joinable) return null;

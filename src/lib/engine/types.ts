@@ -118,9 +118,10 @@ export interface Engine {
 
 export const DEFAULT_GREEDY_MARGIN = 4;
 /**
- * Rows per call at most. 64: with length-aware cuts (planRowBatches) items of one length share a
- * call; on onnxruntime-node CPU 200 arithmetic items ran 5-10% faster than with 32 (fewer calls,
- * less padding), on every rung measured.
+ * Rows per call at most. Not 64: on onnxruntime-node 200 arithmetic items ran 5-10% faster with 64
+ * (length-aware cuts then keep each digit count in one call), but on WASM in the browser a row's
+ * log-probs then changed in the last bit with the rows beside it, and a resumed run no longer
+ * equalled the uninterrupted one (tests/browser/share.test.ts failed 4 of 6 times; 0 of 5 with 32).
  */
-export const DEFAULT_MAX_BATCH = 64;
+export const DEFAULT_MAX_BATCH = 32;
 export const DEFAULT_LOGITS_BUDGET_BYTES = 128 * 1024 * 1024;
