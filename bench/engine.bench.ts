@@ -1,5 +1,5 @@
 /**
- * npm run bench [-- --models arith-l1-d12,gpt2-vocab --n 40 --reps 7 --warmup 3 --batch 32 --threads 1 --sleep --verbose]
+ * npm run bench [-- --models arith-l1-d12,gpt2-vocab --n 40 --reps 7 --warmup 3 --batch 32 --threads 1 --sleep --head-only --verbose]
  *
  * The engine against the naive loop transformers.js's docs suggest, per model: for each item a
  * text-generation pipeline call for the output plus one forward pass for the target log-probs.
@@ -38,6 +38,8 @@ const { values } = parseArgs({
     threads: { type: 'string' },
     // Operator threads sleep between operators instead of spinning within a call (the engine's default, CPU_THREADS_SPIN).
     sleep: { type: 'boolean', default: false },
+    // The scoring head without the model's last ops (scoring-head.ts findTail): the LM head only at scored positions.
+    'head-only': { type: 'boolean', default: false },
     // Each repetition's milliseconds and the process's heap and RSS, per model: to see how much of
     // a median is the machine (a 2-core VM's repetitions of one engine vary by 2-3x under load).
     verbose: { type: 'boolean', default: false },
@@ -109,7 +111,7 @@ const rows: { label: string; params: string; engine: number; baseline: number; r
 
 console.log(`${items.length} items (add, 1-5 digits, seed 7), batch ${values.batch ?? DEFAULT_MAX_BATCH}, ${reps} alternating repetitions after ${warmups} warm-ups, onnxruntime-node CPU fp32`);
 for (const m of models) {
-  const engine = createTransformersEngine({ localModelPath: m.modelsDir, remoteHost: null, ...NODE_RUNTIME, ...(values.threads ? { cpuThreads: Number(values.threads) } : {}), ...(values.sleep ? { cpuSpinning: false } : {}) });
+  const engine = createTransformersEngine({ localModelPath: m.modelsDir, remoteHost: null, ...NODE_RUNTIME, ...(values.threads ? { cpuThreads: Number(values.threads) } : {}), ...(values.sleep ? { cpuSpinning: false } : {}), ...(values['head-only'] ? { scoringHeadTail: false } : {}) });
   const model = await engine.load({ id: m.id, source: 'bundled', revision: null, dtype: 'fp32', device: 'cpu' });
   const baseline = await makeBaseline(m);
   const runEngine = () => model.score(items, values.batch ? { maxBatchSize: Number(values.batch) } : {});

@@ -19,6 +19,13 @@ export interface RandomModelShape {
   heads: number;
   positions: number;
   seed?: number;
+  /**
+   * Tests only: before the final layer norm every position gets the mean over all positions
+   * added (not causal), an activation of shape [batch, 1, embd] among the last ops: the scoring
+   * head's copy of those ops (scoring-head.ts findTail) cannot gather it, and the engine must
+   * notice and read logits instead.
+   */
+  mixPositions?: boolean;
 }
 
 export const GPT2_SMALL: RandomModelShape = { vocab: 50257, layers: 12, embd: 768, heads: 12, positions: 1024 };
@@ -120,6 +127,7 @@ export function buildGpt2Onnx(shape: RandomModelShape): Uint8Array {
     const gelu = n('Mul', [n('Mul', [up, 'half'], `${p}_hx`), n('Add', ['one_f', n('Erf', [n('Mul', [up, 'inv_sqrt2'], `${p}_xs`)], `${p}_erf`)], `${p}_1erf`)], `${p}_gelu`);
     x = n('Add', [x, linear(gelu, `${p}_down`, 4 * E, E)], `${p}_x2`);
   }
+  if (shape.mixPositions) x = n('Add', [x, n('ReduceMean', [x], 'mean_over_positions', { axes: [1], keepdims: 1 })], 'x_mixed');
   n('MatMul', [ln(x, 'ln_f'), n('Transpose', ['wte'], 'wte_T', { perm: [1, 0] })], 'logits');
 
   const inputs: ValueInfo[] = [

@@ -17,7 +17,8 @@ export const SOFTCAPPED_FP16_HEAD: Node[] = [
   { op: 'Cast', inputs: ['capped'], outputs: ['logits'], attrs: { to: DataType.FLOAT16 } },
 ];
 
-export function tinyLm(head: Node[], opts: { opset?: number; logitsType?: number; extraInputs?: string[] } = {}): Uint8Array {
+/** `extraInitializers`: float vectors of length D (e.g. a layer norm's scale). */
+export function tinyLm(head: Node[], opts: { opset?: number; logitsType?: number; extraInputs?: string[]; extraInitializers?: string[] } = {}): Uint8Array {
   const V = TINY_V;
   const D = TINY_D;
   return encodeModel(
@@ -29,6 +30,7 @@ export function tinyLm(head: Node[], opts: { opset?: number; logitsType?: number
         floatTensor('w', [D, V], Float32Array.from({ length: V * D }, (_, i) => Math.cos(i))),
         floatTensor('bias', [V], Float32Array.from({ length: V }, (_, i) => i / 10)),
         floatTensor('cap', [], Float32Array.of(30)),
+        ...(opts.extraInitializers ?? []).map((name) => floatTensor(name, [D], Float32Array.from({ length: D }, (_, i) => 1 + i / 10))),
       ],
       inputs: [{ name: 'input_ids', type: DataType.INT64, dims: ['batch', 'length'] }, ...(opts.extraInputs ?? []).map((name) => ({ name, type: DataType.FLOAT, dims: ['batch', 'length', V] }))],
       outputs: [{ name: 'logits', type: opts.logitsType ?? DataType.FLOAT, dims: ['batch', 'length', V] }],

@@ -319,3 +319,44 @@ describe.each([['with the scoring head', true] as const, ['reading logits', fals
     small[0].choiceLogprobs.forEach((lp, c) => expect(Math.abs(lp - big[0].choiceLogprobs[c])).toBeLessThan(1e-5));
   }, 60_000);
 });
+
+describe('the scoring head is checked against the model\'s logits when a model loads', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'emergence-probe-'));
+  const shape = { vocab: 300, layers: 1, embd: 16, heads: 2, positions: 64 };
+  beforeAll(() => {
+    writeRandomModel(join(dir, 'rand', 'plain'), shape);
+    writeRandomModel(join(dir, 'rand', 'mixed'), { ...shape, mixPositions: true });
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('a head that agrees is kept, silently', async () => {
+    const backend = await openBackend(dir, 'rand/plain', true);
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => undefined);
+    try {
+      await backend.checkScoringHead();
+      expect(warn).not.toHaveBeenCalled();
+      expect(backend.projectsScoredOnly).toBe(true);
+    } finally {
+      warn.mockRestore();
+      await backend.dispose();
+    }
+  });
+
+  it('a graph the head\'s copy gets wrong (positions mixed among its last ops): the head is given up with one warning and scores equal reading logits', async () => {
+    const backend = await openBackend(dir, 'rand/mixed', true);
+    const logitsOnly = await openBackend(dir, 'rand/mixed', false);
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => undefined);
+    try {
+      await backend.checkScoringHead();
+      expect(warn).toHaveBeenCalledTimes(1);
+      expect(String(warn.mock.calls[0][0])).toMatch(/scoring head was given up: on a probe it failed .*; scoring reads the model's logits instead/);
+      expect(backend.projectsScoredOnly).toBe(false);
+      const some = items.slice(0, 8);
+      expectSame(await scoreItems(backend, some, { maxBatchSize: 4 }), await scoreItems(logitsOnly, some, { maxBatchSize: 4 }));
+    } finally {
+      warn.mockRestore();
+      await backend.dispose();
+      await logitsOnly.dispose();
+    }
+  });
+});

@@ -56,7 +56,8 @@ describe.each(rungs.map((m) => [ladderModelId(ladder, m)]))('choices on %s', (mo
         expect(res.choiceTokenIds[k]).toEqual(t.targetTokenIds);
         expect(res.choiceIsGreedy[k]).toBe(t.targetIsArgmax.every(Boolean));
         const sum = t.targetLogprobs.reduce((a, b) => a + b, 0);
-        expect(Math.abs(res.choiceLogprobs[k] - sum)).toBeLessThan(1e-5);
+        // Each token within 1e-5 (the layouts differ: a shared prefix's cache, gathered rows), so a sum of n within n * 1e-5.
+        expect(Math.abs(res.choiceLogprobs[k] - sum)).toBeLessThan(1e-5 * t.targetLogprobs.length);
         expect(res.choiceLogprobs[k]).toBeLessThan(0);
       });
       expect(res.promptTokenCount).toBe(tf[0].promptTokenCount);

@@ -18,6 +18,7 @@ import { withScoringHead } from '../../src/lib/engine/head-session.ts';
 import { fromHalf, SOFTCAPPED_FP16_HEAD, tinyLm, TINY_V } from '../helpers/tiny-lm.ts';
 import { MODELS_DIR } from '../../src/cli/node-engine.ts';
 import { join } from 'node:path';
+import { buildGpt2Onnx } from '../../bench/random-model.ts';
 
 const i64 = (values: number[], dims: number[]) => new ort.Tensor('int64', BigInt64Array.from(values, (v) => BigInt(v)), dims);
 
@@ -94,5 +95,55 @@ describe('loading with the head', () => {
     } finally {
       warn.mockRestore();
     }
+  });
+});
+
+describe('the model\'s last ops copied into the head (findTail), on a random GPT-2 graph', () => {
+  const shape = { vocab: 40, layers: 2, embd: 16, heads: 2, positions: 32 };
+  const [B, L] = [3, 6];
+  const feeds = (bytesShape: typeof shape) => {
+    const f: Record<string, ort.Tensor> = {
+      input_ids: i64(Array.from({ length: B * L }, (_, i) => (i * 7 + 1) % bytesShape.vocab), [B, L]),
+      attention_mask: i64(Array.from({ length: B * L }, (_, i) => (i % L < L - (i / L | 0) ? 1 : 0)), [B, L]),
+      position_ids: i64(Array.from({ length: B * L }, (_, i) => i % L), [B, L]),
+    };
+    for (let l = 0; l < bytesShape.layers; l++) for (const kv of ['key', 'value']) f[`past_key_values.${l}.${kv}`] = new ort.Tensor('float32', new Float32Array(0), [B, bytesShape.heads, 0, bytesShape.embd / bytesShape.heads]);
+    return f;
+  };
+
+  it('gives the log-probs and argmaxes of the model\'s logits at the picked positions; with logits_from 0 the logits are the original\'s', async () => {
+    const bytes = buildGpt2Onnx(shape);
+    const added = addScoringHead(bytes);
+    if (!added.bytes) throw new Error(added.reason);
+    expect(added.summary).toMatch(/15 of them before the LM head/);
+    const plain = await ort.InferenceSession.create(bytes);
+    const withHead = await ort.InferenceSession.create(added.bytes);
+    const { logits } = await plain.run(feeds(shape));
+    const values = logits.data as Float32Array;
+    const index = [0, 5, 6, 7, 11, 12, 13, 3, 3];
+    const target = [1, 2, 3, 4, 5, 6, 7, 8, 39];
+    const out = await withHead.run({ ...feeds(shape), [HEAD_INPUT_INDEX]: i64(index, [index.length]), [HEAD_INPUT_TARGET]: i64(target, [target.length]), [HEAD_INPUT_LOGITS_FROM]: i64([2 ** 62], [1]) });
+    expect(out.logits.dims).toEqual([B, 0, shape.vocab]);
+    index.forEach((p, k) => {
+      const want = logSoftmaxAt(values, p * shape.vocab, shape.vocab, target[k]);
+      expect(Math.abs((out[HEAD_OUTPUT_LOGPROB].data as Float32Array)[k] - want.logprob)).toBeLessThan(1e-5);
+      expect(Number((out[HEAD_OUTPUT_ARGMAX].data as BigInt64Array)[k])).toBe(want.argmax);
+    });
+    const again = await withHead.run({ ...feeds(shape), [HEAD_INPUT_INDEX]: i64([0], [1]), [HEAD_INPUT_TARGET]: i64([0], [1]), [HEAD_INPUT_LOGITS_FROM]: i64([0], [1]) }, ['logits']);
+    expect(Array.from(again.logits.data as Float32Array)).toEqual(Array.from(values));
+  });
+
+  it('a graph that mixes positions among its last ops: the head\'s copy cannot gather it and fails, the model\'s logits stay right', async () => {
+    const mixed = { ...shape, mixPositions: true };
+    const bytes = buildGpt2Onnx(mixed);
+    const added = addScoringHead(bytes);
+    if (!added.bytes) throw new Error(added.reason);
+    const plain = await ort.InferenceSession.create(bytes);
+    const withHead = await ort.InferenceSession.create(added.bytes);
+    // The mean over positions is [batch, 1, embd]: rows past the batch size are not there to gather.
+    await expect(withHead.run({ ...feeds(mixed), [HEAD_INPUT_INDEX]: i64([0, 7], [2]), [HEAD_INPUT_TARGET]: i64([1, 2], [2]), [HEAD_INPUT_LOGITS_FROM]: i64([2 ** 62], [1]) })).rejects.toThrow();
+    const { logits } = await plain.run(feeds(mixed));
+    const again = await withHead.run({ ...feeds(mixed), [HEAD_INPUT_INDEX]: i64([0], [1]), [HEAD_INPUT_TARGET]: i64([0], [1]), [HEAD_INPUT_LOGITS_FROM]: i64([0], [1]) }, ['logits']);
+    expect(Array.from(again.logits.data as Float32Array)).toEqual(Array.from(logits.data as Float32Array));
   });
 });

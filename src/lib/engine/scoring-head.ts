@@ -12,31 +12,46 @@
  *
  * How: the graph is read without its weights (onnx-reader.ts); from the `logits` output it walks
  * back through elementwise ops with constant operands (bias, cast, soft-capping) to the matmul
- * whose first input is the hidden state ([batch, columns, hidden]). The patch, appended to the
- * model's bytes as a second `graph` field (protobuf merges it into the first; onnx-writer.ts
- * encodeGraphPatch), adds:
+ * whose first input is the hidden state ([batch, columns, hidden]). Before that chain, the ops
+ * that act on each position alone and feed nothing but it (findTail: for GPT-2 the last block
+ * after its attention, i.e. output projection, residual, layer norm, MLP, residual, and the final
+ * layer norm) are copied too: their result is needed at the scored positions only, while the
+ * attention before them must still run everywhere (its keys and values are the cache). The patch,
+ * appended to the model's bytes as a second `graph` field (protobuf merges it into the first;
+ * onnx-writer.ts encodeGraphPatch), adds, for each activation the copied ops read from the rest
+ * of the graph (the "frontier": for GPT-2 the residual stream and the attention's output):
  *
- *   hidden3  = Reshape(hidden, [1, -1, 0])             [1, batch*columns, hidden]
- *   picked   = Gather(hidden3, index, axis=1)          [1, N, hidden]   index = row*columns + column
- *   logits'  = the LM head chain on picked (+ Cast to float32 for fp16 graphs)   [1, N, vocab]
+ *   picked_k = Gather(Flatten(frontier_k, axis=2), index)   [N, hidden]   index = row*columns + column
+ *
+ * then the copied ops on those rows, ending in the LM head chain (+ Cast to float32 for fp16
+ * graphs), and on its logits' [1, N, vocab]:
+ *
  *   logprob  = GatherElements(LogSoftmax(logits'), target)   [1, N, 1]  (LogSoftmax written out as
  *              max, subtract, exp, sum, log with logSoftmax: 'ops', for WebGPU)
  *   argmax   = ArgMax(logits', axis=2)                 [1, N] (first index on ties, as logits.ts)
  *
- * A hidden state that is not [batch, columns, hidden] (an LM head on flattened rows) makes the
- * first run fail; the engine then gives the head up and runs the model as exported
- * (transformers-backend.ts: step, runGuarded).
+ * Rows rather than [1, N, hidden]: with 3-D rows ONNX Runtime fuses the copied residual add and
+ * layer norm into SkipLayerNormalization, whose CPU kernel was slower than the two ops (measured);
+ * 2-D rows also turn matmul + bias into Gemm.
+ *
+ * A frontier that is not [batch, columns, ...] (an op that mixes positions, an LM head on
+ * flattened rows) gives wrong rows or a failed run: the engine checks the head against the
+ * model's logits on a probe when a model loads and gives it up if they disagree
+ * (transformers-backend.ts checkScoringHead), and a failed run later does the same (step,
+ * runGuarded).
  *
  * ONNX Runtime runs every node of the graph whatever a run fetches (measured: a 29 x 237 call of
  * a GPT-2-vocabulary model fetching only present.* peaked 1.4 GB above its start, the size of the
- * unfetched logits), so the model's own LM head is rewired too: its matmul, the one node of the
- * original graph that changes (re-encoded in place), reads
+ * unfetched logits), so the originals of the copied ops are rewired too (the only nodes of the
+ * original graph that change, re-encoded in place): where they read a frontier activation they
+ * read
  *
- *   lm_in    = Slice(hidden, [logits_from], [INT64_MAX], axes=[1])
+ *   sliced_k = Slice(frontier_k, [logits_from], [INT64_MAX], axes=[1])
  *
  * `logits_from` = [0] gives the model's logits as before (transformers.js's forward and generate);
- * the engine's scored calls pass a huge value and the logits output is [batch, 0, vocab]. Graphs
- * the walk does not recognise are left alone (the engine then reads logits as before).
+ * the engine's scored calls pass a huge value: those ops run on no column and the logits output
+ * is [batch, 0, vocab]. Graphs the walk does not recognise are left alone (the engine then reads
+ * logits as before).
  */
 import { rawFields, readGraphSummary, type GraphNode, type GraphSummary } from './onnx-reader.ts';
 import { DataType, encodeGraphPatch, Writer, int64Tensor, type Node } from './onnx-writer.ts';
@@ -113,45 +128,154 @@ export function findLmHead(s: GraphSummary): { hidden: string; chain: ChainLink[
 }
 
 /**
- * A NodeProto with input `inputIndex` renamed and, when given, its (single) output and its name;
- * every other field (op, domain, attributes) kept byte for byte.
+ * Ops that act on each position of a [batch, columns, hidden] activation on its own, so that
+ * running them on gathered positions gives those positions' values: elementwise ops (any other
+ * operand constant, or itself position-wise), matmuls by constant weights, normalisations and
+ * reductions over the last axis only. Attention (which mixes positions) is never among them.
  */
-function copyNode(raw: Uint8Array, inputIndex: number, input: string, rename?: { output: string; name: string }): Uint8Array {
+const ELEMENTWISE_ANY = new Set(['Add', 'Sub', 'Mul', 'Div', 'Pow', 'Sqrt', 'Reciprocal', 'Erf', 'Tanh', 'Sigmoid', 'Relu', 'Neg', 'Exp', 'Log', 'Cast', 'Softplus', 'Abs', 'Identity', 'Gelu']);
+const CONTRIB_POSITIONWISE = new Set(['BiasGelu', 'FastGelu', 'Gelu', 'QuickGelu', 'SkipLayerNormalization', 'SkipSimplifiedLayerNormalization', 'SimplifiedLayerNormalization', 'LayerNormalization', 'MatMulNBits']);
+const LAST_AXIS_NORMS = new Set(['LayerNormalization', 'RMSNormalization']);
+const LAST_AXIS_REDUCTIONS = new Set(['ReduceMean', 'ReduceSum', 'ReduceSumSquare', 'ReduceMax', 'ReduceMin', 'ReduceL2']);
+
+/** A varint at the start of `bytes`, as a signed 64-bit value (attributes hold -1 as ten bytes). */
+function readVarint(bytes: Uint8Array, at: number): { value: bigint; next: number } {
+  let value = 0n;
+  let shift = 0n;
+  for (let i = at; i < bytes.length; i++) {
+    value |= BigInt(bytes[i] & 0x7f) << shift;
+    if (bytes[i] < 0x80) return { value: BigInt.asIntN(64, value), next: i + 1 };
+    shift += 7n;
+    if (shift > 63n) break;
+  }
+  throw new Error('bad varint');
+}
+
+/** A node's integer and integer-list attributes (AttributeProto fields: name 1, i 3, ints 8). */
+export function intAttributes(raw: Uint8Array): Map<string, bigint[]> {
+  const out = new Map<string, bigint[]>();
+  for (const f of rawFields(raw)) {
+    if (f.field !== 5 || !f.body) continue;
+    let name = '';
+    const values: bigint[] = [];
+    for (const a of rawFields(f.body)) {
+      if (a.field === 1 && a.body) name = new TextDecoder().decode(a.body);
+      else if ((a.field === 3 || a.field === 8) && a.wire === 0) values.push(readVarint(a.bytes, readVarint(a.bytes, 0).next).value);
+      else if (a.field === 8 && a.wire === 2 && a.body) {
+        for (let at = 0; at < a.body.length; ) {
+          const v = readVarint(a.body, at);
+          values.push(v.value);
+          at = v.next;
+        }
+      }
+    }
+    out.set(name, values);
+  }
+  return out;
+}
+
+function isPositionWise(n: GraphNode, isConstant: (name: string) => boolean, opset: number): boolean {
+  if (n.domain === 'com.microsoft') {
+    if (!CONTRIB_POSITIONWISE.has(n.op)) return false;
+    // MatMulNBits: quantised constant weights; the others normalise or activate per position.
+    return n.op !== 'MatMulNBits' || n.inputs.slice(1).every(isConstant);
+  }
+  if (n.domain !== '') return false;
+  if (ELEMENTWISE_ANY.has(n.op)) return true;
+  if (n.op === 'MatMul') return n.inputs.slice(1).every(isConstant);
+  const attrs = intAttributes(n.raw);
+  if (LAST_AXIS_NORMS.has(n.op)) {
+    const axis = attrs.get('axis');
+    return axis === undefined || (axis.length === 1 && axis[0] === -1n);
+  }
+  if (LAST_AXIS_REDUCTIONS.has(n.op)) {
+    // From opset 18 the axes are an input (not read here): such reductions end the walk.
+    if (n.inputs.length > 1 || (n.op === 'ReduceSum' && opset >= 13)) return false;
+    const axes = attrs.get('axes');
+    const keep = attrs.get('keepdims');
+    return axes !== undefined && axes.length === 1 && axes[0] === -1n && (keep === undefined || keep[0] === 1n);
+  }
+  return false;
+}
+
+/**
+ * The nodes before the LM head that can run at the scored positions only: position-wise nodes
+ * (above) whose every output is read only by the LM head chain or by other such nodes, found in
+ * one backward pass over the (topologically ordered) nodes. For GPT-2 that is the last block after
+ * its attention (output projection, residual, second layer norm, MLP, residual) and the final layer
+ * norm: the graph still runs the attention of every position (its keys and values are the cache),
+ * but not the rest of the block.
+ */
+export function findTail(s: GraphSummary, chain: GraphNode[]): GraphNode[] {
+  const isConstant = constantTest(s);
+  const consumers = new Map<string, GraphNode[]>();
+  for (const n of s.nodes) for (const i of n.inputs) consumers.set(i, [...(consumers.get(i) ?? []), n]);
+  const outputs = new Set(s.outputs);
+  const inTail = new Set<GraphNode>(chain);
+  const tail: GraphNode[] = [];
+  for (let i = s.nodes.length - 1; i >= 0; i--) {
+    const n = s.nodes[i];
+    if (inTail.has(n)) continue;
+    const used = n.outputs.filter((o) => o !== '' && (consumers.get(o)?.length ?? 0) > 0);
+    if (used.length === 0 || n.outputs.some((o) => outputs.has(o))) continue;
+    if (!used.every((o) => consumers.get(o)!.every((c) => inTail.has(c)))) continue;
+    if (isConstant(n.outputs[0]) || !isPositionWise(n, isConstant, s.opset)) continue;
+    inTail.add(n);
+    tail.unshift(n);
+  }
+  return tail;
+}
+
+/**
+ * A NodeProto with its inputs and outputs renamed by `rename` (empty names, omitted optional
+ * ones, stay empty) and, when given, a new node name; every other field (op, domain, attributes)
+ * kept byte for byte.
+ */
+function copyNode(raw: Uint8Array, rename: { input?: (name: string, index: number) => string; output?: (name: string) => string; name?: string }): Uint8Array {
   const w = new Writer();
+  const text = new TextDecoder();
   let i = 0;
   for (const f of rawFields(raw)) {
-    if (f.field === 1 && f.wire === 2) {
-      if (i++ === inputIndex) w.string(1, input);
-      else w.raw(f.bytes);
-    } else if (rename && f.field === 2 && f.wire === 2) w.string(2, rename.output);
-    else if (rename && f.field === 3 && f.wire === 2) continue;
+    if (f.field === 1 && f.wire === 2 && rename.input) {
+      const name = text.decode(f.body!);
+      w.string(1, name === '' ? '' : rename.input(name, i));
+      i++;
+    } else if (f.field === 2 && f.wire === 2 && rename.output) {
+      const name = text.decode(f.body!);
+      w.string(2, name === '' ? '' : rename.output(name));
+    } else if (rename.name !== undefined && f.field === 3 && f.wire === 2) continue;
     else w.raw(f.bytes);
   }
-  if (rename) w.string(3, rename.name);
+  if (rename.name !== undefined) w.string(3, rename.name);
   return w.finish();
 }
 
 /**
- * The model's bytes with one NodeProto of its graph replaced (the graph field's length re-encoded)
- * and `patch` appended, written into one new array: a model of N bytes costs N more at load, not
- * a copy per step (the weights are most of the graph field and are copied once).
+ * The model's bytes with some NodeProtos of its graph replaced (the graph field's length
+ * re-encoded) and `patch` appended, written into one new array: a model of N bytes costs N more
+ * at load, not a copy per step (the weights are most of the graph field and are copied once).
  */
-function replaceNodeAndAppend(bytes: Uint8Array, s: GraphSummary, node: GraphNode, body: Uint8Array, patch: Uint8Array): Uint8Array {
+function replaceNodesAndAppend(bytes: Uint8Array, s: GraphSummary, replaced: { node: GraphNode; body: Uint8Array }[], patch: Uint8Array): Uint8Array {
   const g = s.graphSpan!;
-  const nodeField = new Writer();
-  nodeField.bytes(1, body);
-  const newNode = nodeField.finish();
-  const graphLength = node.span.start - g.bodyStart + newNode.length + (g.end - node.span.end);
+  const sorted = [...replaced].sort((x, y) => x.node.span.start - y.node.span.start);
+  const graphParts: Uint8Array[] = [];
+  let at = g.bodyStart;
+  for (const { node, body } of sorted) {
+    const nodeField = new Writer();
+    nodeField.bytes(1, body);
+    graphParts.push(bytes.subarray(at, node.span.start), nodeField.finish());
+    at = node.span.end;
+  }
+  graphParts.push(bytes.subarray(at, g.end));
   const key = new Writer();
   key.tag(7, 2);
-  key.varint(graphLength);
-  const graphKey = key.finish();
-  const parts = [bytes.subarray(0, g.keyStart), graphKey, bytes.subarray(g.bodyStart, node.span.start), newNode, bytes.subarray(node.span.end, g.end), bytes.subarray(g.end), patch];
+  key.varint(graphParts.reduce((n, part) => n + part.length, 0));
+  const parts = [bytes.subarray(0, g.keyStart), key.finish(), ...graphParts, bytes.subarray(g.end), patch];
   const out = new Uint8Array(parts.reduce((n, part) => n + part.length, 0));
-  let at = 0;
+  let offset = 0;
   for (const part of parts) {
-    out.set(part, at);
-    at += part.length;
+    out.set(part, offset);
+    offset += part.length;
   }
   return out;
 }
@@ -166,6 +290,11 @@ export interface ScoringHeadOptions {
    * log written out, for runtimes without a LogSoftmax kernel (onnxruntime-web's WebGPU).
    */
   logSoftmax: 'kernel' | 'ops';
+  /**
+   * Whether the model's last position-wise ops (findTail) move into the head too, running at the
+   * scored positions only (default true). Off, the head starts at the LM head's input.
+   */
+  tail?: boolean;
 }
 
 export function addScoringHead(bytes: Uint8Array, options: ScoringHeadOptions = { logSoftmax: 'kernel' }): ScoringHead {
@@ -186,16 +315,41 @@ export function addScoringHead(bytes: Uint8Array, options: ScoringHeadOptions = 
   if (!s.graphSpan) return { bytes: null, reason: 'the graph is split over several fields' };
 
   const p = (x: string) => `emergence_score_${x}`;
-  const nodes: (Node | Uint8Array)[] = [
-    { op: 'Reshape', inputs: [head.hidden, p('shape')], outputs: [p('hidden')], name: p('reshape') },
-    { op: 'Gather', inputs: [p('hidden'), HEAD_INPUT_INDEX], outputs: [p('picked')], attrs: { axis: 1 }, name: p('gather') },
-  ];
-  let current = p('picked');
-  head.chain.forEach((link, k) => {
-    const out = p(`chain${k}`);
-    nodes.push(copyNode(link.node.raw, link.input, current, { output: out, name: p(`chain${k}_node`) }));
-    current = out;
+  const chainNodes = head.chain.map((l) => l.node);
+  // The copy runs the LM head chain and, before it, the model's last position-wise ops (findTail)
+  // on the scored positions only; the originals of those ops run on hidden[:, from:, :] like the
+  // LM head (none of the columns in the engine's calls).
+  const tail = options.tail === false ? [] : findTail(s, chainNodes);
+  const copied = [...tail, ...chainNodes];
+  const produced = new Set(copied.flatMap((n) => n.outputs));
+  const isConstant = constantTest(s);
+  /** Activations the copied ops read from the rest of the graph ([batch, columns, ...] each). */
+  const frontier: string[] = [];
+  for (const n of copied) for (const i of n.inputs) if (i !== '' && !produced.has(i) && !isConstant(i) && !frontier.includes(i)) frontier.push(i);
+  const nodes: (Node | Uint8Array)[] = [];
+  const copyName = new Map<string, string>();
+  frontier.forEach((f, k) => {
+    nodes.push(
+      // For the originals: columns from `logits_from` on (Slice clamps).
+      { op: 'Slice', inputs: [f, HEAD_INPUT_LOGITS_FROM, p('int64_max'), p('axis1')], outputs: [p(`sliced${k}`)], name: p(`slice${k}`) },
+      // For the copies: the scored positions, [N, hidden] (rows of [batch * columns, hidden]).
+      { op: 'Flatten', inputs: [f], outputs: [p(`flat${k}`)], attrs: { axis: 2 }, name: p(`flatten${k}`) },
+      { op: 'Gather', inputs: [p(`flat${k}`), HEAD_INPUT_INDEX], outputs: [p(`picked${k}`)], attrs: { axis: 0 }, name: p(`gather${k}`) },
+    );
+    copyName.set(f, p(`picked${k}`));
   });
+  copied.forEach((n, k) => {
+    let out = 0;
+    const output = (name: string) => {
+      const c = p(`copy${k}_${out++}`);
+      copyName.set(name, c);
+      return c;
+    };
+    nodes.push(copyNode(n.raw, { input: (name) => copyName.get(name) ?? name, output, name: p(`copy${k}_node`) }));
+  });
+  // [1, N, vocab] for the reductions below.
+  nodes.push({ op: 'Unsqueeze', inputs: [copyName.get(chainNodes[chainNodes.length - 1].outputs[0])!, p('axis0')], outputs: [p('head_logits')], name: p('unsqueeze_logits') });
+  let current = p('head_logits');
   if (logitsType === DataType.FLOAT16) {
     // Reductions over the vocabulary in float32: a half-float sum loses precision.
     nodes.push({ op: 'Cast', inputs: [current], outputs: [p('logits')], attrs: { to: DataType.FLOAT }, name: p('cast') });
@@ -223,19 +377,13 @@ export function addScoringHead(bytes: Uint8Array, options: ScoringHeadOptions = 
     );
   }
   nodes.push({ op: 'ArgMax', inputs: [current], outputs: [HEAD_OUTPUT_ARGMAX], attrs: { axis: 2, keepdims: 0 }, name: p('argmax_node') });
-  // The model's own LM head: ONNX Runtime runs every node of a graph whatever a run fetches, so
-  // the logits output would still be computed for every position. Its matmul now reads
-  // hidden[:, from:, :] (Slice clamps), with `from` an input: 0 gives the model's logits as
-  // before (transformers.js's forward and generate), a huge value gives [batch, 0, vocab].
-  nodes.push({ op: 'Slice', inputs: [head.hidden, HEAD_INPUT_LOGITS_FROM, p('int64_max'), p('axis1')], outputs: [p('lm_in')], name: p('logits_slice') });
-  const root = head.chain[0].node;
   const patch = encodeGraphPatch({
     nodes,
     // The new inputs are required: an initializer of the same name would make them optional, but
     // ONNX Runtime then lists them in no input names and onnxruntime-node drops them from a run's
     // feeds (measured: the default was used). Callers that score nothing feed one position.
     initializers: [
-      int64Tensor(p('shape'), [3], [1, -1, 0]),
+      int64Tensor(p('axis0'), [1], [0]),
       int64Tensor(p('axes02'), [2], [0, 2]),
       { name: p('int64_max'), dims: [1], type: DataType.INT64, raw: new Uint8Array(BigInt64Array.of(2n ** 63n - 1n).buffer) },
       int64Tensor(p('axis1'), [1], [1]),
@@ -251,7 +399,14 @@ export function addScoringHead(bytes: Uint8Array, options: ScoringHeadOptions = 
       { name: HEAD_OUTPUT_ARGMAX, type: DataType.INT64, dims: [1, p('n')] },
     ],
   });
-  const out = replaceNodeAndAppend(bytes, s, root, copyNode(root.raw, head.chain[0].input, p('lm_in')), patch);
+  // The originals read the sliced activations: ONNX Runtime runs every node of a graph whatever a
+  // run fetches, so the model's own LM head (and the ops before it that were copied) would still
+  // run on every column. `logits_from` = [0] gives the model's logits as before (transformers.js's
+  // forward and generate), a huge value gives [batch, 0, vocab] and runs those ops on nothing.
+  const sliced = new Map(frontier.map((f, k) => [f, p(`sliced${k}`)]));
+  const rewired = copied.filter((n) => n.inputs.some((i) => sliced.has(i))).map((node) => ({ node, body: copyNode(node.raw, { input: (name) => sliced.get(name) ?? name }) }));
+  const out = replaceNodesAndAppend(bytes, s, rewired, patch);
   const ops = head.chain.map((l) => l.node.op).join(' -> ');
-  return { bytes: out, summary: `scoring head on ${ops} (${head.chain.length} op${head.chain.length === 1 ? '' : 's'} copied)`, externalData: s.externalData };
+  const before = tail.length ? `, ${tail.length} of them before the LM head` : '';
+  return { bytes: out, summary: `scoring head on ${ops} (${copied.length} op${copied.length === 1 ? '' : 's'} copied${before})`, externalData: s.externalData };
 }

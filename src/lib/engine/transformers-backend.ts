@@ -68,6 +68,12 @@ export interface TransformersEngineConfig {
    */
   scoringHead?: boolean;
   /**
+   * With the scoring head, also run the model's last position-wise ops (for GPT-2 the last block
+   * after its attention and the final layer norm; scoring-head.ts findTail) at the scored
+   * positions only. Default true; false keeps the head to the LM head (for measuring).
+   */
+  scoringHeadTail?: boolean;
+  /**
    * Threads per operator for onnxruntime-node (device 'cpu'). Default: one thread for models under
    * SINGLE_THREAD_BELOW_PARAMS parameters, the runtime's default (one per core) above.
    */
@@ -278,6 +284,51 @@ export class TransformersBackend implements ModelBackend {
    * without it (the logits path takes over from then on); see withoutHead.
    */
   private headWorks = true;
+
+  /**
+   * Checks the scoring head against the model's own logits on a small probe (2 rows x 4 tokens):
+   * the head runs ops copied from the graph (scoring-head.ts findTail), so a graph that breaks an
+   * assumption of the copy (an activation that is not [batch, columns, ...]) must not give wrong
+   * numbers. Log-probs of the logits' argmaxes must agree within `tolerance`; otherwise, or when
+   * the head fails, the head is given up (with a warning) and scoring reads the logits.
+   */
+  async checkScoringHead(): Promise<void> {
+    if (!this.projectsScoredOnly) return;
+    const rows = 2;
+    const columns = 4;
+    const ids = Int32Array.from({ length: rows * columns }, (_, k) => (7 * k + 3) % this.vocabSize);
+    const mask = new Uint8Array(rows * columns).fill(1);
+    // The second row is one token shorter (right padding), as in the engine's calls.
+    ids[rows * columns - 1] = this.padTokenId;
+    mask[rows * columns - 1] = 0;
+    const positions = Int32Array.from([0, 1, 2, 3, 4, 5, 6]);
+    const probe = (targets: Int32Array): StepInput => ({ ids, mask, rows, columns, past: null, positions, targets });
+    let reference: StepScores;
+    try {
+      reference = await this.stepReadingLogits(probe(new Int32Array(positions.length).fill(-1)));
+      this.disposeCache(reference.cache);
+      const targets = Int32Array.from(reference.argmax);
+      reference = await this.stepReadingLogits(probe(targets));
+      this.disposeCache(reference.cache);
+    } catch {
+      return; // The model itself cannot run the probe: scoring will say why.
+    }
+    const tolerance = this.logitsType === 'float16' ? 2e-2 : 1e-3;
+    let problem: string | null = null;
+    try {
+      const head = await this.stepWithHead(probe(Int32Array.from(reference.argmax)));
+      this.disposeCache(head.cache);
+      const worst = Math.max(...head.logprobs.map((lp, k) => Math.abs(lp - reference.logprobs[k])));
+      if (!(worst <= tolerance)) problem = `its log-probs differ from the model's logits by ${worst}`;
+    } catch (err) {
+      if (isOutOfMemory(err)) return;
+      problem = `it failed (${errorText(err)})`;
+    }
+    if (problem) {
+      this.headWorks = false;
+      console.warn(`The scoring head was given up: on a probe ${problem}; scoring reads the model's logits instead.`);
+    }
+  }
 
   /** Whether steps score through the scoring head. */
   get projectsScoredOnly(): boolean {
@@ -747,7 +798,7 @@ export function createTransformersEngine(config: TransformersEngineConfig): Engi
           });
         // WebGPU's provider has no LogSoftmax kernel: its head writes the log-softmax out.
         const head = config.scoringHead !== false && config.ort;
-        model = head ? await withScoringHead(config.ort!, config.readModelFile, loadModel, { logSoftmax: ref.device === 'webgpu' ? 'ops' : 'kernel' }) : await loadModel();
+        model = head ? await withScoringHead(config.ort!, config.readModelFile, loadModel, { logSoftmax: ref.device === 'webgpu' ? 'ops' : 'kernel', tail: config.scoringHeadTail !== false }) : await loadModel();
       } catch (err) {
         throw new ModelLoadError(ref.id, `could not be loaded: ${describeLoadFailure(err, ref.id)}`, { cause: err });
       }
@@ -772,6 +823,7 @@ export function createTransformersEngine(config: TransformersEngineConfig): Engi
         }
       }
       const backend = new TransformersBackend(model, tokenizer, scorer);
+      await backend.checkScoringHead();
       const cfg = model.config as unknown as Record<string, unknown>;
       const info: ModelInfo = {
         id: ref.id,

@@ -7,9 +7,9 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { buildGpt2Onnx } from '../../../bench/random-model.ts';
 import { readGraphSummary } from '../../../src/lib/engine/onnx-reader.ts';
-import { DataType, encodeModel } from '../../../src/lib/engine/onnx-writer.ts';
+import { DataType, encodeModel, type Node } from '../../../src/lib/engine/onnx-writer.ts';
 import { SOFTCAPPED_FP16_HEAD, tinyLm as lm } from '../../helpers/tiny-lm.ts';
-import { addScoringHead, findLmHead, HEAD_INPUT_INDEX, HEAD_INPUT_LOGITS_FROM, HEAD_INPUT_TARGET, HEAD_OUTPUT_ARGMAX, HEAD_OUTPUT_LOGPROB } from '../../../src/lib/engine/scoring-head.ts';
+import { addScoringHead, findLmHead, findTail, intAttributes, HEAD_INPUT_INDEX, HEAD_INPUT_LOGITS_FROM, HEAD_INPUT_TARGET, HEAD_OUTPUT_ARGMAX, HEAD_OUTPUT_LOGPROB } from '../../../src/lib/engine/scoring-head.ts';
 
 describe('onnx reader', () => {
   it('reads nodes, inputs, outputs with their types, initializers and the opset, skipping weights', () => {
@@ -106,7 +106,7 @@ describe('adding the head', () => {
     // The original nodes in their order, the matmul now reading the sliced hidden state; weights untouched.
     expect(s.nodes.slice(0, before.nodes.length).map((n) => [n.op, n.inputs, n.outputs])).toEqual([
       ['Gather', ['emb', 'input_ids'], ['hidden']],
-      ['MatMul', ['emergence_score_lm_in', 'w'], ['mm']],
+      ['MatMul', ['emergence_score_sliced0', 'w'], ['mm']],
       ['Add', ['mm', 'bias'], ['logits']],
     ]);
     expect([...before.initializers].every((name) => s.initializers.has(name))).toBe(true);
@@ -116,9 +116,57 @@ describe('adding the head', () => {
     expect(new Set(s.nodes.map((n) => n.name)).size).toBe(s.nodes.length);
     expect(s.outputTypes.get(HEAD_OUTPUT_ARGMAX)).toBe(DataType.INT64);
     // The copied MatMul reads the gathered rows and the model's own weight.
-    const copy = s.nodes.find((n) => n.op === 'MatMul' && n.inputs[0] === 'emergence_score_picked')!;
-    expect(copy.inputs).toEqual(['emergence_score_picked', 'w']);
+    const copy = s.nodes.find((n) => n.op === 'MatMul' && n.inputs[0] === 'emergence_score_picked0')!;
+    expect(copy.inputs).toEqual(['emergence_score_picked0', 'w']);
     // Applying it twice is refused: the graph already has a head.
     expect(addScoringHead(out)).toMatchObject({ bytes: null, reason: 'the graph already has a scoring head' });
+  });
+});
+
+describe('the ops before the LM head that run at scored positions only (findTail)', () => {
+  const tailOf = (bytes: Uint8Array) => {
+    const s = readGraphSummary(bytes);
+    const head = findLmHead(s);
+    if (!('chain' in head)) throw new Error(head.reason);
+    return findTail(s, head.chain.map((l) => l.node));
+  };
+
+  it('GPT-2: the last block after its attention and the final layer norm, nothing that feeds the cache', () => {
+    const tail = tailOf(buildGpt2Onnx({ vocab: 50, layers: 2, embd: 8, heads: 2, positions: 16 }));
+    expect(tail.map((n) => n.outputs[0])).toEqual([
+      'h1_proj_mm', 'h1_proj_out', 'h1_x1', 'h1_ln2_out', 'h1_fc_mm', 'h1_fc_out', 'h1_hx', 'h1_xs', 'h1_erf', 'h1_1erf', 'h1_gelu', 'h1_down_mm', 'h1_down_out', 'h1_x2', 'ln_f_out',
+    ]);
+    // The summary says how many ops moved into the head.
+    const added = addScoringHead(buildGpt2Onnx({ vocab: 50, layers: 2, embd: 8, heads: 2, positions: 16 }));
+    expect(added.bytes && added.summary).toBe('scoring head on MatMul (16 ops copied, 15 of them before the LM head)');
+  });
+
+  it('stops at ops that mix positions: a mean over the positions is read from the model, not copied', () => {
+    const tail = tailOf(buildGpt2Onnx({ vocab: 50, layers: 1, embd: 8, heads: 2, positions: 16, mixPositions: true }));
+    const outputs = tail.map((n) => n.outputs[0]);
+    expect(outputs).not.toContain('mean_over_positions');
+    expect(outputs).toContain('x_mixed');
+    // Its input (the residual stream) is read by the mean as well, so it is not copied either.
+    expect(outputs).not.toContain('h0_x2');
+  });
+
+  it('takes reductions and layer norms over the last axis only, and matmuls by constant weights only', () => {
+    const cases: [Node[], string[]][] = [
+      // mean over the last axis: copied; over axis 1: not (and nothing before it).
+      [[{ op: 'ReduceMean', inputs: ['hidden'], outputs: ['m'], attrs: { axes: [-1], keepdims: 1 } }, { op: 'Sub', inputs: ['hidden', 'm'], outputs: ['c'] }, { op: 'MatMul', inputs: ['c', 'w'], outputs: ['logits'] }], ['m', 'c']],
+      [[{ op: 'ReduceMean', inputs: ['hidden'], outputs: ['m'], attrs: { axes: [1], keepdims: 1 } }, { op: 'Sub', inputs: ['hidden', 'm'], outputs: ['c'] }, { op: 'MatMul', inputs: ['c', 'w'], outputs: ['logits'] }], ['c']],
+      [[{ op: 'LayerNormalization', inputs: ['hidden', 'g'], outputs: ['n'], attrs: { axis: 1 } }, { op: 'MatMul', inputs: ['n', 'w'], outputs: ['logits'] }], []],
+      [[{ op: 'LayerNormalization', inputs: ['hidden', 'g'], outputs: ['n'] }, { op: 'MatMul', inputs: ['n', 'w'], outputs: ['logits'] }], ['n']],
+      // A matmul of two activations (attention scores) is never copied.
+      [[{ op: 'MatMul', inputs: ['hidden', 'hidden'], outputs: ['a'] }, { op: 'MatMul', inputs: ['a', 'w'], outputs: ['logits'] }], []],
+    ];
+    for (const [nodes, want] of cases) expect(tailOf(lm(nodes, { extraInitializers: ['g'] })).map((n) => n.outputs[0])).toEqual(want);
+  });
+
+  it('reads integer attributes, negative ones and packed lists included', () => {
+    const s = readGraphSummary(lm([{ op: 'ReduceMean', inputs: ['hidden'], outputs: ['m'], attrs: { axes: [-1, 2], keepdims: 0 } }, { op: 'MatMul', inputs: ['m', 'w'], outputs: ['logits'] }]));
+    const attrs = intAttributes(s.nodes[1].raw);
+    expect(attrs.get('axes')).toEqual([-1n, 2n]);
+    expect(attrs.get('keepdims')).toEqual([0n]);
   });
 });
