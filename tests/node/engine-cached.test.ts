@@ -19,7 +19,7 @@ import { callBytes } from '../../src/lib/engine/batching.ts';
 import { CancelledError, NumericError } from '../../src/lib/engine/errors.ts';
 import { scoreChoiceItems } from '../../src/lib/engine/choices.ts';
 import { scoreItemsFullSequence } from '../../src/lib/engine/reference.ts';
-import { scoreItems } from '../../src/lib/engine/scoring.ts';
+import { memoryModelOf, scoreItems } from '../../src/lib/engine/scoring.ts';
 import { encodePair } from '../../src/lib/engine/tokenize.ts';
 import { HEAD_INPUT_LOGITS_FROM, HEAD_OUTPUT_LOGPROB } from '../../src/lib/engine/scoring-head.ts';
 import { withScoringHead } from '../../src/lib/engine/head-session.ts';
@@ -224,9 +224,33 @@ describe.each([['with the scoring head', true] as const, ['reading logits', fals
     expect(reference.every((r) => r.generated)).toBe(true);
     expectSame(await scoreItems(backend, some, { maxBatchSize: 8 }), reference);
     const memory = { vocab: 50257, kvBytesPerToken: backend.kvBytesPerToken, budgetBytes: 0, maxRows: 8 };
-    // Room for 2 rows x 3 columns: contexts and targets are split over several calls.
-    const budget = callBytes(2, 3, 40, memory);
+    // Room for 2 rows x 3 columns (the planner fills half of so small a budget: plannedBudget):
+    // contexts and targets are split over several calls.
+    const budget = 2 * callBytes(2, 3, 40, memory);
     expectSame(await scoreItems(backend, some, { maxBatchSize: 8, logitsBudgetBytes: budget }), reference);
+  }, 60_000);
+
+  it('decoding calls stay within the planned budget: drafts are cut to fit, results unchanged', async () => {
+    const some = [...items.slice(0, 16), ...noEnd.slice(0, 8)];
+    const reference = await scoreItems(backend, some, { maxBatchSize: 8 });
+    const calls: { rows: number; columns: number; past: number; scored: number }[] = [];
+    const recording: ModelBackend = Object.assign(Object.create(backend) as ModelBackend, {
+      step: (input: Parameters<ModelBackend['step']>[0]) => {
+        calls.push({ rows: input.rows, columns: input.columns, past: input.past?.length ?? 0, scored: input.positions.length });
+        return backend.step(input);
+      },
+    });
+    // Planned: 8 rows x 1 column of logits; drafts (the teacher-forced argmaxes) run 2 columns here.
+    const options = { maxBatchSize: 8, logitsBudgetBytes: 2 * callBytes(8, 1, 60, { vocab: 50257, kvBytesPerToken: backend.kvBytesPerToken, budgetBytes: 0, maxRows: 8 }) };
+    expectSame(await scoreItems(recording, some, options), reference);
+    const m = memoryModelOf(backend, options);
+    const decoding = calls.filter((c) => c.past > 0 && c.scored === c.rows * c.columns);
+    expect(decoding.length).toBeGreaterThan(0);
+    for (const c of decoding) if (c.columns > 1) expect(callBytes(c.rows, c.columns, c.past + c.columns, m)).toBeLessThanOrEqual(m.budgetBytes);
+    // Without a budget in the way some decoding call runs drafts (more than one column).
+    calls.length = 0;
+    await scoreItems(recording, some, { maxBatchSize: 8 });
+    expect(calls.some((c) => c.past > 0 && c.columns > 1)).toBe(true);
   }, 60_000);
 
   /** A backend whose runtime fails every run that `fails` picks, as a provider without a kernel would. */

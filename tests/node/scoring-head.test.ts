@@ -53,8 +53,8 @@ describe.each(CASES)('scoring head on %s, log-softmax %s, opset %i', (_label, lo
     const out = await withHead.run({ input_ids: ids, [HEAD_INPUT_INDEX]: i64(index, [index.length]), [HEAD_INPUT_TARGET]: i64(target, [target.length]), [HEAD_INPUT_LOGITS_FROM]: none });
     // The model's own LM head ran on no column.
     expect(out.logits.dims).toEqual([B, 0, TINY_V]);
-    expect(out[HEAD_OUTPUT_LOGPROB].dims).toEqual([1, index.length, 1]);
-    expect(out[HEAD_OUTPUT_ARGMAX].dims).toEqual([1, index.length]);
+    expect(out[HEAD_OUTPUT_LOGPROB].dims).toEqual([index.length, 1]);
+    expect(out[HEAD_OUTPUT_ARGMAX].dims).toEqual([index.length]);
     index.forEach((p, k) => {
       const want = logSoftmaxAt(values, p * TINY_V, TINY_V, target[k]);
       expect(Math.abs((out[HEAD_OUTPUT_LOGPROB].data as Float32Array)[k] - want.logprob)).toBeLessThan(1e-5);

@@ -19,6 +19,19 @@
 export const LOGITS_PEAK_FACTOR = 4;
 /** The key/value cache exists twice while a step runs (its input and the grown present.* output). */
 export const KV_PEAK_FACTOR = 2;
+/**
+ * What a scoring run holds besides what callBytes counts (the JS heap's and the runtime
+ * allocator's working set, the model's activations): bench/memory.bench.ts measured 39-41 MiB
+ * above the loaded model with a 1 MiB budget (8-shot prompts, 151,936-token vocabulary), and the
+ * peak grew by ~0.75 of each planned byte beyond it. The planner keeps this much of a budget free
+ * (at most half of it), so that a 128 MiB budget holds with long prompts (it did not: 136-141 MiB).
+ */
+export const WORKING_SET_RESERVE_BYTES = 32 * 1024 * 1024;
+
+/** The part of a memory budget the planner fills: the budget less WORKING_SET_RESERVE_BYTES, at most half of it. */
+export function plannedBudget(budgetBytes: number): number {
+  return budgetBytes - Math.min(WORKING_SET_RESERVE_BYTES, budgetBytes / 2);
+}
 export interface MemoryModel {
   vocab: number;
   kvBytesPerToken: number;

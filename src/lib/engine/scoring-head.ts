@@ -24,11 +24,11 @@
  *   picked_k = Gather(Flatten(frontier_k, axis=2), index)   [N, hidden]   index = row*columns + column
  *
  * then the copied ops on those rows, ending in the LM head chain (+ Cast to float32 for fp16
- * graphs), and on its logits' [1, N, vocab]:
+ * graphs), and on its logits' [N, vocab]:
  *
- *   logprob  = GatherElements(LogSoftmax(logits'), target)   [1, N, 1]  (LogSoftmax written out as
+ *   logprob  = GatherElements(LogSoftmax(logits'), target)   [N, 1]  (LogSoftmax written out as
  *              max, subtract, exp, sum, log with logSoftmax: 'ops', for WebGPU)
- *   argmax   = ArgMax(logits', axis=2)                 [1, N] (first index on ties, as logits.ts)
+ *   argmax   = ArgMax(logits', axis=1)                 [N] (first index on ties, as logits.ts)
  *
  * Rows rather than [1, N, hidden]: with 3-D rows ONNX Runtime fuses the copied residual add and
  * layer norm into SkipLayerNormalization, whose CPU kernel was slower than the two ops (measured);
@@ -286,8 +286,9 @@ function replaceNodesAndAppend(bytes: Uint8Array, s: GraphSummary, replaced: { n
  */
 export interface ScoringHeadOptions {
   /**
-   * 'kernel': ONNX's LogSoftmax (one fused pass on CPU and WASM). 'ops': max, subtract, exp, sum,
-   * log written out, for runtimes without a LogSoftmax kernel (onnxruntime-web's WebGPU).
+   * 'kernel': ONNX's LogSoftmax (one fused pass on CPU and WASM; ReduceLogSumExp, which would
+   * spare its [N, vocab] output, measured 1.6x slower for the whole step). 'ops': max, subtract,
+   * exp, sum, log written out, for runtimes without a LogSoftmax kernel (onnxruntime-web's WebGPU).
    */
   logSoftmax: 'kernel' | 'ops';
   /**
@@ -347,47 +348,43 @@ export function addScoringHead(bytes: Uint8Array, options: ScoringHeadOptions = 
     };
     nodes.push(copyNode(n.raw, { input: (name) => copyName.get(name) ?? name, output, name: p(`copy${k}_node`) }));
   });
-  // [1, N, vocab] for the reductions below.
-  nodes.push({ op: 'Unsqueeze', inputs: [copyName.get(chainNodes[chainNodes.length - 1].outputs[0])!, p('axis0')], outputs: [p('head_logits')], name: p('unsqueeze_logits') });
-  let current = p('head_logits');
+  // [N, vocab]: the reductions below run over axis 1.
+  let current = copyName.get(chainNodes[chainNodes.length - 1].outputs[0])!;
   if (logitsType === DataType.FLOAT16) {
     // Reductions over the vocabulary in float32: a half-float sum loses precision.
     nodes.push({ op: 'Cast', inputs: [current], outputs: [p('logits')], attrs: { to: DataType.FLOAT }, name: p('cast') });
     current = p('logits');
   }
-  nodes.push({ op: 'Unsqueeze', inputs: [HEAD_INPUT_TARGET, p('axes02')], outputs: [p('target3')], name: p('unsqueeze') });
+  nodes.push({ op: 'Unsqueeze', inputs: [HEAD_INPUT_TARGET, p('axis1')], outputs: [p('target2')], name: p('unsqueeze') });
   if (options.logSoftmax === 'kernel') {
     nodes.push(
       { op: 'LogSoftmax', inputs: [current], outputs: [p('logsoftmax')], attrs: { axis: -1 }, name: p('logsoftmax_node') },
-      { op: 'GatherElements', inputs: [p('logsoftmax'), p('target3')], outputs: [HEAD_OUTPUT_LOGPROB], attrs: { axis: 2 }, name: p('pick_target') },
+      { op: 'GatherElements', inputs: [p('logsoftmax'), p('target2')], outputs: [HEAD_OUTPUT_LOGPROB], attrs: { axis: 1 }, name: p('pick_target') },
     );
   } else {
     // Written out (as device-graphs.ts does): onnxruntime-web's WebGPU provider has no LogSoftmax
     // kernel and would copy [N, vocab] to the CPU for it. ReduceMax takes its axes as an input
     // from opset 18 on, ReduceSum from 13 on.
-    const maxAxes: Pick<Node, 'inputs' | 'attrs'> = s.opset >= 18 ? { inputs: [current, p('axis2')], attrs: { keepdims: 1 } } : { inputs: [current], attrs: { axes: [2], keepdims: 1 } };
+    const maxAxes: Pick<Node, 'inputs' | 'attrs'> = s.opset >= 18 ? { inputs: [current, p('axis1')], attrs: { keepdims: 1 } } : { inputs: [current], attrs: { axes: [1], keepdims: 1 } };
     nodes.push(
       { op: 'ReduceMax', ...maxAxes, outputs: [p('max')], name: p('max_node') },
       { op: 'Sub', inputs: [current, p('max')], outputs: [p('shifted')], name: p('shift') },
       { op: 'Exp', inputs: [p('shifted')], outputs: [p('exp')], name: p('exp_node') },
-      { op: 'ReduceSum', inputs: [p('exp'), p('axis2')], outputs: [p('sum')], attrs: { keepdims: 1 }, name: p('sum_node') },
+      { op: 'ReduceSum', inputs: [p('exp'), p('axis1')], outputs: [p('sum')], attrs: { keepdims: 1 }, name: p('sum_node') },
       { op: 'Log', inputs: [p('sum')], outputs: [p('logsum')], name: p('log_node') },
-      { op: 'GatherElements', inputs: [p('shifted'), p('target3')], outputs: [p('shifted_target')], attrs: { axis: 2 }, name: p('pick_target') },
+      { op: 'GatherElements', inputs: [p('shifted'), p('target2')], outputs: [p('shifted_target')], attrs: { axis: 1 }, name: p('pick_target') },
       { op: 'Sub', inputs: [p('shifted_target'), p('logsum')], outputs: [HEAD_OUTPUT_LOGPROB], name: p('logprob_node') },
     );
   }
-  nodes.push({ op: 'ArgMax', inputs: [current], outputs: [HEAD_OUTPUT_ARGMAX], attrs: { axis: 2, keepdims: 0 }, name: p('argmax_node') });
+  nodes.push({ op: 'ArgMax', inputs: [current], outputs: [HEAD_OUTPUT_ARGMAX], attrs: { axis: 1, keepdims: 0 }, name: p('argmax_node') });
   const patch = encodeGraphPatch({
     nodes,
     // The new inputs are required: an initializer of the same name would make them optional, but
     // ONNX Runtime then lists them in no input names and onnxruntime-node drops them from a run's
     // feeds (measured: the default was used). Callers that score nothing feed one position.
     initializers: [
-      int64Tensor(p('axis0'), [1], [0]),
-      int64Tensor(p('axes02'), [2], [0, 2]),
       { name: p('int64_max'), dims: [1], type: DataType.INT64, raw: new Uint8Array(BigInt64Array.of(2n ** 63n - 1n).buffer) },
       int64Tensor(p('axis1'), [1], [1]),
-      int64Tensor(p('axis2'), [1], [2]),
     ],
     inputs: [
       { name: HEAD_INPUT_INDEX, type: DataType.INT64, dims: [p('n')] },
@@ -395,8 +392,8 @@ export function addScoringHead(bytes: Uint8Array, options: ScoringHeadOptions = 
       { name: HEAD_INPUT_LOGITS_FROM, type: DataType.INT64, dims: [1] },
     ],
     outputs: [
-      { name: HEAD_OUTPUT_LOGPROB, type: DataType.FLOAT, dims: [1, p('n'), 1] },
-      { name: HEAD_OUTPUT_ARGMAX, type: DataType.INT64, dims: [1, p('n')] },
+      { name: HEAD_OUTPUT_LOGPROB, type: DataType.FLOAT, dims: [p('n'), 1] },
+      { name: HEAD_OUTPUT_ARGMAX, type: DataType.INT64, dims: [p('n')] },
     ],
   });
   // The originals read the sliced activations: ONNX Runtime runs every node of a graph whatever a

@@ -9,7 +9,7 @@
  */
 import type { GenerationItem } from '../tasks/types.ts';
 import type { KvCache, ModelBackend } from './backend.ts';
-import { callBytes, planRowBatches, type MemoryModel } from './batching.ts';
+import { callBytes, plannedBudget, planRowBatches, type MemoryModel } from './batching.ts';
 import { scoreContinuations } from './continuations.ts';
 import { CancelledError, EngineError, NumericError } from './errors.ts';
 import { runWithinBudget } from './memory.ts';
@@ -72,7 +72,7 @@ export function memoryModelOf(backend: ModelBackend, options: { maxBatchSize?: n
   const budgetBytes = options.logitsBudgetBytes ?? DEFAULT_LOGITS_BUDGET_BYTES;
   if (!Number.isInteger(maxRows) || maxRows < 1) throw new EngineError(`maxBatchSize must be a whole number >= 1, got ${maxRows}.`);
   if (!(budgetBytes > 0)) throw new EngineError(`The memory budget must be positive, got ${budgetBytes} bytes.`);
-  return { vocab: backend.vocabSize, kvBytesPerToken: backend.kvBytesPerToken, budgetBytes, maxRows, scoredOnly: backend.projectsScoredOnly ?? false };
+  return { vocab: backend.vocabSize, kvBytesPerToken: backend.kvBytesPerToken, budgetBytes: plannedBudget(budgetBytes), maxRows, scoredOnly: backend.projectsScoredOnly ?? false };
 }
 
 /** Whether greedy decoding has finished for these ids (the cut trimGreedyOutput makes). */
@@ -123,8 +123,19 @@ interface DecodeGroup {
  * the draft, used before, fails there: arith-l2-d56 6 -> 3 greedy calls per 200 items,
  * arith-l2-d36 8 -> 7); rows whose draft fails at once stop drafting.
  */
-async function continueGreedy(backend: ModelBackend, cache: KvCache, masks: Uint8Array[], todo: Pending[]): Promise<void> {
+async function continueGreedy(backend: ModelBackend, cache: KvCache, masks: Uint8Array[], todo: Pending[], memory: MemoryModel): Promise<void> {
   const G = todo.length;
+  /**
+   * Columns of a decoding call (the last token and its drafts) the budget allows: every column
+   * holds logits at every row. With a pool's rows and a large vocabulary drafts can cost more
+   * than the batch they came from (measured: 32 rows x 7 columns of a 151,936-token vocabulary
+   * peaked ~190 MiB above the model with a 128 MiB budget).
+   */
+  const widest = (past: number, want: number) => {
+    let d = want;
+    while (d > 1 && callBytes(G, d, past + d, memory) > memory.budgetBytes) d--;
+    return d;
+  };
   let current = cache;
   let length = cache.length;
   let m = new Uint8Array(G * length);
@@ -134,7 +145,9 @@ async function continueGreedy(backend: ModelBackend, cache: KvCache, masks: Uint
   const pad = backend.padTokenId;
   try {
     while (done.some((d) => !d)) {
-      const drafts = todo.map((t, i) => (done[i] || !t.drafting ? [] : t.draft.slice(t.ids.length, t.p.cap - 1)));
+      const wanted = todo.map((t, i) => (done[i] || !t.drafting ? [] : t.draft.slice(t.ids.length, t.p.cap - 1)));
+      const room = widest(length, 1 + Math.max(...wanted.map((d) => d.length))) - 1;
+      const drafts = wanted.map((d) => d.slice(0, room));
       const D = 1 + Math.max(...drafts.map((d) => d.length));
       const width = length + D;
       const next = new Uint8Array(G * width);
@@ -274,7 +287,7 @@ async function scoreBatch(backend: ModelBackend, batch: Prepared[], memory: Memo
  * (on the GPU) each group decodes alone. Out of memory, a group is decoded in halves, down to
  * single rows. The groups' caches are disposed. Returns the tokens decoded.
  */
-async function decodeGroups(backend: ModelBackend, groups: DecodeGroup[], results: RawItemResult[]): Promise<number> {
+async function decodeGroups(backend: ModelBackend, groups: DecodeGroup[], results: RawItemResult[], memory: MemoryModel): Promise<number> {
   let work = groups;
   try {
     if (groups.length > 1 && backend.joinCaches) {
@@ -293,7 +306,7 @@ async function decodeGroups(backend: ModelBackend, groups: DecodeGroup[], result
         for (const g of groups) backend.disposeCache(g.cache);
       }
     }
-    for (const g of work) await decodeWithinMemory(backend, g);
+    for (const g of work) await decodeWithinMemory(backend, g, memory);
   } catch (err) {
     // Decoding out of memory even a row at a time: not for the caller's planner to retry (the
     // items of earlier batches would be lost with the error), the run fails with it.
@@ -313,10 +326,10 @@ async function decodeGroups(backend: ModelBackend, groups: DecodeGroup[], result
 }
 
 /** continueGreedy, in halves of the rows (each from the cache as it was) after an out-of-memory error. */
-async function decodeWithinMemory(backend: ModelBackend, g: DecodeGroup): Promise<void> {
+async function decodeWithinMemory(backend: ModelBackend, g: DecodeGroup, memory: MemoryModel): Promise<void> {
   const start = g.todo.map((t) => ({ ids: [...t.ids], drafting: t.drafting }));
   try {
-    await continueGreedy(backend, g.cache, g.masks, g.todo);
+    await continueGreedy(backend, g.cache, g.masks, g.todo, memory);
   } catch (err) {
     if (!isOutOfMemory(err) || g.todo.length === 1) throw err;
     g.todo.forEach((t, i) => Object.assign(t, { ids: [...start[i].ids], drafting: start[i].drafting }));
@@ -324,7 +337,7 @@ async function decodeWithinMemory(backend: ModelBackend, g: DecodeGroup): Promis
     for (const [from, to] of [[0, half], [half, g.todo.length]]) {
       const cache = await backend.selectRows(g.cache, Array.from({ length: to - from }, (_, i) => from + i));
       try {
-        await decodeWithinMemory(backend, { cache, masks: g.masks.slice(from, to), todo: g.todo.slice(from, to) });
+        await decodeWithinMemory(backend, { cache, masks: g.masks.slice(from, to), todo: g.todo.slice(from, to) }, memory);
       } finally {
         backend.disposeCache(cache);
       }
@@ -359,10 +372,12 @@ export async function scoreItems(backend: ModelBackend, items: GenerationItem[],
   const rowsOf = (groups: DecodeGroup[]) => groups.reduce((s, g) => s + g.todo.length, 0);
   /** Columns of cache the longest row of these groups can reach while decoding. */
   const longest = (groups: DecodeGroup[]) => Math.max(...groups.map((g) => g.cache.length + Math.max(...g.todo.map((t) => t.p.cap))));
+  /** The budget the pool's rows were planned with (halved after an out-of-memory error). */
+  let poolMemory = memory;
   const flush = async () => {
     const groups = pool;
     pool = [];
-    tokens += await decodeGroups(backend, groups, results);
+    tokens += await decodeGroups(backend, groups, results, poolMemory);
     await report(groups.flatMap((g) => g.todo.map((t) => t.p)));
   };
   try {
@@ -386,6 +401,7 @@ export async function scoreItems(backend: ModelBackend, items: GenerationItem[],
             }
           }
           pool.push(scored.group);
+          poolMemory = m;
         }
         if (pool.length > 0 && (!backend.joinCaches || rowsOf(pool) >= m.maxRows)) await flush();
         await report(scored.finished);

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { CALL_COST_POSITIONS, callBytes, planRowBatches, type MemoryModel } from '../../../src/lib/engine/batching.ts';
+import { CALL_COST_POSITIONS, callBytes, plannedBudget, planRowBatches, WORKING_SET_RESERVE_BYTES, type MemoryModel } from '../../../src/lib/engine/batching.ts';
 
 interface Entry {
   id: number;
@@ -120,3 +120,22 @@ function cheapestCutCost(entries: Entry[], m: MemoryModel): number {
   }
   return best[sorted.length];
 }
+
+describe('plannedBudget', () => {
+  it('keeps the working-set reserve free, at most half of a budget, and is monotone', () => {
+    const MiB = 1024 * 1024;
+    expect(plannedBudget(128 * MiB)).toBe(128 * MiB - WORKING_SET_RESERVE_BYTES);
+    expect(plannedBudget(32 * MiB)).toBe(16 * MiB);
+    expect(plannedBudget(1)).toBe(0.5);
+    fc.assert(
+      fc.property(fc.double({ min: 1, max: 2 ** 40, noNaN: true }), fc.double({ min: 0, max: 2 ** 30, noNaN: true }), (b, extra) => {
+        const p = plannedBudget(b);
+        expect(p).toBeGreaterThan(0);
+        expect(p).toBeGreaterThanOrEqual(b / 2);
+        expect(b - p).toBeLessThanOrEqual(WORKING_SET_RESERVE_BYTES);
+        expect(plannedBudget(b + extra)).toBeGreaterThanOrEqual(p);
+      }),
+      { seed: 11 },
+    );
+  });
+});
