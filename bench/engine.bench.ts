@@ -1,5 +1,5 @@
 /**
- * npm run bench [-- --models arith-l1-d12,gpt2-vocab --n 40 --reps 7 --warmup 3 --batch 32 --threads 1 --sleep --head-only --verbose]
+ * npm run bench [-- --models arith-l1-d12,gpt2-vocab --n 40 --reps 7 --warmup 3 --warmup-ms 500 --batch 32 --threads 1 --sleep --head-only --verbose]
  *
  * The engine against the naive loop transformers.js's docs suggest, per model: for each item a
  * text-generation pipeline call for the output plus one forward pass for the target log-probs.
@@ -30,6 +30,8 @@ const { values } = parseArgs({
     n: { type: 'string', default: '40' },
     reps: { type: 'string', default: '7' },
     warmup: { type: 'string', default: '3' },
+    // ... and each side warms up until it has run this long in all (short runs need more of them).
+    'warmup-ms': { type: 'string', default: '500' },
     // Rows per call at most (default: the engine's, DEFAULT_MAX_BATCH).
     batch: { type: 'string' },
     // Random model: layers x width (GPT-2 small is 12x768; vocabulary always GPT-2's 50,257).
@@ -47,6 +49,7 @@ const { values } = parseArgs({
 });
 const reps = Number(values.reps);
 const warmups = Math.max(1, Number(values.warmup));
+const warmupMs = Math.max(0, Number(values['warmup-ms']));
 const items = generateArithmeticItems({ kind: 'arithmetic', operation: 'add', digits: [1, 2, 3, 4, 5], perVariant: Number(values.n), seed: 7, kShot: 0, template: 'arith-plain' });
 
 interface BenchModel {
@@ -109,21 +112,33 @@ async function makeBaseline(m: BenchModel) {
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const rows: { label: string; params: string; engine: number; baseline: number; ratio: number; bestRatio: number; cpuRatio: number; generated: number; agree: number }[] = [];
 
-console.log(`${items.length} items (add, 1-5 digits, seed 7), batch ${values.batch ?? DEFAULT_MAX_BATCH}, ${reps} alternating repetitions after ${warmups} warm-ups, onnxruntime-node CPU fp32`);
+console.log(`${items.length} items (add, 1-5 digits, seed 7), batch ${values.batch ?? DEFAULT_MAX_BATCH}, ${reps} alternating repetitions after ${warmups}+ warm-ups (${warmupMs} ms+ of each side), onnxruntime-node CPU fp32`);
 for (const m of models) {
   const engine = createTransformersEngine({ localModelPath: m.modelsDir, remoteHost: null, ...NODE_RUNTIME, ...(values.threads ? { cpuThreads: Number(values.threads) } : {}), ...(values.sleep ? { cpuSpinning: false } : {}), ...(values['head-only'] ? { scoringHeadTail: false } : {}) });
   const model = await engine.load({ id: m.id, source: 'bundled', revision: null, dtype: 'fp32', device: 'cpu' });
   const baseline = await makeBaseline(m);
   const runEngine = () => model.score(items, values.batch ? { maxBatchSize: Number(values.batch) } : {});
 
-  // Warm-up, and the check that both give the same answers. More than one: the first repetitions
-  // of each ran 1.5-2.5x slower while the JavaScript engine compiled their code (arith-l1-d12, the
-  // first model: engine 12-24 ms against ~7 after, baseline 110-140 against ~75).
+  // Warm-up, and the check that both give the same answers. At least `warmups` runs of each side
+  // and `warmupMs` of each: the first repetitions ran 1.5-2.5x slower while the JavaScript engine
+  // compiled their code (arith-l1-d12, the first model: engine 12-24 ms against ~7 after, baseline
+  // 110-140 against ~75), and three warm-ups of a 7 ms run were not enough (its first timed
+  // repetitions still took 9-13 ms, the later ones ~7).
+  const t0 = performance.now();
   const engineResults: RawItemResult[] = await runEngine();
+  const warm = { engine: { runs: 1, ms: performance.now() - t0 }, baseline: { runs: 0, ms: 0 } };
+  const t1 = performance.now();
   const base = await baseline.run(items);
-  for (let i = 1; i < warmups; i++) {
-    await runEngine();
-    await baseline.run(items);
+  Object.assign(warm.baseline, { runs: 1, ms: performance.now() - t1 });
+  const cold = (w: { runs: number; ms: number }) => w.runs < warmups || w.ms < warmupMs;
+  while (cold(warm.engine) || cold(warm.baseline)) {
+    for (const [side, run] of [['engine', runEngine], ['baseline', () => baseline.run(items)]] as const) {
+      if (!cold(warm[side])) continue;
+      const t = performance.now();
+      await run();
+      warm[side].runs++;
+      warm[side].ms += performance.now() - t;
+    }
   }
   const agree = engineResults.filter((r, i) => r.outputText === base.outputs[i].replace(/\n.*$/s, '')).length;
   const engineSum = engineResults.reduce((s, r) => s + r.targetLogprobs.reduce((a, b) => a + b, 0), 0);
