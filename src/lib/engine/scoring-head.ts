@@ -206,10 +206,15 @@ function isPositionWise(n: GraphNode, isConstant: (name: string) => boolean, ops
  * norm: the graph still runs the attention of every position (its keys and values are the cache),
  * but not the rest of the block.
  */
-export function findTail(s: GraphSummary, chain: GraphNode[]): GraphNode[] {
-  const isConstant = constantTest(s);
+export function findTail(s: GraphSummary, chain: GraphNode[], isConstant: (name: string) => boolean = constantTest(s)): GraphNode[] {
   const consumers = new Map<string, GraphNode[]>();
-  for (const n of s.nodes) for (const i of n.inputs) consumers.set(i, [...(consumers.get(i) ?? []), n]);
+  for (const n of s.nodes) {
+    for (const i of n.inputs) {
+      const list = consumers.get(i);
+      if (list) list.push(n);
+      else consumers.set(i, [n]);
+    }
+  }
   const outputs = new Set(s.outputs);
   const inTail = new Set<GraphNode>(chain);
   const tail: GraphNode[] = [];
@@ -320,10 +325,10 @@ export function addScoringHead(bytes: Uint8Array, options: ScoringHeadOptions = 
   // The copy runs the LM head chain and, before it, the model's last position-wise ops (findTail)
   // on the scored positions only; the originals of those ops run on hidden[:, from:, :] like the
   // LM head (none of the columns in the engine's calls).
-  const tail = options.tail === false ? [] : findTail(s, chainNodes);
+  const isConstant = constantTest(s);
+  const tail = options.tail === false ? [] : findTail(s, chainNodes, isConstant);
   const copied = [...tail, ...chainNodes];
   const produced = new Set(copied.flatMap((n) => n.outputs));
-  const isConstant = constantTest(s);
   /** Activations the copied ops read from the rest of the graph ([batch, columns, ...] each). */
   const frontier: string[] = [];
   for (const n of copied) for (const i of n.inputs) if (i !== '' && !produced.has(i) && !isConstant(i) && !frontier.includes(i)) frontier.push(i);
