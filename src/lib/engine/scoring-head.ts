@@ -326,7 +326,13 @@ export function addScoringHead(bytes: Uint8Array, options: ScoringHeadOptions = 
   // on the scored positions only; the originals of those ops run on hidden[:, from:, :] like the
   // LM head (none of the columns in the engine's calls).
   const isConstant = constantTest(s);
-  const tail = options.tail === false ? [] : findTail(s, chainNodes, isConstant);
+  let tail: GraphNode[] = [];
+  try {
+    if (options.tail !== false) tail = findTail(s, chainNodes, isConstant);
+  } catch {
+    // A node whose attributes cannot be read (damaged bytes): the head starts at the LM head.
+    tail = [];
+  }
   const copied = [...tail, ...chainNodes];
   const produced = new Set(copied.flatMap((n) => n.outputs));
   /** Activations the copied ops read from the rest of the graph ([batch, columns, ...] each). */

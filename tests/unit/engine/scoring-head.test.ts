@@ -49,6 +49,24 @@ describe('untrusted model bytes', () => {
     );
   });
 
+  it('damaged bytes among the ops before the LM head (attributes findTail reads) give a head or a reason, never an exception', () => {
+    const bytes = lm([
+      { op: 'ReduceMean', inputs: ['hidden'], outputs: ['m'], attrs: { axes: [-1], keepdims: 1 } },
+      { op: 'Sub', inputs: ['hidden', 'm'], outputs: ['c'] },
+      { op: 'LayerNormalization', inputs: ['c', 'bias'], outputs: ['n'], attrs: { axis: -1 } },
+      { op: 'MatMul', inputs: ['n', 'w'], outputs: ['logits'] },
+    ]);
+    fc.assert(
+      fc.property(fc.array(fc.tuple(fc.nat(bytes.length - 1), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 6 }), (flips) => {
+        const mutated = bytes.slice();
+        for (const [at, value] of flips) mutated[at] = value;
+        const r = addScoringHead(mutated);
+        expect(r.bytes instanceof Uint8Array || typeof (r as { reason?: unknown }).reason === 'string').toBe(true);
+      }),
+      { numRuns: 2000, seed: 15 },
+    );
+  });
+
   it('a graph whose nodes feed each other in cycles is refused, and the walk ends', () => {
     const bytes = lm([
       { op: 'MatMul', inputs: ['hidden', 'loop_a'], outputs: ['logits'] },
