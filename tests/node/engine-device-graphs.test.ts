@@ -2,11 +2,12 @@
  * The graphs the engine runs next to the model on WebGPU (src/lib/engine/device-graphs.ts), run
  * here on onnxruntime-node's CPU provider: the same ONNX semantics, so their math is checked
  * without a GPU. The scoring graph must agree with the JavaScript reduction the CPU path uses
- * (logSoftmaxAt: float64, first index on ties); the row gather must repeat and reorder rows.
+ * (logSoftmaxAt: float64, first index on ties); the row gather must repeat and reorder rows; the
+ * cache join must equal the CPU join (rows in order, each right-padded with zeros).
  */
 import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
-import { rowGatherGraph, scoringGraph } from '../../src/lib/engine/device-graphs.ts';
+import { cacheJoinGraph, rowGatherGraph, scoringGraph } from '../../src/lib/engine/device-graphs.ts';
 import { DataType } from '../../src/lib/engine/onnx-writer.ts';
 import { argmaxCheckedAt, logSoftmaxAt } from '../../src/lib/engine/logits.ts';
 import { fromHalf, toHalf } from '../helpers/tiny-lm.ts';
@@ -59,6 +60,43 @@ describe('device graphs', () => {
     const y = out.y.data as Float32Array;
     rows.forEach((row, i) => expect(Array.from(y.subarray(i * per, (i + 1) * per))).toEqual(Array.from(x.subarray(row * per, (row + 1) * per))));
     await session.release();
+  });
+
+  it('cache join graph: every cache\'s rows in order, each zero-padded to the common length, for every tensor', async () => {
+    // Three caches of two tensors each (a key and a value of one layer), different rows and columns.
+    const [H, D, length] = [2, 3, 5];
+    const shapes = [
+      { rows: 2, columns: 3 },
+      { rows: 1, columns: 5 },
+      { rows: 3, columns: 1 },
+    ];
+    let seed = 1;
+    const caches = shapes.map(({ rows, columns }) =>
+      [0, 1].map(() => ({ rows, columns, data: Float32Array.from({ length: rows * H * columns * D }, () => (seed++ % 97) - 48.5) })),
+    );
+    const session = await ort.InferenceSession.create(cacheJoinGraph(shapes.length, 2));
+    const feeds: Record<string, ort.Tensor> = {};
+    caches.forEach((tensors, c) => {
+      tensors.forEach((x, t) => (feeds[`x${c}_${t}`] = new ort.Tensor('float32', x.data, [x.rows, H, x.columns, D])));
+      feeds[`pad${c}`] = i64([0, 0, 0, 0, 0, 0, length - shapes[c].columns, 0], [8]);
+    });
+    const out = await session.run(feeds);
+    const rows = shapes.reduce((s, x) => s + x.rows, 0);
+    for (const t of [0, 1]) {
+      // The CPU join (TransformersBackend.joinCaches): [rows, heads, length, D], each row's head
+      // block the cache's columns then zeros.
+      const expected = new Float32Array(rows * H * length * D);
+      let row0 = 0;
+      for (const tensors of caches) {
+        const x = tensors[t];
+        for (let rh = 0; rh < x.rows * H; rh++) expected.set(x.data.subarray(rh * x.columns * D, (rh + 1) * x.columns * D), (row0 * H + rh) * length * D);
+        row0 += x.rows;
+      }
+      expect(out[`y${t}`].dims).toEqual([rows, H, length, D]);
+      expect(Array.from(out[`y${t}`].data as Float32Array)).toEqual(Array.from(expected));
+    }
+    await session.release();
+    expect(() => cacheJoinGraph(1, 2)).toThrow(/2\+ caches/);
   });
 
   it('argmax-only positions on the CPU: same argmax as logSoftmaxAt, and a non-finite logit anywhere is reported', () => {

@@ -76,9 +76,10 @@ export interface ModelBackend {
   selectRows(cache: KvCache, rows: number[]): Promise<KvCache>;
   /**
    * One cache holding the rows of every given cache in order, each right-padded with zeros to
-   * `length` columns (the caller masks those columns out); the given caches stay valid. Null
-   * where this runtime cannot join them without a round trip (caches on the GPU): the caller then
-   * uses them one at a time. Optional: without it caches are never joined.
+   * `length` columns (the caller masks those columns out); the given caches stay valid. Caches
+   * on the GPU are joined there. Null where this runtime cannot join them (out of memory, a
+   * device that fails the join graph, caches in different places): the caller then uses them
+   * one at a time. Optional: without it caches are never joined.
    */
   joinCaches?(caches: KvCache[], length: number): Promise<KvCache | null>;
   disposeCache(cache: KvCache): void;

@@ -67,3 +67,32 @@ export function rowGatherGraph(dataType: number = DataType.FLOAT): Uint8Array {
     13,
   );
 }
+
+/**
+ * Cache join for greedy decoding pooled across batches, on the GPU: `caches` caches of `tensors`
+ * tensors each (input `x{c}_{t}`, [rows_c, heads, length_c, head_dim]) become one (output
+ * `y{t}`): each tensor zero-padded at the end of its length axis by `pad{c}` ([8] int64, Pad's
+ * begin/end pads; the caller masks the padding out) and concatenated along the batch axis, cache
+ * by cache. One graph per (caches, tensors, type): a model's whole cache is joined in one run.
+ */
+export function cacheJoinGraph(caches: number, tensors: number, dataType: number = DataType.FLOAT): Uint8Array {
+  if (!Number.isInteger(caches) || caches < 2 || !Number.isInteger(tensors) || tensors < 1) throw new Error(`cacheJoinGraph: needs 2+ caches and 1+ tensors, got ${caches} and ${tensors}.`);
+  const cs = Array.from({ length: caches }, (_, c) => c);
+  const ts = Array.from({ length: tensors }, (_, t) => t);
+  return encodeModel(
+    {
+      name: 'emergence-lab-cache-join',
+      nodes: ts.flatMap((t) => [
+        ...cs.map((c) => ({ op: 'Pad', inputs: [`x${c}_${t}`, `pad${c}`], outputs: [`p${c}_${t}`] })),
+        { op: 'Concat', inputs: cs.map((c) => `p${c}_${t}`), outputs: [`y${t}`], attrs: { axis: 0 } },
+      ]),
+      initializers: [],
+      inputs: [
+        ...cs.flatMap((c) => ts.map((t) => ({ name: `x${c}_${t}`, type: dataType, dims: [`rows${c}`, 'heads', `length${c}`, 'head_dim'] }))),
+        ...cs.map((c) => ({ name: `pad${c}`, type: DataType.INT64, dims: [8] })),
+      ],
+      outputs: ts.map((t) => ({ name: `y${t}`, type: dataType, dims: ['rows', 'heads', 'length', 'head_dim'] })),
+    },
+    13,
+  );
+}

@@ -13,7 +13,7 @@
  * 2026-11-29 attempt saw, every argmax 0). Tensors made with the runtime module's class work.
  */
 import { DataType } from './onnx-writer.ts';
-import { rowGatherGraph, scoringGraph } from './device-graphs.ts';
+import { cacheJoinGraph, rowGatherGraph, scoringGraph } from './device-graphs.ts';
 
 /** An onnxruntime-web tensor, as much of it as the engine touches. */
 export interface OrtTensor {
@@ -48,6 +48,7 @@ export type LogitsType = 'float32' | 'float16';
 export class DeviceScorer {
   private buffer: GPUBuffer | null = null;
   private readonly gathers = new Map<string, Promise<OrtSession>>();
+  private readonly joins = new Map<string, Promise<OrtSession>>();
   private readonly scorings = new Map<LogitsType, Promise<OrtSession>>();
 
   private constructor(
@@ -123,11 +124,42 @@ export class DeviceScorer {
     return out.y;
   }
 
+  /**
+   * Caches joined on the GPU (cacheJoinGraph): `caches[c][t]` is tensor t of cache c
+   * ([rows, heads, columns, head_dim], every cache's tensors alike but for rows and columns);
+   * output t holds every cache's rows of tensor t, in order, each zero-padded to `length` columns.
+   * The inputs stay valid; the caller disposes the outputs.
+   */
+  async joinCaches(caches: OrtTensor[][], length: number): Promise<OrtTensor[]> {
+    const T = caches[0].length;
+    const type = caches[0][0].type === 'float16' ? 'float16' : 'float32';
+    const key = `${type}:${caches.length}:${T}`;
+    let session = this.joins.get(key);
+    if (!session) {
+      session = this.ort.InferenceSession.create(cacheJoinGraph(caches.length, T, type === 'float16' ? DataType.FLOAT16 : DataType.FLOAT), {
+        executionProviders: ['webgpu'],
+        preferredOutputLocation: 'gpu-buffer',
+      }) as Promise<OrtSession>;
+      this.joins.set(key, session);
+    }
+    const feeds: Record<string, unknown> = {};
+    caches.forEach((tensors, c) => {
+      if (tensors.length !== T) throw new Error(`Cache ${c} has ${tensors.length} tensors, cache 0 has ${T}.`);
+      const columns = tensors[0].dims[2];
+      if (!(columns <= length)) throw new Error(`Cache ${c} has ${columns} columns, more than the ${length} to join to.`);
+      tensors.forEach((x, t) => (feeds[`x${c}_${t}`] = x));
+      feeds[`pad${c}`] = new this.ort.Tensor('int64', BigInt64Array.from([0, 0, 0, 0, 0, 0, length - columns, 0], BigInt), [8]);
+    });
+    const out = await (await session).run(feeds);
+    return Array.from({ length: T }, (_, t) => out[`y${t}`]);
+  }
+
   async dispose(): Promise<void> {
     this.buffer?.destroy();
     this.buffer = null;
-    const sessions = await Promise.all([...this.scorings.values(), ...this.gathers.values()].map((s) => s.catch(() => null)));
+    const sessions = await Promise.all([...this.scorings.values(), ...this.gathers.values(), ...this.joins.values()].map((s) => s.catch(() => null)));
     this.gathers.clear();
+    this.joins.clear();
     this.scorings.clear();
     await Promise.all(sessions.map((s) => s?.release().catch(() => undefined)));
   }

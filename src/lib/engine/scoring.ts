@@ -283,8 +283,8 @@ async function scoreBatch(backend: ModelBackend, batch: Prepared[], memory: Memo
  * Greedy decoding for the rows of several batches: their caches joined into one (each right-padded
  * to the longest, the padding masked out) so that each decoding call serves them all. Decoding
  * once per batch cost a call per output token per batch: on 200 arithmetic items the smallest
- * rung ran 14 decoding calls for its 154 undecided items. Where the backend cannot join caches
- * (on the GPU) each group decodes alone. Out of memory, a group is decoded in halves, down to
+ * rung ran 14 decoding calls for its 154 undecided items. Caches on the GPU are joined there
+ * (device-graphs.ts cacheJoinGraph); where the backend cannot join them each group decodes alone. Out of memory, a group is decoded in halves, down to
  * single rows. The groups' caches are disposed. Returns the tokens decoded.
  */
 async function decodeGroups(backend: ModelBackend, groups: DecodeGroup[], results: RawItemResult[], memory: MemoryModel): Promise<number> {

@@ -355,6 +355,8 @@ export class TransformersBackend implements ModelBackend {
 
   /** Whether key/value rows are gathered on the GPU (cleared after a failure there). */
   private gatherOnDevice = true;
+  /** Whether pooled decoding may join caches on the GPU (false after a failure other than out of memory). */
+  private joinCachesOnDevice = true;
 
   /** Whether scored calls reduce their logits on the GPU (only log-probs and argmax ids come back). */
   get scoresOnDevice(): boolean {
@@ -615,6 +617,8 @@ export class TransformersBackend implements ModelBackend {
   async joinCaches(caches: KvCache[], length: number): Promise<KvCache | null> {
     const srcs = caches as TransformersCache[];
     const names = Object.keys(srcs[0].tensors);
+    const location = (t: Tensor) => (t as unknown as { ort_tensor: OrtTensor }).ort_tensor.location;
+    const where = location(srcs[0].tensors[names[0]]);
     // Tensors are [rows, heads, columns, head size] (as the empty cache is built in runSession).
     const joinable = srcs.every(
       (c) =>
@@ -623,11 +627,13 @@ export class TransformersBackend implements ModelBackend {
         names.every((n) => {
           const t = c.tensors[n];
           const like = srcs[0].tensors[n];
-          if (t === undefined || (t as unknown as { ort_tensor: OrtTensor }).ort_tensor.location !== 'cpu') return false;
+          if (t === undefined || location(t) !== where) return false;
           return t.type === like.type && t.dims.length === 4 && t.dims[2] === c.length && t.dims[1] === like.dims[1] && t.dims[3] === like.dims[3];
         }),
     );
     if (!joinable) return null;
+    if (where === 'gpu-buffer') return this.joinOnDevice(srcs, names, length);
+    if (where !== 'cpu') return null;
     const rows = srcs.reduce((s, c) => s + c.rows, 0);
     const tensors: Record<string, Tensor> = {};
     for (const name of names) {
@@ -645,6 +651,32 @@ export class TransformersBackend implements ModelBackend {
       tensors[name] = new Tensor(srcs[0].tensors[name].type as 'float32', out, [rows, heads, length, size]);
     }
     return new TransformersCache(tensors, rows, length);
+  }
+
+  /**
+   * joinCaches for caches on the GPU: padded and concatenated there (DeviceScorer.joinCaches),
+   * never through the CPU. Null (the caller decodes each cache alone, as before) out of memory,
+   * or where the device cannot (then said once, and not tried again for this model).
+   */
+  private async joinOnDevice(srcs: TransformersCache[], names: string[], length: number): Promise<KvCache | null> {
+    if (!this.scorer || !this.joinCachesOnDevice) return null;
+    const ortOf = (t: Tensor) => (t as unknown as { ort_tensor: OrtTensor }).ort_tensor;
+    try {
+      const joined = await this.scorer.joinCaches(
+        srcs.map((c) => names.map((n) => ortOf(c.tensors[n]))),
+        length,
+      );
+      const Wrap = Tensor as unknown as new (ortTensor: unknown) => Tensor;
+      const tensors: Record<string, Tensor> = {};
+      names.forEach((n, t) => (tensors[n] = new Wrap(joined[t])));
+      return new TransformersCache(tensors, srcs.reduce((s, c) => s + c.rows, 0), length);
+    } catch (err) {
+      if (!isOutOfMemory(err)) {
+        console.warn(`Joining key/value caches on the GPU failed (${errorText(err)}); each batch's greedy decoding runs alone instead.`);
+        this.joinCachesOnDevice = false;
+      }
+      return null;
+    }
   }
 
   disposeCache(cache: KvCache): void {
