@@ -68,7 +68,10 @@ const all: BenchModel[] = [
   { label: 'gpt2-vocab', params: `random, vocab 50,257, ${values.random}`, modelsDir: randomDir, id: 'rand/gpt2-vocab' },
 ];
 const wanted = values.models?.split(',');
-const models = wanted ? all.filter((m) => wanted.includes(m.label)) : all;
+// In the order given, repeats allowed (to see whether a model's ratio depends on what ran before it).
+const unknown = wanted?.filter((w) => !all.some((m) => m.label === w)) ?? [];
+if (unknown.length > 0) throw new Error(`no model called ${unknown.join(', ')}; known: ${all.map((m) => m.label).join(', ')}`);
+const models = wanted ? wanted.map((w) => all.find((m) => m.label === w)!) : all;
 if (models.length === 0) throw new Error(`no model matches --models ${values.models}; known: ${all.map((m) => m.label).join(', ')}`);
 if (models.some((m) => m.label === 'gpt2-vocab')) writeRandomModel(join(randomDir, 'rand', 'gpt2-vocab'), RANDOM_SHAPE);
 
