@@ -284,8 +284,9 @@ async function scoreBatch(backend: ModelBackend, batch: Prepared[], memory: Memo
  * to the longest, the padding masked out) so that each decoding call serves them all. Decoding
  * once per batch cost a call per output token per batch: on 200 arithmetic items the smallest
  * rung ran 14 decoding calls for its 154 undecided items. Caches on the GPU are joined there
- * (device-graphs.ts cacheJoinGraph); where the backend cannot join them each group decodes alone. Out of memory, a group is decoded in halves, down to
- * single rows. The groups' caches are disposed. Returns the tokens decoded.
+ * (device-graphs.ts cacheJoinGraph); where the backend cannot join them each group decodes
+ * alone. Out of memory, a group is decoded in halves, down to single rows. The groups' caches
+ * are disposed. Returns the tokens decoded.
  */
 async function decodeGroups(backend: ModelBackend, groups: DecodeGroup[], results: RawItemResult[], memory: MemoryModel): Promise<number> {
   let work = groups;
