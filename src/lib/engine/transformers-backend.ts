@@ -188,6 +188,11 @@ async function logitsToFloat32(t: TensorLike): Promise<Float32Array> {
 }
 
 /** The present.* outputs of a step, renamed as the next step's past_key_values.* inputs. */
+/** The runtime's tensor inside a transformers.js Tensor (where it lives: CPU or GPU buffer). */
+function ortTensorOf(t: Tensor): OrtTensor {
+  return (t as unknown as { ort_tensor: OrtTensor }).ort_tensor;
+}
+
 class TransformersCache implements KvCache {
   constructor(
     readonly tensors: Record<string, Tensor>,
@@ -585,7 +590,7 @@ export class TransformersBackend implements ModelBackend {
     const Wrap = Tensor as unknown as new (ortTensor: unknown) => Tensor;
     for (const [name, t] of Object.entries(src.tensors)) {
       for (const row of rows) if (row < 0 || row >= t.dims[0]) throw new EngineError(`Cache row ${row} is out of range (${t.dims[0]} rows).`);
-      const ort = (t as unknown as { ort_tensor: OrtTensor }).ort_tensor;
+      const ort = ortTensorOf(t);
       if (this.scorer && this.gatherOnDevice && ort.location === 'gpu-buffer') {
         // The cache stays on the GPU: gather its rows there instead of a round trip through the CPU.
         try {
@@ -617,8 +622,7 @@ export class TransformersBackend implements ModelBackend {
   async joinCaches(caches: KvCache[], length: number): Promise<KvCache | null> {
     const srcs = caches as TransformersCache[];
     const names = Object.keys(srcs[0].tensors);
-    const location = (t: Tensor) => (t as unknown as { ort_tensor: OrtTensor }).ort_tensor.location;
-    const where = location(srcs[0].tensors[names[0]]);
+    const where = ortTensorOf(srcs[0].tensors[names[0]]).location;
     // Tensors are [rows, heads, columns, head size] (as the empty cache is built in runSession).
     const joinable = srcs.every(
       (c) =>
@@ -627,7 +631,7 @@ export class TransformersBackend implements ModelBackend {
         names.every((n) => {
           const t = c.tensors[n];
           const like = srcs[0].tensors[n];
-          if (t === undefined || location(t) !== where) return false;
+          if (t === undefined || ortTensorOf(t).location !== where) return false;
           return t.type === like.type && t.dims.length === 4 && t.dims[2] === c.length && t.dims[1] === like.dims[1] && t.dims[3] === like.dims[3];
         }),
     );
@@ -660,10 +664,9 @@ export class TransformersBackend implements ModelBackend {
    */
   private async joinOnDevice(srcs: TransformersCache[], names: string[], length: number): Promise<KvCache | null> {
     if (!this.scorer || !this.joinCachesOnDevice) return null;
-    const ortOf = (t: Tensor) => (t as unknown as { ort_tensor: OrtTensor }).ort_tensor;
     try {
       const joined = await this.scorer.joinCaches(
-        srcs.map((c) => names.map((n) => ortOf(c.tensors[n]))),
+        srcs.map((c) => names.map((n) => ortTensorOf(c.tensors[n]))),
         length,
       );
       const Wrap = Tensor as unknown as new (ortTensor: unknown) => Tensor;
