@@ -3,8 +3,9 @@
  * decoding are joined into one cache on the GPU (device-graphs.ts cacheJoinGraph) and decode in
  * the same calls, as they do on the CPU. Counted, not trusted: every GPU-to-CPU read maps a
  * buffer, so the test wraps GPUBuffer.prototype.mapAsync in the engine's worker and counts the
- * reads of each run (a fixed number per run, and as many per model call). 64 items of one token length (3-digit sums), so that the planner's batches
- * are known: one batch of 64, or four of 16. With the caches joined, the four-batch run reads
+ * reads of each run (a fixed number per run, and as many per model call). 64 items of one token
+ * length (3-digit sums), so that the planner's batches are known: one batch of 64, or four of
+ * 16. With the caches joined, the four-batch run reads
  * exactly what three more teacher-forced calls read beyond the one-batch run (its decoding calls
  * are the same); each batch decoding alone would add at least one decoding call per batch.
  */
