@@ -1,7 +1,7 @@
 /**
  * npm run bench:memory — does the engine's memory budget hold? For random GPT-2-shaped models
- * with real vocabulary sizes (GPT-2 50,257; Qwen2.5 151,936), short and 8-shot prompts, and a
- * few budgets, a fresh process loads the model, scores the items, and reports its peak RSS above
+ * with real vocabulary sizes (GPT-2 50,257; Qwen2.5 151,936) and a few widths, short and 8-shot
+ * prompts, and a few budgets, a fresh process loads the model, scores the items, and reports its peak RSS above
  * the RSS it had with the model loaded and warmed up on one item. Each case runs with the scoring
  * head (scoring-head.ts: the engine's default in Node) and without it (logits read in JavaScript).
  * A benchmark, not a test.
@@ -49,17 +49,30 @@ if (values.child) {
 const { writeRandomModel } = await import('./random-model.ts');
 const dir = mkdtempSync(join(tmpdir(), 'emergence-mem-'));
 try {
-  console.log('| vocabulary | prompt | budget | scoring head | peak RSS above the loaded model | within budget | items/s |');
-  console.log('|---|---|---|---|---|---|---|');
-  for (const vocab of [50257, 151936]) {
-    const id = `rand/v${vocab}`;
-    writeRandomModel(join(dir, id), { vocab, layers: 2, embd: 64, heads: 1, positions: 1024 });
-    for (const [kshot, budget, head] of [[0, 128, 'on'], [0, 128, 'off'], [8, 128, 'on'], [8, 128, 'off'], [8, 32, 'on'], [8, 32, 'off']] as const) {
+  console.log('| model | vocabulary | prompt | budget | scoring head | peak RSS above the loaded model | within budget | items/s |');
+  console.log('|---|---|---|---|---|---|---|---|');
+  type Case = readonly [kshot: number, budgetMiB: number, head: 'on' | 'off'];
+  const every: Case[] = [[0, 128, 'on'], [0, 128, 'off'], [8, 128, 'on'], [8, 128, 'off'], [8, 32, 'on'], [8, 32, 'off']];
+  // Wider models too: their activations (MLP, attention scores of ~240-token rows) and caches
+  // weigh more beside the logits than the 2 x 64 model's.
+  const wide: Case[] = [[0, 128, 'on'], [8, 128, 'on']];
+  const models: { vocab: number; layers: number; embd: number; heads: number; cases: Case[] }[] = [
+    { vocab: 50257, layers: 2, embd: 64, heads: 1, cases: every },
+    { vocab: 151936, layers: 2, embd: 64, heads: 1, cases: every },
+    { vocab: 50257, layers: 4, embd: 128, heads: 2, cases: wide },
+    { vocab: 50257, layers: 2, embd: 256, heads: 4, cases: wide },
+    { vocab: 50257, layers: 4, embd: 256, heads: 8, cases: wide },
+  ];
+  for (const { vocab, layers, embd, heads, cases } of models) {
+    const shape = `${layers} x ${embd}, ${heads} head${heads > 1 ? 's' : ''}`;
+    const id = `rand/v${vocab}-${layers}x${embd}x${heads}`;
+    writeRandomModel(join(dir, id), { vocab, layers, embd, heads, positions: 1024 });
+    for (const [kshot, budget, head] of cases) {
       const r = spawnSync(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--child', id, '--dir', dir, '--vocab', String(vocab), '--kshot', String(kshot), '--budget', String(budget), '--head', head], { encoding: 'utf8' });
       const line = r.stdout.split('\n').find((l) => l.startsWith('{'));
       if (!line) throw new Error(`child failed: ${r.stderr.slice(-2000)}`);
       const m = JSON.parse(line) as { above: number; ms: number; items: number };
-      console.log(`| ${vocab.toLocaleString('en-US')} | ${kshot === 0 ? 'zero-shot' : `${kshot}-shot`} | ${budget} MiB | ${head} | ${m.above.toFixed(0)} MiB | ${m.above <= budget ? 'yes' : '**no**'} | ${(m.items / (m.ms / 1000)).toFixed(0)} |`);
+      console.log(`| ${shape} | ${vocab.toLocaleString('en-US')} | ${kshot === 0 ? 'zero-shot' : `${kshot}-shot`} | ${budget} MiB | ${head} | ${m.above.toFixed(0)} MiB | ${m.above <= budget ? 'yes' : '**no**'} | ${(m.items / (m.ms / 1000)).toFixed(0)} |`);
     }
   }
 } finally {

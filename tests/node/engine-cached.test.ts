@@ -15,7 +15,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { writeRandomModel } from '../../bench/random-model.ts';
 import { ladderModelId, modelsByScale } from '../../src/lib/catalog/ladder.ts';
 import type { ModelBackend } from '../../src/lib/engine/backend.ts';
-import { callBytes } from '../../src/lib/engine/batching.ts';
+import { batchBytes, callBytes, heldCacheBytes } from '../../src/lib/engine/batching.ts';
 import { CancelledError, NumericError } from '../../src/lib/engine/errors.ts';
 import { scoreChoiceItems } from '../../src/lib/engine/choices.ts';
 import { scoreItemsFullSequence } from '../../src/lib/engine/reference.ts';
@@ -251,6 +251,43 @@ describe.each([['with the scoring head', true] as const, ['reading logits', fals
     calls.length = 0;
     await scoreItems(recording, some, { maxBatchSize: 8 });
     expect(calls.some((c) => c.past > 0 && c.columns > 1)).toBe(true);
+  }, 60_000);
+
+  it('rows waiting to decode and the next batch fit the budget together: the pool decodes first where they would not', async () => {
+    // Same-length items, so every teacher-forced call is a whole batch of equal rows.
+    const some = items.filter((i) => i.variant === 'add/3d');
+    const reference = await scoreItems(backend, some, { maxBatchSize: 16 });
+    const calls: { rows: number; columns: number; past: number }[] = [];
+    // The cache counted as 1 MiB a token (this model's is 1 KiB), so that waiting rows weigh
+    // like a large model's: a batch of ~3 rows then fills the budget, and 3 waiting rows beside
+    // the next batch would pass it.
+    const recording: ModelBackend = Object.assign(Object.create(backend) as ModelBackend, {
+      kvBytesPerToken: 1 << 20,
+      step: (input: Parameters<ModelBackend['step']>[0]) => {
+        calls.push({ rows: input.rows, columns: input.columns, past: input.past?.length ?? 0 });
+        return backend.step(input);
+      },
+    });
+    const options = { maxBatchSize: 16, logitsBudgetBytes: 96 * 2 ** 20 };
+    expectSame(await scoreItems(recording, some, options), reference);
+    const m = memoryModelOf(recording, options);
+    const scoredColumns = 1 + Math.max(...some.map((i) => i.target.length));
+    // Random weights: every row waits to decode after its teacher-forced call, until a decoding call.
+    let waiting = { rows: 0, length: 0 };
+    const kinds: string[] = [];
+    for (const c of calls) {
+      if (c.past === 0) {
+        expect(batchBytes(c.rows, scoredColumns, c.columns, m) + heldCacheBytes(waiting.rows, waiting.length, m)).toBeLessThanOrEqual(m.budgetBytes);
+        waiting = { rows: waiting.rows + c.rows, length: Math.max(waiting.length, c.columns) };
+        kinds.push('F');
+      } else {
+        waiting = { rows: 0, length: 0 };
+        if (kinds.at(-1) !== 'D') kinds.push('D');
+      }
+    }
+    // Several batches, each decoded before the next runs.
+    expect(kinds.length).toBeGreaterThanOrEqual(6);
+    expect(kinds.join('')).toBe('FD'.repeat(kinds.length / 2));
   }, 60_000);
 
   /** A backend whose runtime fails every run that `fails` picks, as a provider without a kernel would. */

@@ -62,6 +62,12 @@ export interface ModelBackend {
    */
   readonly kvBytesPerToken: number;
   /**
+   * One layer's activation bytes per column a call runs (`perColumn`: its MLP and attention
+   * tensors) and per (column, key) pair (`perPair`: its attention scores), for the memory
+   * planner; absent when unknown (then only logits and the cache are counted).
+   */
+  readonly activationBytes?: { perColumn: number; perPair: number };
+  /**
    * Whether a step projects onto the vocabulary only at its scored positions (the scoring head,
    * scoring-head.ts): columns without a score then cost no logits, so a call need not be split
    * to keep them out of it, and the memory planner counts logits for scored positions only.

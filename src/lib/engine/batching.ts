@@ -1,10 +1,12 @@
 /**
  * Memory planning. A forward pass holds, besides the weights, the logits of the columns it runs
  * (rows x columns x vocab floats, several copies: the runtime's output, the copy handed to
- * JavaScript, the MatMul's work buffer) and the key/value cache of every row. The planner sizes
- * batches (rows) and calls (columns per forward) so that this estimate stays within the budget,
- * down to one row and one column per call; cached scoring (continuations.ts) can split any row
- * into calls of any width, so one long row never exceeds it either.
+ * JavaScript, the MatMul's work buffer), the key/value cache of every row, and the activations of
+ * the columns it runs (each layer's MLP and attention tensors, and the attention scores of each
+ * column against every key). The planner sizes batches (rows) and calls (columns per forward) so
+ * that this estimate stays within the budget, down to one row and one column per call; cached
+ * scoring (continuations.ts) can split any row into calls of any width, so one long row never
+ * exceeds it either.
  */
 
 /**
@@ -32,6 +34,16 @@ export const WORKING_SET_RESERVE_BYTES = 32 * 1024 * 1024;
 export function plannedBudget(budgetBytes: number): number {
   return budgetBytes - Math.min(WORKING_SET_RESERVE_BYTES, budgetBytes / 2);
 }
+/**
+ * Copies of a layer's activations (activationBytesOfConfig) alive at a call's peak: the runtime's
+ * allocator keeps freed blocks of earlier shapes. Measured (bench/memory.bench.ts, 8-shot prompts
+ * of ~240 tokens, 128 MiB budget, the planner without activations): random models of 4 x 128
+ * (2 heads), 2 x 256 (4 heads) and 4 x 256 (8 heads) peaked at 130-203 MiB above the loaded
+ * model; with this term and the waiting caches counted (heldCacheBytes) 71-109 MiB, except 2 x 256
+ * at 122-157 (docs/benchmarks.md, memory budget).
+ */
+export const ACTIVATION_PEAK_FACTOR = 2;
+
 export interface MemoryModel {
   vocab: number;
   kvBytesPerToken: number;
@@ -39,11 +51,55 @@ export interface MemoryModel {
   maxRows: number;
   /** Logits exist only at scored positions (ModelBackend.projectsScoredOnly). */
   scoredOnly?: boolean;
+  /** Activation bytes of one layer per column run (ModelBackend.activationBytes; 0 when unknown). */
+  activationBytesPerColumn?: number;
+  /** Attention-score bytes of one layer per (column run, key) pair (0 when unknown). */
+  attentionBytesPerPair?: number;
 }
 
-/** Estimated peak bytes of one call of `rows` x `columns` over sequences `totalLength` long. */
-export function callBytes(rows: number, columns: number, totalLength: number, m: MemoryModel): number {
-  return rows * (columns * m.vocab * 4 * LOGITS_PEAK_FACTOR + totalLength * m.kvBytesPerToken * KV_PEAK_FACTOR);
+/**
+ * One layer's activations per column and per (column, key) pair, float32, from the config: a
+ * transformer block holds at its peak its MLP's hidden activation twice (the up-projection and
+ * its activation function's output), a few hidden-sized tensors (residual, norm, attention
+ * input and output, the split heads) and, per key, the attention scores three times (scores,
+ * masked and scaled, softmax). Undefined where the config does not say the model's width.
+ */
+export function activationBytesOfConfig(cfg: Record<string, unknown>): { perColumn: number; perPair: number } | undefined {
+  const hidden = Number(cfg.n_embd ?? cfg.hidden_size ?? cfg.d_model ?? 0);
+  if (!(hidden > 0)) return undefined;
+  const inner = Number(cfg.n_inner ?? cfg.intermediate_size ?? cfg.ffn_dim ?? 0) || 4 * hidden;
+  const heads = Number(cfg.n_head ?? cfg.num_attention_heads ?? 0) || 1;
+  return { perColumn: (2 * inner + 4 * hidden) * 4, perPair: 3 * heads * 4 };
+}
+
+/** Activations of one column of a call over sequences `totalLength` long (it attends to every key). */
+function activationBytesPerColumn(totalLength: number, m: MemoryModel): number {
+  return ACTIVATION_PEAK_FACTOR * ((m.activationBytesPerColumn ?? 0) + totalLength * (m.attentionBytesPerPair ?? 0));
+}
+
+/**
+ * Estimated peak bytes of one call of `rows` rows over sequences `totalLength` long that runs
+ * `runColumns` columns of which `columns` hold logits (all of them by default).
+ */
+export function callBytes(rows: number, columns: number, totalLength: number, m: MemoryModel, runColumns = columns): number {
+  return rows * (columns * m.vocab * 4 * LOGITS_PEAK_FACTOR + totalLength * m.kvBytesPerToken * KV_PEAK_FACTOR + runColumns * activationBytesPerColumn(totalLength, m));
+}
+
+/**
+ * Estimated peak bytes of a batch's widest call: its scored columns, and where logits exist only
+ * at scored columns (m.scoredOnly) its whole rows, which then run in one call (columnsPerCall).
+ */
+export function batchBytes(rows: number, scoredColumns: number, length: number, m: MemoryModel): number {
+  return callBytes(rows, scoredColumns, length, m, m.scoredOnly ? length : scoredColumns);
+}
+
+/**
+ * Bytes of key/value cache that rows waiting for greedy decoding hold (their batches' caches,
+ * kept until the pool is decoded). While they wait, every teacher-forced call runs beside them,
+ * and decoding them joins their caches into one more copy before its first call grows it again.
+ */
+export function heldCacheBytes(rows: number, length: number, m: MemoryModel): number {
+  return rows * length * m.kvBytesPerToken;
 }
 
 /**
@@ -53,9 +109,10 @@ export function callBytes(rows: number, columns: number, totalLength: number, m:
  * scored columns fit.
  */
 export function columnsPerCall(rows: number, totalLength: number, m: MemoryModel, scoredColumns = totalLength): number {
-  const perColumn = rows * m.vocab * 4 * LOGITS_PEAK_FACTOR;
+  if (m.scoredOnly && callBytes(rows, Math.min(scoredColumns, totalLength), totalLength, m, totalLength) <= m.budgetBytes) return totalLength;
+  // Narrower calls, counted as if every column held logits.
+  const perColumn = rows * (m.vocab * 4 * LOGITS_PEAK_FACTOR + activationBytesPerColumn(totalLength, m));
   const fixed = rows * totalLength * m.kvBytesPerToken * KV_PEAK_FACTOR;
-  if (m.scoredOnly && fixed + Math.min(scoredColumns, totalLength) * perColumn <= m.budgetBytes) return totalLength;
   return Math.max(1, Math.min(totalLength, Math.floor((m.budgetBytes - fixed) / perColumn)));
 }
 
@@ -104,7 +161,9 @@ export function planRowBatches<T>(
     for (let i = j - 1; i >= 0; i--) {
       rows += rowsAt[i];
       columns = Math.max(columns, columnsAt[i]);
-      if (i < j - 1 && (rows > m.maxRows || callBytes(rows, columns, length[i], m) > m.budgetBytes)) break;
+      // With logits at scored columns only a whole row runs in one call, so its activations count
+      // whole (then calls never split a row, and a row's numbers do not depend on its batch).
+      if (i < j - 1 && (rows > m.maxRows || batchBytes(rows, columns, length[i], m) > m.budgetBytes)) break;
       const cost = best[i] + rows * length[i] + CALL_COST_POSITIONS;
       if (cost < best[j]) {
         best[j] = cost;

@@ -9,7 +9,7 @@
  */
 import type { GenerationItem } from '../tasks/types.ts';
 import type { KvCache, ModelBackend } from './backend.ts';
-import { callBytes, plannedBudget, planRowBatches, type MemoryModel } from './batching.ts';
+import { batchBytes, callBytes, heldCacheBytes, plannedBudget, planRowBatches, type MemoryModel } from './batching.ts';
 import { scoreContinuations } from './continuations.ts';
 import { CancelledError, EngineError, NumericError } from './errors.ts';
 import { runWithinBudget } from './memory.ts';
@@ -72,7 +72,15 @@ export function memoryModelOf(backend: ModelBackend, options: { maxBatchSize?: n
   const budgetBytes = options.logitsBudgetBytes ?? DEFAULT_LOGITS_BUDGET_BYTES;
   if (!Number.isInteger(maxRows) || maxRows < 1) throw new EngineError(`maxBatchSize must be a whole number >= 1, got ${maxRows}.`);
   if (!(budgetBytes > 0)) throw new EngineError(`The memory budget must be positive, got ${budgetBytes} bytes.`);
-  return { vocab: backend.vocabSize, kvBytesPerToken: backend.kvBytesPerToken, budgetBytes: plannedBudget(budgetBytes), maxRows, scoredOnly: backend.projectsScoredOnly ?? false };
+  return {
+    vocab: backend.vocabSize,
+    kvBytesPerToken: backend.kvBytesPerToken,
+    activationBytesPerColumn: backend.activationBytes?.perColumn ?? 0,
+    attentionBytesPerPair: backend.activationBytes?.perPair ?? 0,
+    budgetBytes: plannedBudget(budgetBytes),
+    maxRows,
+    scoredOnly: backend.projectsScoredOnly ?? false,
+  };
 }
 
 /** Whether greedy decoding has finished for these ids (the cut trimGreedyOutput makes). */
@@ -373,6 +381,8 @@ export async function scoreItems(backend: ModelBackend, items: GenerationItem[],
   const rowsOf = (groups: DecodeGroup[]) => groups.reduce((s, g) => s + g.todo.length, 0);
   /** Columns of cache the longest row of these groups can reach while decoding. */
   const longest = (groups: DecodeGroup[]) => Math.max(...groups.map((g) => g.cache.length + Math.max(...g.todo.map((t) => t.p.cap))));
+  /** A pool's decoding peak: its first call, and the caches it was joined from (held until collected). */
+  const decodeBytes = (groups: DecodeGroup[], m: MemoryModel) => callBytes(rowsOf(groups), 1, longest(groups), m) + heldCacheBytes(rowsOf(groups), longest(groups), m);
   /** The budget the pool's rows were planned with (halved after an out-of-memory error). */
   let poolMemory = memory;
   const flush = async () => {
@@ -387,13 +397,17 @@ export async function scoreItems(backend: ModelBackend, items: GenerationItem[],
       memory,
       plan,
       async (batch, m) => {
+        // The rows waiting to decode hold their caches while this batch runs: decode them first
+        // where both would not fit the budget together.
+        const batchPeak = batchBytes(batch.length, Math.max(...batch.map((p) => 1 + p.targetIds.length)), Math.max(...batch.map((p) => p.contextIds.length + p.cap)), m);
+        if (pool.length > 0 && batchPeak + heldCacheBytes(rowsOf(pool), longest(pool), m) > m.budgetBytes) await flush();
         const scored = await scoreBatch(backend, batch, m, shortcut, results);
         tokens += scored.tokens;
         // Decode once the pool holds a batch of rows, or before it would hold more (or its cache
         // would pass the budget); at once where caches cannot be joined.
         if (scored.group) {
           const next = [...pool, scored.group];
-          if (pool.length > 0 && (rowsOf(next) > m.maxRows || callBytes(rowsOf(next), 1, longest(next), m) > m.budgetBytes)) {
+          if (pool.length > 0 && (rowsOf(next) > m.maxRows || decodeBytes(next, m) > m.budgetBytes)) {
             try {
               await flush();
             } catch (err) {

@@ -7,6 +7,7 @@ import { AutoConfig, AutoModelForCausalLM, AutoTokenizer, Tensor, env } from '@h
 import { findHubError, isOutOfMemory } from '../hub/errors.ts';
 import type { ModelRef } from '../spec/schema.ts';
 import type { KvCache, LogitsBatch, ModelBackend, StepInput, StepScores } from './backend.ts';
+import { activationBytesOfConfig } from './batching.ts';
 import { argmaxCheckedAt, logSoftmaxAt } from './logits.ts';
 import { CancelledError, EngineError, ModelLoadError } from './errors.ts';
 import { scoreChoiceItems } from './choices.ts';
@@ -271,6 +272,7 @@ export class TransformersBackend implements ModelBackend {
     const maxLen = cfg.n_positions ?? cfg.max_position_embeddings;
     this.maxSequenceLength = typeof maxLen === 'number' && maxLen > 0 ? maxLen : null;
     this.kvBytesPerToken = kvBytesPerTokenOf(cfg, this.session().inputMetadata);
+    this.activationBytes = activationBytesOfConfig(cfg);
     const logitsMeta = (this.session() as unknown as { outputMetadata?: { name: string; type?: string; shape?: unknown[] }[] }).outputMetadata?.find((m) => m.name === 'logits');
     this.logitsType = logitsMeta?.type === 'float16' ? 'float16' : 'float32';
     const lastDim = logitsMeta?.shape?.[2];
@@ -369,6 +371,7 @@ export class TransformersBackend implements ModelBackend {
   }
 
   readonly kvBytesPerToken: number;
+  readonly activationBytes: { perColumn: number; perPair: number } | undefined;
 
   private session(): { inputNames: string[]; inputMetadata?: { name: string; type?: string; shape?: unknown[] }[] } {
     return (this.model as unknown as { sessions: Record<string, { inputNames: string[] }> }).sessions.model;

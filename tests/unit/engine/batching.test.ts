@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { CALL_COST_POSITIONS, callBytes, plannedBudget, planRowBatches, WORKING_SET_RESERVE_BYTES, type MemoryModel } from '../../../src/lib/engine/batching.ts';
+import { ACTIVATION_PEAK_FACTOR, activationBytesOfConfig, CALL_COST_POSITIONS, callBytes, columnsPerCall, plannedBudget, planRowBatches, WORKING_SET_RESERVE_BYTES, type MemoryModel } from '../../../src/lib/engine/batching.ts';
 
 interface Entry {
   id: number;
@@ -21,15 +21,12 @@ const memory = (maxRows: number, budgetBytes = Infinity): MemoryModel => ({ voca
 const rowsOf = (b: Entry[]) => b.reduce((s, e) => s + e.rows, 0);
 /** The planner's objective: padded positions plus a call's cost per batch. */
 const costOf = (batches: Entry[][]) => batches.reduce((s, b) => s + rowsOf(b) * Math.max(...b.map((e) => e.length)) + CALL_COST_POSITIONS, 0);
-const fits = (b: Entry[], m: MemoryModel) =>
-  b.length === 1 ||
-  (rowsOf(b) <= m.maxRows &&
-    callBytes(
-      rowsOf(b),
-      Math.max(...b.map((e) => e.columns)),
-      Math.max(...b.map((e) => e.length)),
-      m,
-    ) <= m.budgetBytes);
+/** Whether a batch fits: its scored columns in one call (with logits at scored columns only, its whole rows). */
+const fits = (b: Entry[], m: MemoryModel) => {
+  const length = Math.max(...b.map((e) => e.length));
+  const columns = Math.max(...b.map((e) => e.columns));
+  return b.length === 1 || (rowsOf(b) <= m.maxRows && callBytes(rowsOf(b), columns, length, m, m.scoredOnly ? length : columns) <= m.budgetBytes);
+};
 
 /** Every way to cut the length-sorted entries into contiguous batches that fit, the cheapest cost. */
 function bruteForceCost(entries: Entry[], m: MemoryModel): number {
@@ -104,6 +101,84 @@ describe('planRowBatches (length-aware cuts)', () => {
     ];
     expect(plan(entries, memory(4)).map((b) => b.map((e) => e.id))).toEqual([[0], [1]]);
     expect(plan([], memory(4))).toEqual([]);
+  });
+});
+
+describe('activations in the plan', () => {
+  // A 2 x 256 model with GPT-2's vocabulary, as bench/memory.bench.ts: ~40 KB of activations per column.
+  const model = (budgetBytes: number, maxRows = 32): MemoryModel => ({
+    vocab: 50257,
+    kvBytesPerToken: 4096,
+    activationBytesPerColumn: (2 * 1024 + 4 * 256) * 4,
+    attentionBytesPerPair: 3 * 4 * 4,
+    budgetBytes,
+    maxRows,
+    scoredOnly: true,
+  });
+
+  it('counts each column a call runs and each key it attends to', () => {
+    const m = model(Infinity);
+    const without = { ...m, activationBytesPerColumn: 0, attentionBytesPerPair: 0 };
+    expect(callBytes(2, 5, 100, m, 100) - callBytes(2, 5, 100, without, 100)).toBe(2 * 100 * ACTIVATION_PEAK_FACTOR * (12288 + 100 * 48));
+    // By default a call runs just the columns that hold logits.
+    expect(callBytes(3, 4, 50, m)).toBe(callBytes(3, 4, 50, m, 4));
+  });
+
+  it('plans batches whose whole rows run in one call, so calls never split a planned row', () => {
+    fc.assert(
+      fc.property(entriesArb(300), fc.integer({ min: 1, max: 40 }), fc.integer({ min: 1, max: 256 }), (entries, maxRows, budgetMiB) => {
+        const m = model(budgetMiB * 2 ** 20, maxRows);
+        for (const b of plan(entries, m)) {
+          const length = Math.max(...b.map((e) => e.length));
+          const width = columnsPerCall(rowsOf(b), length, m, Math.max(...b.map((e) => e.columns)));
+          if (b.length > 1) expect(width).toBe(length);
+        }
+      }),
+    );
+  });
+
+  it('gives 8-shot rows of ~240 tokens fewer rows than logits and cache alone would', () => {
+    const entries: Entry[] = Array.from({ length: 96 }, (_, id) => ({ id, rows: 1, length: 240, columns: 5 }));
+    const counted = model(plannedBudget(128 * 2 ** 20));
+    const uncounted = { ...counted, activationBytesPerColumn: 0, attentionBytesPerPair: 0 };
+    const widest = (m: MemoryModel) => Math.max(...plan(entries, m).map((b) => b.length));
+    expect(widest(uncounted)).toBe(16);
+    expect(widest(counted)).toBeLessThan(widest(uncounted));
+    for (const b of plan(entries, counted)) expect(callBytes(b.length, 5, 240, counted, 240)).toBeLessThanOrEqual(counted.budgetBytes);
+  });
+});
+
+describe('activationBytesOfConfig', () => {
+  it('reads the width, MLP size and heads of GPT-2 and Llama-style configs', () => {
+    // GPT-2 small: 768 wide, MLP 4 x 768 (n_inner null), 12 heads.
+    expect(activationBytesOfConfig({ n_embd: 768, n_inner: null, n_head: 12 })).toEqual({ perColumn: (2 * 3072 + 4 * 768) * 4, perPair: 3 * 12 * 4 });
+    // Qwen2.5-0.5B: 896 wide, MLP 4,864, 14 heads.
+    expect(activationBytesOfConfig({ hidden_size: 896, intermediate_size: 4864, num_attention_heads: 14 })).toEqual({ perColumn: (2 * 4864 + 4 * 896) * 4, perPair: 168 });
+    expect(activationBytesOfConfig({ vocab_size: 17 })).toBeUndefined();
+    expect(activationBytesOfConfig({ n_embd: 'wide' })).toBeUndefined();
+  });
+});
+
+describe('columnsPerCall', () => {
+  it('returns a width in [1, length] whose call fits the budget (unless one column does not), wider with more budget', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 64 }),
+        fc.integer({ min: 1, max: 2000 }),
+        fc.integer({ min: 0, max: 10 }),
+        fc.integer({ min: 1, max: 2 ** 31 }),
+        fc.boolean(),
+        (rows, length, scored, budgetBytes, scoredOnly) => {
+          const m: MemoryModel = { vocab: 50257, kvBytesPerToken: 1024, activationBytesPerColumn: 4096, attentionBytesPerPair: 12, budgetBytes, maxRows: 64, scoredOnly };
+          const w = columnsPerCall(rows, length, m, scored);
+          expect(w).toBeGreaterThanOrEqual(1);
+          expect(w).toBeLessThanOrEqual(length);
+          const logits = scoredOnly ? Math.min(w, scored) : w;
+          if (w > 1) expect(callBytes(rows, logits, length, m, w)).toBeLessThanOrEqual(budgetBytes);
+          expect(columnsPerCall(rows, length, { ...m, budgetBytes: budgetBytes * 2 }, scored)).toBeGreaterThanOrEqual(w);
+        },
+      ),
+    );
   });
 });
 
