@@ -7,12 +7,16 @@
  * the same outputs and summed log-probs. Models: every rung of the bundled ladder and a random
  * GPT-2-shaped model with GPT-2's vocabulary (50,257; built at run time, bench/random-model.ts).
  * Engine and baseline repetitions alternate (after three warm-ups of each), so machine load hits
- * both alike; the ratio is of the medians. The last line is the minimum ratio over the models.
+ * both alike; the ratio is of the medians. Each model is measured in a fresh Node process (what
+ * earlier models left in a process slowed the later ones: docs/benchmarks.md, tenth session;
+ * `--in-process` measures them all in this one). The last line is the minimum ratio over the models.
  * A benchmark, not a test: numbers vary by machine.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { AutoTokenizer, pipeline, Tensor } from '@huggingface/transformers';
 import { ladderModelId, modelsByScale } from '../src/lib/catalog/ladder.ts';
@@ -45,6 +49,11 @@ const { values } = parseArgs({
     // Each repetition's milliseconds and the process's heap and RSS, per model: to see how much of
     // a median is the machine (a 2-core VM's repetitions of one engine vary by 2-3x under load).
     verbose: { type: 'boolean', default: false },
+    // Every model in this process, one after the other (by default each runs in a fresh process).
+    'in-process': { type: 'boolean', default: false },
+    // Internal: measure one model (by label) and print its row as JSON; the random model's folder.
+    child: { type: 'string' },
+    'random-dir': { type: 'string' },
   },
 });
 const reps = Number(values.reps);
@@ -60,7 +69,8 @@ interface BenchModel {
 }
 
 const ladder = await loadLadder('arith');
-const randomDir = mkdtempSync(join(tmpdir(), 'emergence-bench-'));
+// Created only where the random model is written (an unknown --models name leaves nothing behind).
+const randomDir = values['random-dir'] ?? join(tmpdir(), `emergence-bench-${process.pid}-${Date.now()}`);
 const [layers, embd] = values.random!.split('x').map(Number);
 const RANDOM_SHAPE = { vocab: 50257, layers, embd, heads: Math.max(1, embd / 64), positions: 1024 };
 const all: BenchModel[] = [
@@ -72,7 +82,7 @@ const wanted = values.models?.split(',');
 const unknown = wanted?.filter((w) => !all.some((m) => m.label === w)) ?? [];
 if (unknown.length > 0) throw new Error(`no model called ${unknown.join(', ')}; known: ${all.map((m) => m.label).join(', ')}`);
 const models = wanted ? wanted.map((w) => all.find((m) => m.label === w)!) : all;
-if (models.some((m) => m.label === 'gpt2-vocab')) writeRandomModel(join(randomDir, 'rand', 'gpt2-vocab'), RANDOM_SHAPE);
+if (!values.child && models.some((m) => m.label === 'gpt2-vocab')) writeRandomModel(join(randomDir, 'rand', 'gpt2-vocab'), RANDOM_SHAPE);
 
 type Generator = ((text: string, opts: Record<string, unknown>) => Promise<{ generated_text: string }[]>) & {
   model: (x: Record<string, Tensor>) => Promise<{ logits: Tensor }>;
@@ -112,10 +122,22 @@ async function makeBaseline(m: BenchModel) {
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-const rows: { label: string; params: string; engine: number; baseline: number; ratio: number; bestRatio: number; cpuRatio: number; generated: number; agree: number }[] = [];
+interface Row {
+  label: string;
+  params: string;
+  engine: number;
+  baseline: number;
+  ratio: number;
+  bestRatio: number;
+  cpuRatio: number;
+  generated: number;
+  agree: number;
+}
+/** Marks the line a child process prints its row on. */
+const ROW_MARK = 'BENCH-ROW ';
 
-console.log(`${items.length} items (add, 1-5 digits, seed 7), batch ${values.batch ?? DEFAULT_MAX_BATCH}, ${reps} alternating repetitions after ${warmups}+ warm-ups (${warmupMs} ms+ of each side), onnxruntime-node CPU fp32`);
-for (const m of models) {
+/** Measure one model in this process: prints its line (and with --verbose its repetitions), returns its row. */
+async function measure(m: BenchModel): Promise<Row> {
   const engine = createTransformersEngine({ localModelPath: m.modelsDir, remoteHost: null, ...NODE_RUNTIME, ...(values.threads ? { cpuThreads: Number(values.threads) } : {}), ...(values.sleep ? { cpuSpinning: false } : {}), ...(values['head-only'] ? { scoringHeadTail: false } : {}) });
   const model = await engine.load({ id: m.id, source: 'bundled', revision: null, dtype: 'fp32', device: 'cpu' });
   const baseline = await makeBaseline(m);
@@ -182,16 +204,47 @@ for (const m of models) {
   // Best of the repetitions too (as timeit reports): on a shared machine the fastest repetition is
   // the one least slowed by other jobs, and its ratio moves far less between runs than the medians'.
   const bestRatio = Math.min(...baselineMs) / Math.min(...engineMs);
-  const row = { label: m.label, params: m.params, engine: items.length / (e / 1000), baseline: items.length / (b / 1000), ratio: b / e, bestRatio, cpuRatio: cpu.baseline / cpu.engine, generated: engineResults.filter((r) => r.generated).length, agree };
-  rows.push(row);
+  const row: Row = { label: m.label, params: m.params, engine: items.length / (e / 1000), baseline: items.length / (b / 1000), ratio: b / e, bestRatio, cpuRatio: cpu.baseline / cpu.engine, generated: engineResults.filter((r) => r.generated).length, agree };
   console.log(
     `${m.label.padEnd(14)} ${m.params.padStart(28)} params  engine ${row.engine.toFixed(0).padStart(6)} items/s  baseline ${row.baseline.toFixed(0).padStart(5)} items/s  ` +
       `ratio ${row.ratio.toFixed(1).padStart(5)}x  best-of ratio ${row.bestRatio.toFixed(1).padStart(5)}x  cpu-time ratio ${row.cpuRatio.toFixed(1).padStart(5)}x  (outputs agreeing ${agree}/${items.length}, generation ran for ${row.generated})`,
   );
   await model.dispose();
   await baseline.dispose();
+  return row;
 }
-rmSync(randomDir, { recursive: true, force: true });
+
+/**
+ * Measure one model in a fresh Node process (this script with --child): its lines are printed
+ * here, its row comes back as JSON. In one process the models measured last ran slower than the
+ * same model measured first (arith-l4-d128 first and last of 14: 10.6x-12.7x against 6.5x-8.6x in
+ * four runs, the baseline alike), which a fresh process per model avoids.
+ */
+function measureInChild(m: BenchModel): Row {
+  const passOn = Object.entries(values).flatMap(([k, v]) => (['models', 'child', 'random-dir', 'in-process'].includes(k) || v === undefined || v === false ? [] : v === true ? [`--${k}`] : [`--${k}`, String(v)]));
+  const r = spawnSync(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), ...passOn, '--child', m.label, '--random-dir', randomDir], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+  const lines = r.stdout.split('\n');
+  const rowLine = lines.find((l) => l.startsWith(ROW_MARK));
+  for (const l of lines) if (l && !l.startsWith(ROW_MARK)) console.log(l);
+  if (r.status !== 0 || !rowLine) throw new Error(`${m.label}: the measuring process failed (exit ${r.status ?? r.signal})`);
+  return JSON.parse(rowLine.slice(ROW_MARK.length)) as Row;
+}
+
+if (values.child) {
+  const m = all.find((x) => x.label === values.child);
+  if (!m) throw new Error(`no model called ${values.child}`);
+  const row = await measure(m);
+  console.log(ROW_MARK + JSON.stringify(row));
+  process.exit(0);
+}
+
+console.log(`${items.length} items (add, 1-5 digits, seed 7), batch ${values.batch ?? DEFAULT_MAX_BATCH}, ${reps} alternating repetitions after ${warmups}+ warm-ups (${warmupMs} ms+ of each side), onnxruntime-node CPU fp32, ${values['in-process'] ? 'every model in this process' : 'each model in a fresh process'}`);
+const rows: Row[] = [];
+try {
+  for (const m of models) rows.push(values['in-process'] ? await measure(m) : measureInChild(m));
+} finally {
+  rmSync(randomDir, { recursive: true, force: true });
+}
 
 console.log('\n| model | params | engine items/s | baseline items/s | ratio (wall, medians) | ratio (wall, best of reps) | ratio (CPU time) | generation ran |');
 console.log('|---|---|---|---|---|---|---|---|');
