@@ -39,8 +39,8 @@ export function plannedBudget(budgetBytes: number): number {
  * allocator keeps freed blocks of earlier shapes. Measured (bench/memory.bench.ts, 8-shot prompts
  * of ~240 tokens, 128 MiB budget, the planner without activations): random models of 4 x 128
  * (2 heads), 2 x 256 (4 heads) and 4 x 256 (8 heads) peaked at 130-203 MiB above the loaded
- * model; with this term and the waiting caches counted (heldCacheBytes) 71-109 MiB, except 2 x 256
- * at 122-157 (docs/benchmarks.md, memory budget).
+ * model; with this term and the caches of rows waiting to decode counted (heldCacheBytes, in
+ * scoring.ts once per decoding call) 61-116 MiB (docs/benchmarks.md, memory budget).
  */
 export const ACTIVATION_PEAK_FACTOR = 2;
 
