@@ -1,5 +1,5 @@
 /**
- * npm run bench [-- --models arith-l1-d12,gpt2-vocab --n 40 --reps 7 --warmup 3 --warmup-ms 500 --batch 32 --threads 1 --sleep --head-only --verbose]
+ * npm run bench [-- --models arith-l1-d12,gpt2-vocab --n 40 --reps 7 --min-ms 2000 --warmup 3 --warmup-ms 500 --batch 32 --threads 1 --sleep --head-only --verbose]
  *
  * The engine against the naive loop transformers.js's docs suggest, per model: for each item a
  * text-generation pipeline call for the output plus one forward pass for the target log-probs.
@@ -32,7 +32,11 @@ const { values } = parseArgs({
     models: { type: 'string' },
     // 200 items per model (40 per digit count), as many as the lab's default experiment scores per model.
     n: { type: 'string', default: '40' },
+    // Alternating repetitions of each side: at least this many, and on until the baseline's add up to
+    // --min-ms (the fastest rungs' engine repetitions last ~6 ms, and a median of 7 moved with one or
+    // two slow ones: arith-l1-d24 9.8x in one run, 12.0x-12.8x in the others).
     reps: { type: 'string', default: '7' },
+    'min-ms': { type: 'string', default: '2000' },
     warmup: { type: 'string', default: '3' },
     // ... and each side warms up until it has run this long in all (short runs need more of them).
     'warmup-ms': { type: 'string', default: '500' },
@@ -57,6 +61,9 @@ const { values } = parseArgs({
   },
 });
 const reps = Number(values.reps);
+const minMs = Number(values['min-ms']);
+/** At most this many repetitions however short they are. */
+const MAX_REPS = 40;
 const warmups = Math.max(1, Number(values.warmup));
 const warmupMs = Math.max(0, Number(values['warmup-ms']));
 const items = generateArithmeticItems({ kind: 'arithmetic', operation: 'add', digits: [1, 2, 3, 4, 5], perVariant: Number(values.n), seed: 7, kShot: 0, template: 'arith-plain' });
@@ -181,7 +188,7 @@ async function measure(m: BenchModel): Promise<Row> {
   // (A forced garbage collection there was tried: it slowed the repetition after it, both sides,
   // arith-l4-d128's engine from ~43 to ~52 ms per 200 items, so there is none.)
   const settle = () => new Promise((r) => setTimeout(r, 100));
-  for (let i = 0; i < reps; i++) {
+  for (let i = 0; i < reps || (i < MAX_REPS && baselineMs.reduce((a, x) => a + x, 0) < minMs); i++) {
     await settle();
     let t0 = performance.now();
     let c0 = process.cpuUsage();
@@ -238,7 +245,7 @@ if (values.child) {
   process.exit(0);
 }
 
-console.log(`${items.length} items (add, 1-5 digits, seed 7), batch ${values.batch ?? DEFAULT_MAX_BATCH}, ${reps} alternating repetitions after ${warmups}+ warm-ups (${warmupMs} ms+ of each side), onnxruntime-node CPU fp32, ${values['in-process'] ? 'every model in this process' : 'each model in a fresh process'}`);
+console.log(`${items.length} items (add, 1-5 digits, seed 7), batch ${values.batch ?? DEFAULT_MAX_BATCH}, ${reps}+ alternating repetitions (until the baseline has run ${minMs} ms) after ${warmups}+ warm-ups (${warmupMs} ms+ of each side), onnxruntime-node CPU fp32, ${values['in-process'] ? 'every model in this process' : 'each model in a fresh process'}`);
 const rows: Row[] = [];
 try {
   for (const m of models) rows.push(values['in-process'] ? await measure(m) : measureInChild(m));
