@@ -263,9 +263,12 @@ describe.each([['with the scoring head', true] as const, ['reading logits', fals
     // the next batch would pass it.
     const recording: ModelBackend = Object.assign(Object.create(backend) as ModelBackend, {
       kvBytesPerToken: 1 << 20,
-      step: (input: Parameters<ModelBackend['step']>[0]) => {
+      step: async (input: Parameters<ModelBackend['step']>[0]) => {
         calls.push({ rows: input.rows, columns: input.columns, past: input.past?.length ?? 0 });
-        return backend.step(input);
+        const out = await backend.step(input);
+        // onnxruntime-node's caches are JavaScript memory: disposed, they stay until collected.
+        expect(out.cache.freedOnDispose).toBe(false);
+        return out;
       },
     });
     const options = { maxBatchSize: 16, logitsBudgetBytes: 96 * 2 ** 20 };

@@ -15,6 +15,11 @@ export interface KvCache {
   readonly rows: number;
   /** Columns (tokens, padding included) the cache covers. */
   readonly length: number;
+  /**
+   * Whether disposing the cache frees its memory at once (GPU buffers). Caches in JavaScript
+   * memory (CPU and WASM) stay until the garbage collector runs, which the memory planner counts.
+   */
+  readonly freedOnDispose?: boolean;
 }
 
 /** One forward step over `columns` new tokens per row, after an optional cache. */

@@ -381,15 +381,17 @@ export async function scoreItems(backend: ModelBackend, items: GenerationItem[],
   const rowsOf = (groups: DecodeGroup[]) => groups.reduce((s, g) => s + g.todo.length, 0);
   /** Columns of cache the longest row of these groups can reach while decoding. */
   const longest = (groups: DecodeGroup[]) => Math.max(...groups.map((g) => g.cache.length + Math.max(...g.todo.map((t) => t.p.cap))));
-  /** Decoding calls a pool can take: one per token its longest-running row may still emit. */
-  const stepsLeft = (groups: DecodeGroup[]) => Math.max(...groups.flatMap((g) => g.todo.map((t) => t.p.cap - t.ids.length + 1)));
   /**
-   * A pool's decoding peak: its call, and a cache per decoding call besides (the caches it was
-   * joined from and each call's predecessor, disposed but in JavaScript memory until the garbage
-   * collector runs: measured on a 2 x 256 model with 8-shot rows, ArrayBuffers grew by ~18 MB a
-   * decoding call, 85 -> 197 MB, before a collection).
+   * Caches a pool's decoding holds besides its call's: those it was joined from, and where
+   * disposed caches stay until the garbage collector runs (JavaScript memory: CPU and WASM) each
+   * decoding call's predecessor too, one per token its longest-running row may still emit
+   * (measured on a 2 x 256 model with 8-shot rows: ArrayBuffers grew by ~18 MB a decoding call,
+   * 85 -> 197 MB, before a collection).
    */
-  const decodeBytes = (groups: DecodeGroup[], m: MemoryModel) => callBytes(rowsOf(groups), 1, longest(groups), m) + stepsLeft(groups) * heldCacheBytes(rowsOf(groups), longest(groups), m);
+  const cachesHeld = (groups: DecodeGroup[]) =>
+    groups.every((g) => g.cache.freedOnDispose) ? 1 : Math.max(...groups.flatMap((g) => g.todo.map((t) => t.p.cap - t.ids.length + 1)));
+  /** A pool's decoding peak. */
+  const decodeBytes = (groups: DecodeGroup[], m: MemoryModel) => callBytes(rowsOf(groups), 1, longest(groups), m) + cachesHeld(groups) * heldCacheBytes(rowsOf(groups), longest(groups), m);
   /** The budget the pool's rows were planned with (halved after an out-of-memory error). */
   let poolMemory = memory;
   const flush = async () => {

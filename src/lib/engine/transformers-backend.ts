@@ -195,11 +195,15 @@ function ortTensorOf(t: Tensor): OrtTensor {
 }
 
 class TransformersCache implements KvCache {
+  readonly freedOnDispose: boolean;
   constructor(
     readonly tensors: Record<string, Tensor>,
     readonly rows: number,
     readonly length: number,
-  ) {}
+  ) {
+    const all = Object.values(tensors);
+    this.freedOnDispose = all.length > 0 && all.every((t) => ortTensorOf(t).location === 'gpu-buffer');
+  }
 }
 
 /** A step's present.* outputs as the cache its next step reads (renamed past_key_values.*). */
