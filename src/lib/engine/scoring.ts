@@ -364,9 +364,11 @@ export async function scoreItems(backend: ModelBackend, items: GenerationItem[],
   const t0 = Date.now();
   let tokens = 0;
   let done = 0;
-  // A row needs its context, its target and up to `cap` generated tokens of cache.
-  const plan = (entries: Prepared[], m: MemoryModel) =>
-    planRowBatches(entries, () => 1, (p) => p.contextIds.length + p.cap, (p) => 1 + p.targetIds.length, m);
+  // A row needs its context, its target and up to `cap` generated tokens of cache; it scores its
+  // target and the token after it.
+  const rowLength = (p: Prepared) => p.contextIds.length + p.cap;
+  const scoredColumns = (p: Prepared) => 1 + p.targetIds.length;
+  const plan = (entries: Prepared[], m: MemoryModel) => planRowBatches(entries, () => 1, rowLength, scoredColumns, m);
   // Results first, then progress: a page that shows N items done has been handed their results
   // (a report can hold a pool's worth of items, so progress first could run far ahead of them).
   const report = async (finished: Prepared[]) => {
@@ -408,7 +410,7 @@ export async function scoreItems(backend: ModelBackend, items: GenerationItem[],
       async (batch, m) => {
         // The rows waiting to decode hold their caches while this batch runs: decode them first
         // where both would not fit the budget together.
-        const batchPeak = batchBytes(batch.length, Math.max(...batch.map((p) => 1 + p.targetIds.length)), Math.max(...batch.map((p) => p.contextIds.length + p.cap)), m);
+        const batchPeak = batchBytes(batch.length, Math.max(...batch.map(scoredColumns)), Math.max(...batch.map(rowLength)), m);
         if (pool.length > 0 && batchPeak + heldCacheBytes(rowsOf(pool), longest(pool), m) > m.budgetBytes) await flush();
         const scored = await scoreBatch(backend, batch, m, shortcut, results);
         tokens += scored.tokens;
